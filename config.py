@@ -1,0 +1,94 @@
+"""Settings, read once from GATEPOST_* environment variables.
+
+Everything configurable lives here so there is one place to read and one place to document
+(README "Configuration"). The process installs one Settings object with `use()`; the core asks
+for it with `current()`, so services stay free of Flask and tests can swap settings cleanly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import socket
+from pathlib import Path
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _ports(value: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in value.replace(" ", "").split(",") if p)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    secret_key: str
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    session_ttl: int = 86400
+    mail_host: str = "localhost"
+    tracking_host: str = "localhost"
+    spf_include: str = "localhost"
+    return_path_subdomain: str = "gp"
+    smtp_host: str = "localhost"
+    smtp_ports: tuple[int, ...] = (2525, 587)
+    dns_servers: tuple[str, ...] = ()
+    dns_timeout: float = 5.0
+    webhook_allow_private: bool = False
+    ratelimit_storage: str = "memory://"
+    api_rate_limit: str = "100 per minute"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("GATEPOST_VAR_DIR", "var")).resolve()
+        mail_host = env.get("GATEPOST_MAIL_HOST") or socket.getfqdn()
+        return cls(
+            var_dir=var_dir,
+            database_url=env.get("GATEPOST_DATABASE_URL") or f"sqlite:///{var_dir / 'gatepost.db'}",
+            secret_key=env.get("GATEPOST_SECRET_KEY") or _stored_secret(var_dir),
+            http_host=env.get("GATEPOST_HTTP_HOST", cls.http_host),
+            http_port=int(env.get("GATEPOST_HTTP_PORT", cls.http_port)),
+            session_ttl=int(env.get("GATEPOST_SESSION_TTL", cls.session_ttl)),
+            mail_host=mail_host,
+            tracking_host=env.get("GATEPOST_TRACKING_HOST") or mail_host,
+            spf_include=env.get("GATEPOST_SPF_INCLUDE") or mail_host,
+            return_path_subdomain=env.get("GATEPOST_RETURN_PATH_SUBDOMAIN", cls.return_path_subdomain),
+            smtp_host=env.get("GATEPOST_SMTP_HOST") or mail_host,
+            smtp_ports=_ports(env.get("GATEPOST_SMTP_PORTS", "2525,587")),
+            dns_servers=tuple(s for s in env.get("GATEPOST_DNS_SERVERS", "").replace(" ", "").split(",") if s),
+            dns_timeout=float(env.get("GATEPOST_DNS_TIMEOUT", cls.dns_timeout)),
+            webhook_allow_private=_flag(env.get("GATEPOST_WEBHOOK_ALLOW_PRIVATE")),
+            ratelimit_storage=env.get("GATEPOST_RATELIMIT_STORAGE", cls.ratelimit_storage),
+            api_rate_limit=env.get("GATEPOST_API_RATE_LIMIT", cls.api_rate_limit),
+        )
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """Generate the secret key on first run and keep it under var/ (mode 0600)."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+_current: Settings | None = None
+
+
+def use(settings: Settings) -> Settings:
+    global _current
+    _current = settings
+    return settings
+
+
+def current() -> Settings:
+    return _current if _current is not None else use(Settings.from_env())

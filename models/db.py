@@ -1,0 +1,47 @@
+"""The database: one proxy every model binds to, opened from a URL, migrated by peewee's runner."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+database = peewee.DatabaseProxy()
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+# SQLite: WAL lets readers run beside the single writer; busy_timeout makes writers wait
+# instead of failing with "database is locked" when the worker and the web thread overlap.
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def open_database(url: str) -> peewee.Database:
+    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://)."""
+    scheme = urlsplit(url).scheme
+    if scheme.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    else:
+        db = connect_url(url)
+    database.initialize(db)
+    return db
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    with database.connection_context():
+        return Runner(database.obj, directory=str(MIGRATIONS)).up()
+
+
+def pending_migrations() -> list[str]:
+    with database.connection_context():
+        return [m.name for m in Runner(database.obj, directory=str(MIGRATIONS)).status() if not m.applied]

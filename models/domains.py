@@ -1,0 +1,61 @@
+"""Sender domains and what hangs off them: API keys, SMTP credentials, webhooks."""
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from models.accounts import User
+from clock import now
+from models.db import BaseModel
+
+STATUSES = ("Approval Pending", "Enabled", "Disabled", "Suspended", "Blocked", "Deleted")
+
+
+class SenderDomain(BaseModel):
+    user = ForeignKeyField(User, backref="domains", on_delete="CASCADE")
+    name = CharField(max_length=253, index=True)  # ASCII (IDNA) form, lower case
+    status = CharField(max_length=20, default="Approval Pending", index=True)
+    status_reason = TextField(default="")
+    created_at = DateTimeField(default=now)
+    link_tracking = BooleanField(default=True)
+    open_tracking = BooleanField(default=True)
+    unsubscribe_link = BooleanField(default=False)
+    hosting_provider = CharField(max_length=100, default="")
+    subdomain = CharField(max_length=63, default="")  # "" = the installation's default
+    track_prefix = CharField(max_length=32, default="")  # "" = "track"
+    track_merge = CharField(max_length=1, default="-")
+    track_prefix_disabled = BooleanField(default=False)
+    dkim_selector = CharField(max_length=63)
+    dkim_private_key = TextField()  # PEM, encrypted at rest
+    dkim_public_key = TextField()  # base64 SubjectPublicKeyInfo, as published in DNS
+    signing_key = TextField()  # webhook HMAC key, encrypted at rest
+    ownership_token = CharField(max_length=64)
+    verification = TextField(default="")  # JSON: last per-record results
+    verified_at = DateTimeField(null=True)
+    verification_failures = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("user", "name"), True),)
+
+
+class DomainAPIKey(BaseModel):
+    domain = ForeignKeyField(SenderDomain, backref="api_keys", on_delete="CASCADE")
+    description = CharField(max_length=255)
+    key_hash = CharField(max_length=64, unique=True)
+    key_encrypted = TextField()
+    status = CharField(max_length=20, default="Enabled")
+    created_at = DateTimeField(default=now)
+    last_used_at = DateTimeField(null=True)
+
+
+class SMTPCredential(BaseModel):
+    domain = ForeignKeyField(SenderDomain, backref="smtp_credentials", on_delete="CASCADE")
+    username = CharField(max_length=255, unique=True)
+    password_hash = CharField(max_length=255)
+    status = CharField(max_length=20, default="Enabled")
+    created_at = DateTimeField(default=now)
+
+
+class Webhook(BaseModel):
+    domain = ForeignKeyField(SenderDomain, backref="webhooks", on_delete="CASCADE")
+    event = CharField(max_length=20)  # delivery | bounce | open | click | unsubscribe | complaint
+    url = TextField()
+    status = CharField(max_length=20, default="Enabled")
+    created_at = DateTimeField(default=now)
