@@ -1,0 +1,116 @@
+"""Users, groups and sessions: who is calling, and what they may do."""
+from __future__ import annotations
+
+import datetime
+
+import email_validator
+import peewee
+
+import clock
+import config
+from models import Session, User, UserGroup
+from models.db import database
+from services import secrets
+from services.errors import AuthenticationFailed, GatewayError, InvalidLogin, PermissionDenied
+
+DEFAULT_GROUP = "Default"
+
+
+class UserExists(GatewayError):
+    """A user with this email address already exists"""
+
+
+class InvalidEmail(GatewayError):
+    """Invalid email address"""
+
+
+def default_group() -> UserGroup:
+    group, _ = UserGroup.get_or_create(name=DEFAULT_GROUP)
+    return group
+
+
+def create_group(name: str, **options) -> UserGroup:
+    return UserGroup.create(name=name, **options)
+
+
+def create_user(email: str, password: str, *, group: UserGroup | None = None,
+                max_sender_domains: int | None = None, first_name: str = "", last_name: str = "") -> tuple[User, str]:
+    """Create a user; returns it with its API key (stored encrypted, shown by `user list --keys`)."""
+    try:
+        email = email_validator.validate_email(email, check_deliverability=False, test_environment=True).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from None
+    api_key = secrets.new_api_key()
+    try:
+        with database.atomic():
+            user = User.create(
+                email=email, password_hash=secrets.hash_password(password),
+                api_key_hash=secrets.lookup_hash(api_key), api_key_encrypted=secrets.encrypt(api_key),
+                group=group or default_group(), max_sender_domains=max_sender_domains,
+                first_name=first_name, last_name=last_name)
+    except peewee.IntegrityError:
+        raise UserExists() from None
+    return user, api_key
+
+
+def api_key_of(user: User) -> str:
+    return secrets.decrypt(user.api_key_encrypted)
+
+
+def find_user(email: str) -> User | None:
+    return User.get_or_none(peewee.fn.LOWER(User.email) == email.strip().lower())
+
+
+def set_status(user: User, status: str) -> None:
+    User.update(status=status).where(User.id == user.id).execute()
+    if status != "Enabled":
+        Session.delete().where(Session.user == user).execute()
+
+
+def user_by_api_key(api_key: str) -> User:
+    user = User.get_or_none(User.api_key_hash == secrets.lookup_hash(api_key or ""))
+    if user is None or not secrets.same(user.api_key_hash, secrets.lookup_hash(api_key)) or not user.is_enabled:
+        raise AuthenticationFailed()
+    return user
+
+
+def user_by_session(session_id: str) -> User:
+    session = (Session.select(Session, User).join(User)
+               .where(Session.token_hash == secrets.lookup_hash(session_id or "")).first())
+    if session is None or session.expires_at <= clock.now() or not session.user.is_enabled:
+        raise AuthenticationFailed()
+    return session.user
+
+
+def require(user: User, permission: str) -> None:
+    if not user.group.allows(permission):
+        raise PermissionDenied(f"User does not have the required permission ({permission})")
+
+
+def login(username: str, password: str) -> tuple[str, User]:
+    user = find_user(username)
+    if user is None or not secrets.verify_password(user.password_hash, password) or not user.is_enabled:
+        raise InvalidLogin()
+    return open_session(user), user
+
+
+def login_with_api_key(api_key: str) -> tuple[str, User]:
+    try:
+        user = user_by_api_key(api_key)
+    except AuthenticationFailed:
+        raise InvalidLogin() from None
+    return open_session(user), user
+
+
+def open_session(user: User) -> str:
+    """A new session id (never one the client sent); expired sessions of the user are dropped."""
+    token = secrets.new_token()
+    now = clock.now()
+    Session.delete().where((Session.user == user) & (Session.expires_at <= now)).execute()
+    Session.create(token_hash=secrets.lookup_hash(token), user=user, created_at=now,
+                   expires_at=now + datetime.timedelta(seconds=config.current().session_ttl))
+    return token
+
+
+def logout(session_id: str) -> None:
+    Session.delete().where(Session.token_hash == secrets.lookup_hash(session_id or "")).execute()

@@ -1,0 +1,73 @@
+"""Sender-domain API keys: what applications present as `Authorization: Bearer` or SenderAPIKey."""
+from __future__ import annotations
+
+import datetime
+
+import peewee
+
+import clock
+from models import DomainAPIKey, SenderDomain, User
+from models.db import database
+from services import domains, secrets
+from services.errors import APIKeyNotFound, InvalidSenderAPIKey, KeyRotationFailed
+
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)  # bounds the writes a busy key causes
+
+
+def _new(domain: SenderDomain, description: str) -> tuple[DomainAPIKey, str]:
+    key = secrets.new_api_key()
+    row = DomainAPIKey.create(domain=domain, description=description, key_hash=secrets.lookup_hash(key),
+                              key_encrypted=secrets.encrypt(key))
+    return row, key
+
+
+def add(user: User, domain_id, description: str) -> tuple[DomainAPIKey, str]:
+    return _new(domains.get(user, domain_id), description)
+
+
+def replace(user: User, domain_id, description: str) -> tuple[DomainAPIKey, str]:
+    """Rotate: the domain's previous keys are gone in the same transaction the new one appears."""
+    domain = domains.get(user, domain_id)
+    try:
+        with database.atomic():
+            DomainAPIKey.delete().where(DomainAPIKey.domain == domain).execute()
+            return _new(domain, description)
+    except peewee.DatabaseError as exc:
+        raise KeyRotationFailed() from exc
+
+
+def list_for(user: User, domain_id) -> list[DomainAPIKey]:
+    domain = domains.get(user, domain_id)
+    return list(DomainAPIKey.select().where(DomainAPIKey.domain == domain).order_by(DomainAPIKey.id))
+
+
+def key_of(row: DomainAPIKey) -> str:
+    return secrets.decrypt(row.key_encrypted)
+
+
+def get(user: User, key_id) -> DomainAPIKey:
+    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain).join(SenderDomain)
+           .where(DomainAPIKey.id == key_id, SenderDomain.user == user, SenderDomain.status != domains.DELETED)
+           .first())
+    if row is None:
+        raise APIKeyNotFound()
+    return row
+
+
+def delete(user: User, key_id) -> None:
+    get(user, key_id).delete_instance()
+
+
+def authenticate(presented: str) -> DomainAPIKey:
+    """The enabled key row (with its domain and user loaded) for a presented key."""
+    digest = secrets.lookup_hash(presented or "")
+    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User).join(SenderDomain).join(User)
+           .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == "Enabled",
+                  SenderDomain.status != domains.DELETED).first())
+    if row is None or not secrets.same(row.key_hash, digest):
+        raise InvalidSenderAPIKey()
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        DomainAPIKey.update(last_used_at=now).where(DomainAPIKey.id == row.id).execute()
+        row.last_used_at = now
+    return row

@@ -1,0 +1,56 @@
+"""The one resolver: every lookup Gatepost makes (MX, TXT, CNAME, A/AAAA) goes through here,
+to the servers in GATEPOST_DNS_SERVERS (host[:port], comma-separated) or the system's."""
+from __future__ import annotations
+
+import functools
+
+import dns.exception
+import dns.nameserver
+import dns.resolver
+
+import config
+
+
+class DNSTimeout(Exception):
+    """No DNS server answered in time: the answer is unknown, not negative."""
+
+
+@functools.lru_cache(maxsize=8)
+def _resolver(servers: tuple[str, ...], timeout: float) -> dns.resolver.Resolver:
+    resolver = dns.resolver.Resolver(configure=not servers)
+    if servers:
+        resolver.nameservers = [_nameserver(s) for s in servers]
+    resolver.lifetime = timeout
+    resolver.timeout = min(timeout, 2.0)
+    resolver.cache = dns.resolver.LRUCache() if not servers else None
+    return resolver
+
+
+def _nameserver(spec: str) -> dns.nameserver.Do53Nameserver:
+    if spec.startswith("["):  # [::1]:5353
+        host, _, port = spec[1:].partition("]:")
+    elif spec.count(":") == 1:
+        host, _, port = spec.partition(":")
+    else:
+        host, port = spec, ""
+    return dns.nameserver.Do53Nameserver(host, int(port or 53))
+
+
+def resolver() -> dns.resolver.Resolver:
+    settings = config.current()
+    return _resolver(settings.dns_servers, settings.dns_timeout)
+
+
+def lookup(name: str, rdtype: str) -> list:
+    """The answer's rdata (empty when the name or the type does not exist); DNSTimeout when unknown."""
+    try:
+        return list(resolver().resolve(name, rdtype, search=False))
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.name.EmptyLabel):
+        return []
+    except (dns.exception.Timeout, dns.resolver.LifetimeTimeout):
+        raise DNSTimeout(f"no answer for {name} {rdtype} in time") from None
+
+
+def addresses(host: str) -> list[str]:
+    """A and AAAA addresses of a host name."""
+    return [r.address for rdtype in ("A", "AAAA") for r in lookup(host, rdtype)]

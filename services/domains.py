@@ -1,0 +1,158 @@
+"""Sender domains: adding, reading, updating and deleting them, with Octeth's status rules.
+
+Statuses: Approval Pending -> (verification) Enabled | Blocked (manual approval groups);
+Suspended and Blocked are set by operators and never reset by an update, a re-add or a delete.
+"""
+from __future__ import annotations
+
+import base64
+import re
+
+import idna
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+import clock
+from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
+from models.db import database
+from services import secrets
+from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName,
+                             InvalidDomainOption, SigningKeyNotRotated)
+
+PENDING, ENABLED, DISABLED, SUSPENDED, BLOCKED, DELETED = (
+    "Approval Pending", "Enabled", "Disabled", "Suspended", "Blocked", "Deleted")
+LOCKED = (SUSPENDED, BLOCKED)  # operator decisions that nothing a user does can undo
+RESERVED_SUFFIXES = ("localhost", "local", "invalid", "internal", "home.arpa")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+RECORD_OPTIONS = ("subdomain", "track_prefix", "track_merge", "track_prefix_disabled")
+
+
+def normalize_name(name: str) -> str:
+    """The ASCII (IDNA 2008, UTS 46) form of a domain name, or InvalidDomainName."""
+    name = (name or "").strip().rstrip(".").lower()
+    try:
+        ascii_name = idna.encode(name, uts46=True, std3_rules=True).decode()
+    except (idna.IDNAError, UnicodeError):
+        raise InvalidDomainName() from None
+    labels = ascii_name.split(".")
+    reserved = any(ascii_name == s or ascii_name.endswith("." + s) for s in RESERVED_SUFFIXES)
+    if (len(labels) < 2 or len(ascii_name) > 253 or reserved or labels[-1].isdigit()
+            or not all(_LABEL.match(label) for label in labels)):
+        raise InvalidDomainName()
+    return ascii_name
+
+
+def check_options(subdomain: str | None = None, track_prefix: str | None = None, track_merge: str | None = None) -> None:
+    if subdomain and not all(_LABEL.match(label) for label in subdomain.lower().split(".")):
+        raise InvalidDomainOption("Invalid subdomain: use letters, digits and hyphens")
+    if track_prefix and not _PREFIX.match(track_prefix.lower()):
+        raise InvalidDomainOption("Invalid track prefix: letters, digits and hyphens, at most 32")
+    if track_merge is not None and track_merge not in ("-", ".", ""):
+        raise InvalidDomainOption("Invalid track merge: use '-', '.' or nothing")
+
+
+def _dkim_key_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(public).decode()
+
+
+def _key_material() -> dict:
+    private, public = _dkim_key_pair()
+    return dict(dkim_selector=f"gp{clock.now():%Y%m}", dkim_private_key=secrets.encrypt(private),
+                dkim_public_key=public, signing_key=secrets.encrypt(secrets.new_signing_key()),
+                ownership_token=secrets.new_token(16))
+
+
+def add(user: User, name: str, *, subdomain: str = "", track_prefix: str = "", track_merge: str = "-",
+        track_prefix_disabled: bool = False) -> SenderDomain:
+    """Add a sender domain. Re-adding a deleted one revives it as Approval Pending; re-adding
+    a live one returns it unchanged (so Suspended/Blocked stay so)."""
+    name = normalize_name(name)
+    check_options(subdomain, track_prefix, track_merge)
+    options = dict(subdomain=(subdomain or "").lower(), track_prefix=(track_prefix or "").lower(),
+                   track_merge=track_merge, track_prefix_disabled=bool(track_prefix_disabled))
+    with database.atomic():
+        existing = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == name)
+        if existing is not None and existing.status != DELETED:
+            return existing
+        limit = user.domain_limit
+        live = SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED).count()
+        if limit and live >= limit:
+            raise DomainLimitReached()
+        if existing is not None:
+            for field, value in dict(options, status=PENDING, status_reason="", verification="",
+                                     verification_failures=0, verified_at=None, created_at=clock.now()).items():
+                setattr(existing, field, value)
+            existing.save()
+            return existing
+        return SenderDomain.create(user=user, name=name, **options, **_key_material())
+
+
+def get(user: User, domain_id) -> SenderDomain:
+    """The user's live domain with this id; another user's id is indistinguishable from none."""
+    domain = SenderDomain.get_or_none(SenderDomain.id == domain_id, SenderDomain.user == user,
+                                      SenderDomain.status != DELETED)
+    if domain is None:
+        raise DomainNotFound()
+    return domain
+
+
+def list_for(user: User) -> list[SenderDomain]:
+    return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED)
+                .order_by(SenderDomain.id))
+
+
+def update(user: User, domain_id, **changes) -> tuple[SenderDomain, bool]:
+    """Apply the given options (None = leave alone). Changing what the DNS records are made of
+    puts the domain back to Approval Pending unless an operator has locked it.
+    Returns (domain, records_changed)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    check_options(changes.get("subdomain"), changes.get("track_prefix"), changes.get("track_merge"))
+    for key in ("subdomain", "track_prefix"):
+        if key in changes:
+            changes[key] = changes[key].lower()
+    with database.atomic():
+        domain = get(user, domain_id)
+        records_changed = any(k in changes and changes[k] != getattr(domain, k) for k in RECORD_OPTIONS)
+        for field, value in changes.items():
+            setattr(domain, field, value)
+        if records_changed and domain.status not in LOCKED:
+            domain.status, domain.verification, domain.verified_at = PENDING, "", None
+        domain.save()
+    return domain, records_changed
+
+
+def delete(user: User, domain_id) -> None:
+    """Soft delete (history keeps pointing at the row); its keys, credentials and webhooks go."""
+    with database.atomic():
+        domain = get(user, domain_id)
+        if domain.status in LOCKED:
+            raise DomainLocked()
+        for child in (DomainAPIKey, SMTPCredential, Webhook):
+            child.delete().where(child.domain == domain).execute()
+        domain.status = DELETED
+        domain.save()
+
+
+def signing_key(domain: SenderDomain) -> str:
+    return secrets.decrypt(domain.signing_key)
+
+
+def regenerate_signing_key(user: User, domain_id) -> str:
+    domain = get(user, domain_id)
+    key = secrets.new_signing_key()
+    changed = (SenderDomain.update(signing_key=secrets.encrypt(key))
+               .where(SenderDomain.id == domain.id, SenderDomain.status != DELETED).execute())
+    if not changed:  # deleted between the read and the write
+        raise SigningKeyNotRotated()
+    return key
+
+
+def set_status(domain: SenderDomain, status: str, reason: str = "") -> None:
+    """Operators' transitions (approve, suspend, block, enable)."""
+    SenderDomain.update(status=status, status_reason=reason).where(SenderDomain.id == domain.id).execute()
+    domain.status, domain.status_reason = status, reason

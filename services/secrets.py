@@ -1,0 +1,78 @@
+"""Secrets at rest: keyed lookup hashes, reversible encryption, slow password hashes, new tokens.
+
+API keys must stay showable (GetAPIs returns them, as Octeth does), so they are stored
+encrypted (Fernet) and found by an HMAC of the key, never by the key itself. Passwords are
+never shown again, so they are stored only as argon2 hashes.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+
+import argon2
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+import config
+
+_passwords = argon2.PasswordHasher()
+
+
+@functools.lru_cache(maxsize=4)
+def _derive(secret_key: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
+
+
+def _fernet() -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(config.current().secret_key, b"gatepost encryption")))
+
+
+def encrypt(plain: str) -> str:
+    return _fernet().encrypt(plain.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
+def lookup_hash(value: str) -> str:
+    """HMAC-SHA256 of a presented secret: what the database indexes instead of the secret."""
+    return hmac.new(_derive(config.current().secret_key, b"gatepost lookup"), value.encode(), hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def hash_password(password: str) -> str:
+    return _passwords.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _passwords.verify(password_hash, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+def new_api_key() -> str:
+    """Octeth's key shape: four groups of eight upper-case hex digits."""
+    raw = secrets.token_hex(16).upper()
+    return "-".join(raw[i:i + 8] for i in range(0, 32, 8))
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_signing_key() -> str:
+    """64 upper-case hex digits (32 random bytes), as Octeth's RegenerateSigningKey."""
+    return secrets.token_hex(32).upper()
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_hex(nbytes)
