@@ -1,0 +1,89 @@
+"""The /api/v1 dialect: a sender-domain API key as `Authorization: Bearer` (or SenderAPIKey in
+the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]} on failure.
+Unlike /api.php, every failing parameter is reported, and the HTTP status carries meaning."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from marshmallow import Schema, ValidationError
+
+from commands.params import BadJSON, request_params
+from services import api_keys, secrets
+from services.errors import InvalidSenderAPIKey
+
+blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
+
+
+class ApiError(Exception):
+    def __init__(self, *errors: tuple[int, str], status: int = 422):
+        super().__init__(errors)
+        self.errors, self.status = errors, status
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return jsonify({"Errors": [{"Code": code, "Message": message} for code, message in exc.errors]}), exc.status
+
+
+def params() -> dict:
+    try:
+        return request_params(request)
+    except BadJSON:
+        raise ApiError((100000, "Invalid JSON request body"), status=400) from None
+
+
+def presented_key(values: dict | None = None) -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return str((values if values is not None else params()).get("senderapikey") or "")
+
+
+def sender_key(values: dict):
+    """The API key row (with its domain and user) for this request, or 13 / HTTP 401."""
+    try:
+        row = api_keys.authenticate(presented_key(values))
+    except InvalidSenderAPIKey:
+        raise ApiError((13, "Invalid SenderAPIKey"), status=401) from None
+    if not row.domain.user.is_enabled:
+        raise ApiError((2, "Invalid user account"), status=403)
+    return row
+
+
+def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:
+    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`."""
+    try:
+        return schema().load(values)
+    except ValidationError as exc:
+        raise ApiError(*sorted(codes[key.lower()] for key in exc.messages)) from None
+
+
+def _rate_key() -> str:
+    key = presented_key()
+    return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
+
+
+def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
+    """Register the resources with a per-key rate limit (`storage_uri`: memory:// or redis://)."""
+    from api_v1 import webhooks  # noqa: F401  (registers the routes)
+
+    limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri, headers_enabled=True,
+                      key_prefix="gatepost")
+    limiter.limit(rate_limit)(blueprint)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded):
+        current = limiter.current_limit
+        seconds = max(1, int(current.reset_at - time.time())) if current else 60
+        message = RATE_LIMITED.format(seconds=seconds, attempts=exc.limit.limit.amount)
+        response = jsonify({"Errors": [{"Code": 429, "Message": message}]})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
+    app.register_blueprint(blueprint)
+    return limiter

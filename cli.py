@@ -1,0 +1,167 @@
+"""The `gatepost` command: serve, migrate, and the operators' user/group tools."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+import config
+from models.db import database, migrate as apply_migrations, open_database
+
+
+def _open() -> config.Settings:
+    settings = config.current()
+    open_database(settings.database_url)
+    return settings
+
+
+@click.group()
+def main():
+    """Gatepost, a self-hosted transactional email gateway."""
+
+
+@main.command()
+def migrate():
+    """Create or upgrade the database schema."""
+    _open()
+    applied = apply_migrations()
+    click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (GATEPOST_HTTP_HOST).")
+@click.option("--port", type=int, help="Port to listen on (GATEPOST_HTTP_PORT).")
+def serve(host, port):
+    """Run everything in one process: migrate, make a first user if there is none, serve HTTP."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    settings = _open()
+    apply_migrations()
+    _first_user()
+    app = create_app(settings)
+    host, port = host or settings.http_host, port or settings.http_port
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"Gatepost is listening on http://{host}:{server.port}/api.php and /api/v1 "
+               f"(database {settings.database_url})")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def _first_user() -> None:
+    from models import User
+    from services import accounts, secrets
+
+    with database.connection_context():
+        if User.select().exists():
+            return
+        password = secrets.new_password()
+        user, api_key = accounts.create_user("admin@localhost.localdomain", password)
+    click.echo("Created the first user (shown once; `gatepost user create` makes more):\n"
+               f"  Username: {user.email}\n  Password: {password}\n  APIKey:   {api_key}")
+
+
+@main.group()
+def user():
+    """Manage users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--max-domains", type=int, default=None, help="Sender-domain limit (0 = unlimited).")
+@click.option("--group", "group_name", default=None, help="User group (default: Default).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def user_create(email, password, max_domains, group_name, as_json):
+    from models import UserGroup
+    from services import accounts
+    from services.errors import GatewayError
+
+    _open()
+    with database.connection_context():
+        group = None
+        if group_name:
+            group = UserGroup.get_or_none(UserGroup.name == group_name)
+            if group is None:
+                raise click.ClickException(f"no group named {group_name!r}")
+        try:
+            created, api_key = accounts.create_user(email, password, group=group, max_sender_domains=max_domains)
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+    info = {"UserID": created.id, "Username": created.email, "APIKey": api_key, "Group": created.group.name}
+    click.echo(json.dumps(info) if as_json else "\n".join(f"{k}: {v}" for k, v in info.items()))
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def user_list(as_json):
+    from models import User, UserGroup
+
+    _open()
+    with database.connection_context():
+        rows = [{"UserID": u.id, "Username": u.email, "Status": u.status, "Group": u.group.name,
+                 "MaxSenderDomains": u.domain_limit}
+                for u in User.select(User, UserGroup).join(UserGroup).order_by(User.id)]
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        for r in rows:
+            click.echo(f"{r['UserID']:>5}  {r['Username']:<40} {r['Status']:<9} {r['Group']}")
+
+
+def _set_user_status(email: str, status: str) -> None:
+    from services import accounts
+
+    _open()
+    with database.connection_context():
+        found = accounts.find_user(email)
+        if found is None:
+            raise click.ClickException(f"no user {email}")
+        accounts.set_status(found, status)
+    click.echo(f"{found.email}: {status}")
+
+
+@user.command("disable")
+@click.option("--email", required=True)
+def user_disable(email):
+    """Disable a user: their sessions end and their keys stop working."""
+    _set_user_status(email, "Disabled")
+
+
+@user.command("enable")
+@click.option("--email", required=True)
+def user_enable(email):
+    _set_user_status(email, "Enabled")
+
+
+@main.group()
+def group():
+    """Manage user groups (permissions and limits)."""
+
+
+@group.command("create")
+@click.argument("name")
+@click.option("--permissions", default=None, help='Comma-separated, "*" for all.')
+@click.option("--max-domains", type=int, default=0)
+@click.option("--per-day", type=int, default=0, help="Messages per day (0 = unlimited).")
+@click.option("--per-month", type=int, default=0, help="Messages per month (0 = unlimited).")
+@click.option("--manual-approval", is_flag=True, help="Verified domains wait for an operator (Blocked).")
+def group_create(name, permissions, max_domains, per_day, per_month, manual_approval):
+    from services import accounts
+
+    _open()
+    options = dict(max_sender_domains=max_domains, send_limit_per_day=per_day, send_limit_per_month=per_month,
+                   manual_domain_approval=manual_approval)
+    if permissions is not None:
+        options["permissions"] = permissions
+    with database.connection_context():
+        created = accounts.create_group(name, **options)
+    click.echo(f"group {created.name} ({created.id})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

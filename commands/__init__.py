@@ -1,0 +1,2 @@
+"""The /api.php dialect. Importing the command modules registers their commands."""
+from commands import api_keys, domains, smtp, users, webhooks  # noqa: F401

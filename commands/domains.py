@@ -1,0 +1,176 @@
+"""Sender-domain commands: AddDomain, GetDomain, GetDomains, UpdateDomain, DeleteDomain,
+RegenerateSigningKey.
+
+One domain shape answers everywhere, a superset of the seed (v5.5: DomainName, Verified,
+Active, IsActive, VerificationStatus/DKIMStatus/SPFStatus, flat LinkTracking... keys) and
+the newer docs (SenderDomain, Status, CreatedAt, VerificationMeta, PolicyMeta, Options).
+Two places cannot hold both, and follow the seed where noted: IDs are integers (the seed
+shows 123 as well as "123"), and DNSRecords is a list of {Host, Type, Value}, because the newer
+{host: [type, value]} map cannot hold the MX and the SPF TXT record of the return-path host.
+"""
+from marshmallow import fields
+
+from commands.params import ID, Flag, Params, Text
+from commands.registry import Err, command
+from models import DomainAPIKey, SMTPCredential, Webhook
+from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
+from services import dns_records, domains
+from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
+                             SigningKeyNotRotated)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _on(flag: bool) -> int:
+    return 1 if flag else 0
+
+
+def domain_view(domain) -> dict:
+    status = domain.status
+    enabled = status == domains.ENABLED
+    verified = domain.verified_at is not None
+    pending = "Verified" if verified else "Pending"
+    return {
+        "DomainID": domain.id,
+        "DomainName": domain.name,
+        "SenderDomain": domain.name,
+        "Status": status,
+        "Verified": verified,
+        "Active": enabled,
+        "IsActive": enabled,
+        "VerificationStatus": pending,
+        "DKIMStatus": pending,
+        "SPFStatus": pending,
+        "CreatedAt": domain.created_at.strftime(TIME_FORMAT),
+        "ReturnPathHost": dns_records.return_path_host(domain),
+        "TrackingHost": dns_records.tracking_host(domain),
+        "DKIMSelector": domain.dkim_selector,
+        "VerificationMeta": {"DNSRecords": [
+            {"Host": r.host, "Type": r.type, "Value": r.value, "Purpose": r.purpose}
+            for r in dns_records.records(domain)]},
+        "PolicyMeta": [],
+        "Options": {
+            "LinkTracking": _on(domain.link_tracking),
+            "OpenTracking": _on(domain.open_tracking),
+            "UnsubscribeLink": _on(domain.unsubscribe_link),
+            "HostingProvider": domain.hosting_provider,
+            "CustomSubdomain": domain.subdomain,
+            "CustomTrackPrefix": domain.track_prefix,
+            "TrackMerge": domain.track_merge,
+            "TrackPrefixDisabled": domain.track_prefix_disabled,
+        },
+        "LinkTracking": str(_on(domain.link_tracking)),
+        "OpenTracking": str(_on(domain.open_tracking)),
+        "UnsubscribeLink": str(_on(domain.unsubscribe_link)),
+        "HostingProvider": domain.hosting_provider,
+        "Subdomain": domain.subdomain,
+    }
+
+
+class AddDomainParams(Params):
+    DomainName = Text(required=True)
+    Subdomain = Text()
+    TrackPrefix = Text()
+    TrackMerge = Text()
+    TrackPrefixDisabled = Flag()
+
+
+@command("EmailGateway.AddDomain", schema=AddDomainParams, permission=ADD_DOMAIN, errors=(
+    Err(1, "Missing required parameter: DomainName", "DomainName", "missing"),
+    Err(2, "Invalid domain name provided", "DomainName", "invalid"),
+    Err(2, "Invalid domain name provided", InvalidDomainName),
+    Err(3, "User has reached the maximum number of sender domains allowed", DomainLimitReached),
+    Err(4, "Invalid subdomain or track prefix", "Subdomain"),
+    Err(4, "Invalid subdomain or track prefix", "TrackPrefix"),
+    Err(4, "Invalid subdomain or track prefix", "TrackMerge"),
+    Err(4, "Invalid subdomain or track prefix", InvalidDomainOption),
+))
+def add_domain(user, p):
+    domain = domains.add(user, p["DomainName"], subdomain=p.get("Subdomain", ""), track_prefix=p.get("TrackPrefix", ""),
+                         track_merge=p.get("TrackMerge", "-"), track_prefix_disabled=bool(p.get("TrackPrefixDisabled")))
+    return {"NewSenderDomainID": domain.id, "Domain": domain_view(domain)}
+
+
+class DomainParams(Params):
+    DomainID = ID(required=True)
+
+
+@command("EmailGateway.GetDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Required parameter missing: DomainID", "DomainID"),
+    Err(2, "Unable to retrieve domain information", DomainNotFound),
+))
+def get_domain(user, p):
+    return {"Domain": domain_view(domains.get(user, p["DomainID"]))}
+
+
+class GetDomainsParams(Params):
+    WithCounts = Flag()
+
+
+def _counts(model, domain_ids) -> dict[int, int]:
+    from peewee import fn
+    rows = (model.select(model.domain, fn.COUNT(model.id).alias("n"))
+            .where(model.domain.in_(domain_ids), model.status == "Enabled").group_by(model.domain).tuples())
+    return dict(rows)
+
+
+@command("EmailGateway.GetDomains", schema=GetDomainsParams, permission=MANAGE_DOMAIN)
+def get_domains(user, p):
+    rows = domains.list_for(user)
+    views = [domain_view(d) for d in rows]
+    if p.get("WithCounts") and rows:
+        ids = [d.id for d in rows]
+        counts = {name: _counts(model, ids) for name, model in
+                  (("APIKeyCount", DomainAPIKey), ("SMTPCount", SMTPCredential), ("WebhookCount", Webhook))}
+        for view in views:
+            view.update({name: by_domain.get(view["DomainID"], 0) for name, by_domain in counts.items()})
+    return {"Domains": views}
+
+
+class UpdateDomainParams(Params):
+    DomainID = ID(required=True)
+    LinkTracking = Flag()
+    OpenTracking = Flag()
+    UnsubscribeLink = Flag()
+    TrackPrefixDisabled = Flag()
+    HostingProvider = fields.String(validate=lambda v: len(v) <= 100)
+    Subdomain = fields.String()
+    TrackPrefix = fields.String()
+    TrackMerge = fields.String()
+
+
+@command("EmailGateway.UpdateDomain", schema=UpdateDomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Required field 'DomainID' is missing.", "DomainID"),
+    Err(5, "Unable to retrieve sender domain information.", DomainNotFound),
+    Err(6, "Invalid subdomain or track prefix", InvalidDomainOption),
+    Err(6, "Invalid subdomain or track prefix", "Subdomain"),
+    Err(6, "Invalid subdomain or track prefix", "TrackPrefix"),
+    Err(6, "Invalid subdomain or track prefix", "TrackMerge"),
+    Err(6, "Invalid hosting provider", "HostingProvider"),
+))
+def update_domain(user, p):
+    domain, changed = domains.update(
+        user, p["DomainID"], link_tracking=p.get("LinkTracking"), open_tracking=p.get("OpenTracking"),
+        unsubscribe_link=p.get("UnsubscribeLink"), hosting_provider=p.get("HostingProvider"),
+        subdomain=p.get("Subdomain"), track_prefix=p.get("TrackPrefix"), track_merge=p.get("TrackMerge"),
+        track_prefix_disabled=p.get("TrackPrefixDisabled"))
+    return {"Domain": domain_view(domain), "SubdomainChanged": changed}
+
+
+@command("EmailGateway.DeleteDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Missing required parameter: DomainID", "DomainID"),
+    Err(2, "Domain not found or user does not have permission to delete the domain", DomainNotFound),
+    Err(3, "Suspended or Blocked sender domains cannot be deleted", DomainLocked),
+))
+def delete_domain(user, p):
+    domains.delete(user, p["DomainID"])
+    return {}
+
+
+@command("EmailGateway.RegenerateSigningKey", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Missing required parameter: DomainID", "DomainID"),
+    Err(2, "Domain not found or access denied", DomainNotFound),
+    Err(3, "The signing key was not changed; it is safe to retry", SigningKeyNotRotated),
+))
+def regenerate_signing_key(user, p):
+    return {"SigningKey": domains.regenerate_signing_key(user, p["DomainID"])}

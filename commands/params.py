@@ -1,0 +1,70 @@
+"""Request parameters as Octeth reads them: from the query string, a form (urlencoded or
+multipart) or a JSON body, with every key lower-cased at every depth."""
+from __future__ import annotations
+
+import json
+
+from flask import Request
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class BadJSON(ValueError):
+    pass
+
+
+def lower_keys(value):
+    if isinstance(value, dict):
+        return {str(k).lower(): lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [lower_keys(v) for v in value]
+    return value
+
+
+def request_params(request: Request) -> dict:
+    """Query string, then the body on top. A body that looks like JSON is read as JSON whatever
+    its Content-Type (curl -d '{...}' sends it as a form, and the Octeth docs do exactly that)."""
+    params = request.args.to_dict()
+    raw = request.get_data(cache=True)
+    if request.is_json or raw.lstrip()[:1] == b"{":
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise BadJSON() from None
+            if not isinstance(body, dict):
+                raise BadJSON()
+            params.update(body)
+    else:
+        params.update(request.form.to_dict())
+    return lower_keys(params)
+
+
+class Params(Schema):
+    """Base of every command schema: fields are declared in Octeth's spelling and read from the
+    lower-cased key; anything else in the request (Command, SessionID, ...) is ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.data_key = (field_obj.data_key or field_name).lower()
+
+
+class Flag(fields.Field):
+    """A lenient 0/1 switch, as PHP reads one: 1, "1", "true", "yes", "on", true are on; an
+    empty value means "not given" (None). It never fails, so it needs no error code."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "":
+            return None
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def ID(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=False, validate=validate.Range(min=1), **kwargs)
+
+
+def Text(**kwargs) -> fields.String:
+    if kwargs.get("required"):
+        kwargs.setdefault("validate", validate.Length(min=1))
+    return fields.String(**kwargs)

@@ -1,0 +1,77 @@
+"""Webhook commands: AddWebhook, GetWebhooks, DeleteWebhook.
+
+A webhook answers as a superset of the seed ({WebhookID, URL, Events: [...]}) and the newer
+docs ({WebhookID, Event, WebhookURL}). AddWebhook's ErrorCode is a list ([1]), as in the seed.
+DeleteWebhook follows the seed's codes where the newer docs renumber them: 1 for a missing
+WebhookID or DomainID, 2 for an unknown DomainID, 3 when the webhook belongs to another of
+the user's domains, 4 for an unknown WebhookID.
+"""
+from commands.domains import DomainParams
+from commands.params import ID, Params, Text
+from commands.registry import Err, command
+from models.accounts import MANAGE_DOMAIN
+from services import domains, webhooks
+from services.errors import (DomainNotFound, ForbiddenWebhookHost, GatewayError, InvalidWebhookEvent,
+                             InvalidWebhookURL, WebhookNotFound)
+
+
+class WebhookDomainMismatch(GatewayError):
+    """The webhook does not belong to this domain"""
+
+
+def webhook_view(hook) -> dict:
+    return {"WebhookID": hook.id, "DomainID": hook.domain_id, "Event": hook.event, "Events": [hook.event],
+            "URL": hook.url, "WebhookURL": hook.url, "Status": hook.status}
+
+
+class AddWebhookParams(Params):
+    DomainID = ID(required=True)
+    Event = Text(required=True)
+    WebhookURL = Text(required=True)
+
+
+@command("EmailGateway.AddWebhook", schema=AddWebhookParams, permission=MANAGE_DOMAIN, error_list=True, errors=(
+    Err(1, "Missing required parameter DomainID", "DomainID"),
+    Err(2, "Missing required parameter Event", "Event"),
+    Err(3, "Invalid event type specified", InvalidWebhookEvent),
+    Err(4, "Domain not found or access denied", DomainNotFound),
+    Err(5, "Missing required parameter WebhookURL", "WebhookURL"),
+    Err(6, "Webhook URL must be a valid HTTP or HTTPS URL.", InvalidWebhookURL),
+    Err(7, "Webhook URL host is not allowed.", ForbiddenWebhookHost),
+))
+def add_webhook(user, p):
+    hook = webhooks.add(user, p["DomainID"], p["Event"], p["WebhookURL"])
+    return {"NewWebhookID": hook.id}
+
+
+@command("EmailGateway.GetWebhooks", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Missing required parameter DomainID", "DomainID"),
+    Err(2, "Invalid domain or domain does not belong to the user", DomainNotFound),
+))
+def get_webhooks(user, p):
+    domain = domains.get(user, p["DomainID"])
+    return {"SigningKey": domains.signing_key(domain),
+            "Webhooks": [webhook_view(h) for h in webhooks.list_for(user, domain.id)]}
+
+
+class DeleteWebhookParams(Params):
+    WebhookID = ID(required=True)
+    DomainID = ID(required=True)
+
+
+@command("EmailGateway.DeleteWebhook", schema=DeleteWebhookParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Missing required parameter: WebhookID or DomainID", "WebhookID", "missing"),
+    Err(1, "Missing required parameter: WebhookID or DomainID", "DomainID", "missing"),
+    Err(2, "Invalid DomainID or DomainID not found", "DomainID", "invalid"),
+    Err(2, "Invalid DomainID or DomainID not found", DomainNotFound),
+    Err(3, "Domain validation failed", WebhookDomainMismatch),
+    Err(4, "Webhook not found or user does not have permission to access it", "WebhookID", "invalid"),
+    Err(4, "Webhook not found or user does not have permission to access it", WebhookNotFound),
+))
+def delete_webhook(user, p):
+    domain = domains.get(user, p["DomainID"])
+    hook = webhooks.get(user, p["WebhookID"])
+    if hook.domain_id != domain.id:
+        raise WebhookDomainMismatch()
+    webhooks.delete(hook)
+    return {}

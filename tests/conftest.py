@@ -1,0 +1,139 @@
+"""Fixtures every test shares: settings on a throw-away var dir, a real database (SQLite by
+default, PostgreSQL or MySQL when GATEPOST_DATABASE_URL names one), a real DNS server on
+loopback, the Flask app and client, and helpers to call /api.php as a client would."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+import clock
+import config
+from models import MODELS, User
+from models.db import database, migrate, open_database
+from services import accounts
+from tests.dns_server import LoopbackDNS
+
+
+def _reset_schema(db) -> None:
+    """Drop every table so the migrations run from scratch on a shared test database."""
+    tables = db.get_tables()
+    if not tables:
+        return
+    if db.__class__.__name__.lower().startswith("postgres"):
+        db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    elif "mysql" in db.__class__.__name__.lower():
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        for table in tables:
+            db.execute_sql(f"DROP TABLE IF EXISTS `{table}`")
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+    else:
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+        for table in tables:
+            db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    server = LoopbackDNS()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory, dns_server):
+    var_dir = tmp_path_factory.mktemp("var")
+    url = os.environ.get("GATEPOST_DATABASE_URL") or f"sqlite:///{var_dir / 'gatepost.db'}"
+    settings = config.Settings(var_dir=var_dir, database_url=url, secret_key="test-secret-key",
+                               mail_host="mx.gatepost.test", tracking_host="track.gatepost.test",
+                               spf_include="spf.gatepost.test", smtp_host="smtp.gatepost.test",
+                               dns_servers=(dns_server.address,), dns_timeout=1.0)
+    config.use(settings)
+    db = open_database(url)
+    with database.connection_context():
+        _reset_schema(db)
+    migrate()
+    return settings
+
+
+@pytest.fixture
+def settings(base_settings, dns_server):
+    """Fresh settings, clock, zone and rows for every test."""
+    config.use(base_settings)
+    clock.shift(None)
+    dns_server.zone.clear()
+    database.connect(reuse_if_open=True)
+    yield base_settings
+    config.use(base_settings)
+    clock.shift(None)
+    for model in reversed(MODELS):
+        model.delete().execute()
+    database.close()
+
+
+@pytest.fixture
+def app(settings):
+    from app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class Account:
+    user: User
+    api_key: str
+    password: str
+
+
+@pytest.fixture
+def make_user(settings):
+    """make_user(email=..., **create_user options) -> Account with its API key and password."""
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = "secret-password", **options) -> Account:
+        user, key = accounts.create_user(email or f"user{next(counter)}@example.com", password, **options)
+        return Account(user, key, password)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob@example.com")
+
+
+@pytest.fixture
+def api(client):
+    """api(account, "EmailGateway.X", **params) -> JSON answer of a JSON POST to /api.php."""
+
+    def call(account: Account | None, command: str, **params):
+        body = {"Command": command, **params}
+        if account is not None:
+            body["APIKey"] = account.api_key
+        response = client.post("/api.php", json=body)
+        assert response.status_code == 200, response.data
+        return response.json
+
+    return call
+
+
+@pytest.fixture
+def add_domain(api):
+    def add(account: Account, name: str = "example.com", **params) -> dict:
+        answer = api(account, "EmailGateway.AddDomain", DomainName=name, **params)
+        assert answer["Success"], answer
+        return answer["Domain"]
+
+    return add
