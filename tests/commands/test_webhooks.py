@@ -1,0 +1,79 @@
+"""AddWebhook, GetWebhooks, DeleteWebhook; the SSRF rules through the loopback DNS server."""
+import pytest
+
+import config
+
+
+@pytest.fixture
+def public_host(dns_server):
+    dns_server.zone.add("hooks.example.net", "A", "93.184.216.34")
+    return "https://hooks.example.net/gatepost"
+
+
+def test_add_and_get_webhooks(api, alice, add_domain, public_host):
+    domain = add_domain(alice)
+    first = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="bounce", WebhookURL=public_host)
+    assert first["Success"] and isinstance(first["NewWebhookID"], int)
+    second = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="Delivered",
+                 WebhookURL=public_host + "/2")
+    answer = api(alice, "EmailGateway.GetWebhooks", DomainID=domain["DomainID"])
+    assert len(answer["SigningKey"]) == 64
+    assert answer["Webhooks"] == [
+        {"WebhookID": first["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "bounce", "Events": ["bounce"],
+         "URL": public_host, "WebhookURL": public_host, "Status": "Enabled"},
+        {"WebhookID": second["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "delivery",
+         "Events": ["delivery"], "URL": public_host + "/2", "WebhookURL": public_host + "/2", "Status": "Enabled"}]
+
+
+def test_add_webhook_errors_come_as_a_list(api, alice, add_domain, public_host, dns_server):
+    domain = add_domain(alice)
+    d = domain["DomainID"]
+
+    def code(**params):
+        answer = api(alice, "EmailGateway.AddWebhook", **params)
+        assert answer["Success"] is False and isinstance(answer["ErrorCode"], list)
+        return answer["ErrorCode"][0]
+
+    assert code(Event="bounce", WebhookURL=public_host) == 1
+    assert code(DomainID=d, WebhookURL=public_host) == 2
+    assert code(DomainID=d, Event="sent", WebhookURL=public_host) == 3
+    assert code(DomainID=999999, Event="open", WebhookURL=public_host) == 4
+    assert code(DomainID=d, Event="open") == 5
+    assert code(DomainID=d, Event="open", WebhookURL="ftp://hooks.example.net/x") == 6
+    assert code(DomainID=d, Event="open", WebhookURL="not a url") == 6
+    dns_server.zone.add("internal.example.net", "A", "10.1.2.3")
+    dns_server.zone.add("mixed.example.net", "A", "93.184.216.34", "192.168.0.1")
+    dns_server.zone.add("v6.example.net", "AAAA", "::1")
+    for url in ("http://127.0.0.1/hook", "http://localhost:8080/", "http://[::1]/", "http://169.254.169.254/",
+                "http://printer.local/", "https://internal.example.net/", "https://mixed.example.net/",
+                "https://v6.example.net/", "https://nowhere.example.net/"):
+        assert code(DomainID=d, Event="open", WebhookURL=url) == 7, url
+    assert api(alice, "EmailGateway.GetWebhooks", DomainID=d)["Webhooks"] == []
+
+
+def test_private_hosts_are_allowed_when_the_operator_says_so(api, alice, add_domain, settings):
+    domain = add_domain(alice)
+    config.use(settings.replace(webhook_allow_private=True))
+    answer = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="click",
+                 WebhookURL="http://127.0.0.1:9000/hook")
+    assert answer["Success"]
+
+
+def test_get_webhooks_errors(api, alice):
+    assert api(alice, "EmailGateway.GetWebhooks")["ErrorCode"] == 1
+    assert api(alice, "EmailGateway.GetWebhooks", DomainID=999999)["ErrorCode"] == 2
+
+
+def test_delete_webhook_and_its_seed_error_codes(api, alice, add_domain, public_host):
+    domain = add_domain(alice)
+    other = add_domain(alice, "other.example.com")
+    hook = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="open",
+               WebhookURL=public_host)["NewWebhookID"]
+    assert api(alice, "EmailGateway.DeleteWebhook", DomainID=domain["DomainID"])["ErrorCode"] == 1
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook)["ErrorCode"] == 1
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook, DomainID="abc")["ErrorCode"] == 2
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook, DomainID=999999)["ErrorCode"] == 2
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook, DomainID=other["DomainID"])["ErrorCode"] == 3
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=999999, DomainID=domain["DomainID"])["ErrorCode"] == 4
+    assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook, DomainID=domain["DomainID"])["Success"]
+    assert api(alice, "EmailGateway.GetWebhooks", DomainID=domain["DomainID"])["Webhooks"] == []
