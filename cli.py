@@ -163,5 +163,109 @@ def group_create(name, permissions, max_domains, per_day, per_month, manual_appr
     click.echo(f"group {created.name} ({created.id})")
 
 
+@main.group()
+def domain():
+    """Sender domains: DNS records, verification and the operators' status decisions."""
+
+
+def _find_domain(name: str):
+    """A live domain by name (or numeric id); refuses a name that several users share."""
+    from models import SenderDomain
+    from services import domains
+    from services.errors import InvalidDomainName
+
+    query = SenderDomain.select().where(SenderDomain.status != domains.DELETED)
+    if name.isdigit():
+        found = list(query.where(SenderDomain.id == int(name)))
+    else:
+        try:
+            found = list(query.where(SenderDomain.name == domains.normalize_name(name)))
+        except InvalidDomainName:
+            found = []
+    if not found:
+        raise click.ClickException(f"no sender domain {name}")
+    if len(found) > 1:
+        raise click.ClickException(f"{name} belongs to several users; give its id: "
+                                   + ", ".join(f"{d.id} ({d.user.email})" for d in found))
+    return found[0]
+
+
+@domain.command("records")
+@click.argument("name")
+def domain_records(name):
+    """Print the DNS records a domain must publish, in zone-file form."""
+    from services import dns_records
+
+    _open()
+    with database.connection_context():
+        for r in dns_records.records(_find_domain(name)):
+            # TXT character-strings hold 255 bytes: a 2048-bit DKIM key needs two
+            value = " ".join(f'"{r.value[i:i + 255]}"' for i in range(0, len(r.value), 255)) \
+                if r.type == "TXT" else r.value + "."
+            click.echo(f"{r.host}.\t3600\tIN\t{r.type}\t{value}\t; {r.purpose}")
+
+
+@domain.command("verify")
+@click.argument("name", required=False)
+@click.option("--all", "every", is_flag=True, help="Re-verify every Enabled domain (the periodic chore).")
+def domain_verify(name, every):
+    """Look a domain's records up in DNS now and apply the status rules."""
+    from services import verification
+
+    _open()
+    with database.connection_context():
+        if every:
+            counts = verification.reverify_enabled()
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+            return
+        if not name:
+            raise click.UsageError("give a domain name or --all")
+        found = _find_domain(name)
+        for c in verification.verify(found):
+            click.echo(f"{'ok ' if c.verified else 'BAD'} {c.record.purpose:<12} {c.record.type:<5} {c.record.host}"
+                       + (f"  ({c.reason})" if c.reason else ""))
+        click.echo(f"status: {found.status}" + (f" ({found.status_reason})" if found.status_reason else ""))
+
+
+def _operator_transition(name: str, status: str, allowed_from: tuple[str, ...] | None = None) -> None:
+    from services import domains
+
+    _open()
+    with database.connection_context():
+        found = _find_domain(name)
+        if allowed_from and found.status not in allowed_from:
+            raise click.ClickException(f"{found.name} is {found.status}; only {', '.join(allowed_from)} can be approved")
+        domains.set_status(found, status, f"set by operator ({status})")
+    click.echo(f"{found.name}: {status}")
+
+
+@domain.command("approve")
+@click.argument("name")
+def domain_approve(name):
+    """Approve a domain that verified in a manual-approval group (Blocked -> Enabled)."""
+    from services import domains
+
+    _operator_transition(name, domains.ENABLED, (domains.BLOCKED, domains.PENDING))
+
+
+@domain.command("enable")
+@click.argument("name")
+def domain_enable(name):
+    """Enable a domain whatever its status (unblock, unsuspend)."""
+    _operator_transition(name, "Enabled")
+
+
+@domain.command("suspend")
+@click.argument("name")
+def domain_suspend(name):
+    _operator_transition(name, "Suspended")
+
+
+@domain.command("block")
+@click.argument("name")
+def domain_block(name):
+    _operator_transition(name, "Blocked")
+
+
 if __name__ == "__main__":
     sys.exit(main())

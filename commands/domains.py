@@ -1,12 +1,14 @@
 """Sender-domain commands: AddDomain, GetDomain, GetDomains, UpdateDomain, DeleteDomain,
-RegenerateSigningKey.
+RegenerateSigningKey, VerifyDomain.
 
 One domain shape answers everywhere, a superset of the seed (v5.5: DomainName, Verified,
 Active, IsActive, VerificationStatus/DKIMStatus/SPFStatus, flat LinkTracking... keys) and
 the newer docs (SenderDomain, Status, CreatedAt, VerificationMeta, PolicyMeta, Options).
-Two places cannot hold both, and follow the seed where noted: IDs are integers (the seed
-shows 123 as well as "123"), and DNSRecords is a list of {Host, Type, Value}, because the newer
-{host: [type, value]} map cannot hold the MX and the SPF TXT record of the return-path host.
+Three places cannot hold both, and follow the seed: IDs are integers (the seed shows 123
+as well as "123"); DNSRecords and VerifyDomain's DNSVerificationResults are lists of
+{Host, Type, Value, Verified} (plus Purpose and Reason), because the newer
+{host: [type, value, verified]} map cannot hold both the MX and the SPF TXT record of the
+return-path host.
 """
 from marshmallow import fields
 
@@ -14,7 +16,7 @@ from commands.params import ID, Flag, Params, Text
 from commands.registry import Err, command
 from models import DomainAPIKey, SMTPCredential, Webhook
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
-from services import dns_records, domains
+from services import dns_records, domains, verification
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
                              SigningKeyNotRotated)
 
@@ -25,11 +27,15 @@ def _on(flag: bool) -> int:
     return 1 if flag else 0
 
 
+def _state(result: bool | None) -> str:
+    return "Pending" if result is None else "Verified" if result else "Failed"
+
+
 def domain_view(domain) -> dict:
     status = domain.status
     enabled = status == domains.ENABLED
-    verified = domain.verified_at is not None
-    pending = "Verified" if verified else "Pending"
+    results = verification.last_results(domain)
+    verified = bool(results) and all(results.values())
     return {
         "DomainID": domain.id,
         "DomainName": domain.name,
@@ -38,15 +44,16 @@ def domain_view(domain) -> dict:
         "Verified": verified,
         "Active": enabled,
         "IsActive": enabled,
-        "VerificationStatus": pending,
-        "DKIMStatus": pending,
-        "SPFStatus": pending,
+        "VerificationStatus": _state(verified if results else None),
+        "DKIMStatus": _state(results.get("dkim")),
+        "SPFStatus": _state(results.get("spf")),
         "CreatedAt": domain.created_at.strftime(TIME_FORMAT),
         "ReturnPathHost": dns_records.return_path_host(domain),
         "TrackingHost": dns_records.tracking_host(domain),
         "DKIMSelector": domain.dkim_selector,
         "VerificationMeta": {"DNSRecords": [
-            {"Host": r.host, "Type": r.type, "Value": r.value, "Purpose": r.purpose}
+            {"Host": r.host, "Type": r.type, "Value": r.value, "Purpose": r.purpose,
+             "Verified": results.get(r.purpose, False)}
             for r in dns_records.records(domain)]},
         "PolicyMeta": [],
         "Options": {
@@ -174,3 +181,15 @@ def delete_domain(user, p):
 ))
 def regenerate_signing_key(user, p):
     return {"SigningKey": domains.regenerate_signing_key(user, p["DomainID"])}
+
+
+@command("EmailGateway.VerifyDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
+    Err(1, "Required field 'DomainID' is missing.", "DomainID"),
+    Err(2, "Unable to retrieve the sender domain information.", DomainNotFound),
+))
+def verify_domain(user, p):
+    domain = domains.get(user, p["DomainID"])
+    checks = verification.verify(domain)
+    return {"Domain": {"DomainID": domain.id, "DomainName": domain.name, "SenderDomain": domain.name,
+                       "Status": domain.status, "StatusReason": domain.status_reason},
+            "DNSVerificationResults": [c.as_dict() for c in checks]}

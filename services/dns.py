@@ -15,6 +15,10 @@ class DNSTimeout(Exception):
     """No DNS server answered in time: the answer is unknown, not negative."""
 
 
+class NoSuchName(Exception):
+    """NXDOMAIN: the name does not exist at all."""
+
+
 @functools.lru_cache(maxsize=8)
 def _resolver(servers: tuple[str, ...], timeout: float) -> dns.resolver.Resolver:
     resolver = dns.resolver.Resolver(configure=not servers)
@@ -42,15 +46,26 @@ def resolver() -> dns.resolver.Resolver:
 
 
 def lookup(name: str, rdtype: str) -> list:
-    """The answer's rdata (empty when the name or the type does not exist); DNSTimeout when unknown."""
+    """The answer's rdata, empty when the name has no such record; NoSuchName for NXDOMAIN,
+    DNSTimeout when no server answered (the answer is unknown)."""
     try:
         return list(resolver().resolve(name, rdtype, search=False))
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.name.EmptyLabel):
+    except dns.resolver.NXDOMAIN:
+        raise NoSuchName(name) from None
+    except (dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.name.EmptyLabel):
         return []
     except (dns.exception.Timeout, dns.resolver.LifetimeTimeout):
         raise DNSTimeout(f"no answer for {name} {rdtype} in time") from None
 
 
 def addresses(host: str) -> list[str]:
-    """A and AAAA addresses of a host name."""
-    return [r.address for rdtype in ("A", "AAAA") for r in lookup(host, rdtype)]
+    """A and AAAA addresses of a host name (none when it does not exist)."""
+    try:
+        return [r.address for rdtype in ("A", "AAAA") for r in lookup(host, rdtype)]
+    except NoSuchName:
+        return []
+
+
+def txt_strings(rdata) -> str:
+    """One TXT record's value: its character-strings joined, as SPF and DKIM read them."""
+    return b"".join(rdata.strings).decode("utf-8", "replace")

@@ -137,3 +137,19 @@ def add_domain(api):
         return answer["Domain"]
 
     return add
+
+
+def publish(zone, domain, **replace) -> None:
+    """Publish a domain's expected records in the loopback zone; `replace={purpose: value}`
+    publishes another value instead (None: leave that record out)."""
+    from services import dns_records
+
+    for record in dns_records.records(domain):
+        value = replace.get(record.purpose, record.value)
+        if value is None:
+            continue
+        if record.type == "MX":
+            preference, host = value.split()
+            zone.add(record.host, "MX", (int(preference), host))
+        else:
+            zone.add(record.host, record.type, value)

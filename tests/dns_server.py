@@ -9,8 +9,13 @@ import socket
 from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-_RDATA = {"A": A, "AAAA": AAAA, "CNAME": CNAME, "TXT": lambda v: TXT(v if isinstance(v, list) else [v]),
-          "MX": lambda v: MX(v[1], v[0])}
+def _txt(value: str | list[str]) -> TXT:
+    """A list is published as those character-strings; a long string is split into 255-byte
+    strings, as DNS hosting panels do with 2048-bit DKIM keys."""
+    return TXT(value if isinstance(value, list) else [value[i:i + 255] for i in range(0, len(value), 255)])
+
+
+_RDATA = {"A": A, "AAAA": AAAA, "CNAME": CNAME, "TXT": _txt, "MX": lambda v: MX(v[1], v[0])}
 
 
 class Zone(BaseResolver):

@@ -35,3 +35,37 @@ def test_group_create_and_assign(run):
     user = User.get_by_id(json.loads(result.output)["UserID"])
     assert user.group.name == "Strict" and user.group.manual_domain_approval and user.domain_limit == 1
     assert run("user", "create", "--email", "t@example.com", "--password", "pw", "--group", "Nope").exit_code != 0
+
+
+def test_domain_records_verify_and_operator_transitions(run, alice, dns_server):
+    from models import SenderDomain
+    from services import domains
+    from tests.conftest import publish
+
+    domain = domains.add(alice.user, "example.com")
+    records = run("domain", "records", "example.com")
+    assert records.exit_code == 0, records.output
+    assert f"{domain.dkim_selector}._domainkey.example.com.\t3600\tIN\tTXT\t\"v=DKIM1; k=rsa; p=" in records.output
+    assert '" "' in records.output  # the 2048-bit key is split into 255-byte strings
+    assert "gp.example.com.\t3600\tIN\tMX\t10 mx.gatepost.test." in records.output
+    publish(dns_server.zone, domain)
+    verified = run("domain", "verify", "example.com")
+    assert verified.exit_code == 0 and "status: Enabled" in verified.output
+    assert run("domain", "verify", "--all").output.strip() == "checked=1 failing=0 demoted=0"
+    for command, status in (("suspend", "Suspended"), ("enable", "Enabled"), ("block", "Blocked"),
+                            ("approve", "Enabled")):
+        assert run("domain", command, "example.com").exit_code == 0
+        assert SenderDomain.get_by_id(domain.id).status == status
+    domains.set_status(domain, "Suspended")
+    assert run("domain", "approve", "example.com").exit_code != 0  # approve is for Blocked/Pending only
+    assert run("domain", "records", "nowhere.example").exit_code != 0
+
+
+def test_domain_names_shared_by_two_users_need_an_id(run, alice, bob):
+    from services import domains
+
+    domains.add(alice.user, "shared.example.com")
+    theirs = domains.add(bob.user, "shared.example.com")
+    ambiguous = run("domain", "suspend", "shared.example.com")
+    assert ambiguous.exit_code != 0 and "several users" in ambiguous.output
+    assert run("domain", "suspend", str(theirs.id)).exit_code == 0

@@ -27,6 +27,7 @@ CASES = [
     ("EmailGateway.UpdateDomain", lambda o: {"DomainID": o["domain"], "LinkTracking": 0, "Subdomain": "x"}, 5),
     ("EmailGateway.DeleteDomain", lambda o: {"DomainID": o["domain"]}, 2),
     ("EmailGateway.RegenerateSigningKey", lambda o: {"DomainID": o["domain"]}, 2),
+    ("EmailGateway.VerifyDomain", lambda o: {"DomainID": o["domain"]}, 2),
     ("EmailGateway.AddAPI", lambda o: {"DomainID": o["domain"], "Description": "b"}, 3),
     ("EmailGateway.GetAPIs", lambda o: {"DomainID": o["domain"]}, 2),
     ("EmailGateway.DeleteAPI", lambda o: {"APIKeyID": o["key"]}, 2),
