@@ -1,0 +1,146 @@
+"""Compose one RFC 5322 message from a draft, with the standard `email` package.
+
+`policy.SMTP` gives CRLF line endings and RFC 2047 encoded words for non-ASCII subjects and
+display names; the `EmailMessage` helpers choose the MIME tree and the transfer encodings, so
+no boundary or encoding is written by hand here. Bcc has no field: those recipients exist only
+in the envelope.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from email import headerregistry, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from html.parser import HTMLParser
+
+import idna
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str  # already validated; an IDN domain goes out as punycode
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    type: str = "application/octet-stream"
+    disposition: str = "attachment"  # or "inline"
+    content_id: str | None = None  # an inline image the HTML shows as cid:<content_id>
+
+
+@dataclass(frozen=True)
+class Draft:
+    sender: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    subject: str = ""
+    html: str | None = None
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # custom headers, vetted by the caller
+    message_id: str = ""  # the full "<...@domain>" value
+
+
+def compose(draft: Draft, date: datetime.datetime) -> bytes:
+    """The message as it goes on the wire; `date` is naive UTC."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = _address(draft.sender)
+    if draft.to:  # none when every recipient is Bcc
+        message["To"] = [_address(a) for a in draft.to]
+    if draft.cc:
+        message["Cc"] = [_address(a) for a in draft.cc]
+    if draft.reply_to:
+        message["Reply-To"] = [_address(a) for a in draft.reply_to]
+    message["Subject"] = draft.subject
+    message["Date"] = format_datetime(date.replace(tzinfo=datetime.UTC))
+    if draft.message_id:
+        message["Message-ID"] = draft.message_id
+    message["MIME-Version"] = "1.0"
+    for name, value in draft.headers:
+        message[name] = value
+
+    related = [a for a in draft.attachments if a.content_id and draft.html is not None]
+    if draft.html is None:
+        message.set_content(draft.text or "")
+    else:
+        message.set_content(draft.text if draft.text is not None else html_to_text(draft.html))
+        message.add_alternative(draft.html, subtype="html")
+        html_part = message.get_payload()[1]
+        for attachment in related:  # turns the html part into multipart/related
+            html_part.add_related(attachment.content, *_mime_type(attachment.type),
+                                  cid=f"<{attachment.content_id.strip('<>')}>", filename=attachment.filename,
+                                  disposition="inline")
+    for attachment in draft.attachments:
+        if attachment not in related:  # turns the message into multipart/mixed
+            message.add_attachment(attachment.content, *_mime_type(attachment.type), filename=attachment.filename,
+                                   disposition=attachment.disposition)
+    for part in list(message.walk())[1:]:  # the helpers give each part they make a MIME-Version
+        del part["MIME-Version"]
+    return message.as_bytes()
+
+
+def _address(address: Address) -> headerregistry.Address:
+    local, _, domain = address.email.rpartition("@")
+    if not domain.isascii():
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    return headerregistry.Address(display_name=address.name, username=local, domain=domain)
+
+
+def _mime_type(value: str) -> tuple[str, str]:
+    maintype, _, subtype = value.strip().lower().partition("/")
+    if not maintype or not subtype or maintype == "multipart":
+        return "application", "octet-stream"
+    return maintype, subtype
+
+
+def html_to_text(html: str) -> str:
+    """The text/plain alternative of an HTML-only message: what a reader sees, with link targets."""
+    parser = _TextOfHTML()
+    parser.feed(html)
+    parser.close()
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+class _TextOfHTML(HTMLParser):
+    HIDDEN = {"script", "style", "title", "template"}
+    BEFORE = {"br": "\n", "p": "\n\n", "div": "\n", "tr": "\n", "table": "\n", "li": "\n- ", "hr": "\n\n",
+              "blockquote": "\n\n", "h1": "\n\n", "h2": "\n\n", "h3": "\n\n", "h4": "\n\n", "h5": "\n\n", "h6": "\n\n"}
+    AFTER = {"p": "\n\n", "div": "\n", "tr": "\n", "table": "\n", "ul": "\n", "ol": "\n", "blockquote": "\n\n",
+             "h1": "\n\n", "h2": "\n\n", "h3": "\n\n", "h4": "\n\n", "h5": "\n\n", "h6": "\n\n"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.links: list[tuple[str, int]] = []  # (href, index of the link's first part)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag == "a":
+            self.links.append((attrs.get("href") or "", len(self.parts)))
+        elif tag == "img" and attrs.get("alt") and not self.hidden:
+            self.parts.append(attrs["alt"])
+        self.parts.append(self.BEFORE.get(tag, ""))
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            label = " ".join("".join(self.parts[start:]).split())
+            if href and not href.startswith("#") and href not in (label, f"mailto:{label}"):
+                self.parts.append(f" ({href})" if label else href)
+        self.parts.append(self.AFTER.get(tag, ""))
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(re.sub(r"\s+", " ", data))

@@ -1,0 +1,56 @@
+"""DKIM signatures (RFC 6376): rsa-sha256, relaxed/relaxed, with the sender domain's key and selector.
+
+Measured by bench/bench_dkim.py (RSA-2048, a 5 KB message, on a shared 2-core box): dkimpy's own
+`dkim.sign` takes about 7.3 ms, 7.2 ms of it in its pure-Python RSA; OpenSSL signs a digest in
+about 0.3 ms. So dkimpy's tested pieces parse, canonicalize, hash and fold, and `cryptography`
+(OpenSSL) does the RSA step: 0.6-0.9 ms a message, 2.1-2.7x the bare signature (the rest is
+dkimpy's body canonicalization), about 10x faster than dkimpy alone. dkimpy has no hook for the
+RSA step short of copying `DomainSigner.gen_header`, so the tag list is built here; the tests
+check the signatures with dkimpy's verifier.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import hashlib
+
+import dkim
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from dkim.canonicalization import Relaxed
+
+import clock
+
+SIGNED_HEADERS = (b"from", b"to", b"cc", b"reply-to", b"subject", b"date", b"message-id", b"mime-version",
+                  b"content-type", b"content-transfer-encoding", b"list-unsubscribe", b"list-unsubscribe-post")
+
+
+def sign(message: bytes, *, domain: str, selector: str, private_key_pem: str) -> bytes:
+    """Return the message with a DKIM-Signature header prepended."""
+    headers, body = dkim.rfc822_parse(message)
+    present = {name.lower() for name, _ in headers}
+    signed = [name for name in SIGNED_HEADERS if name in present]
+    if b"from" not in signed:
+        raise ValueError("a DKIM signature must cover the From header")
+    body_hash = base64.b64encode(hashlib.sha256(Relaxed.canonicalize_body(body)).digest())
+    timestamp = int(clock.now().replace(tzinfo=datetime.UTC).timestamp())
+    tags = b"v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s; s=%s; t=%d; h=%s; bh=%s;" % (
+        domain.encode("ascii"), selector.encode("ascii"), timestamp, b" : ".join(signed), body_hash)
+    # b= gets a line of its own, so the signature can be appended without refolding what was hashed.
+    value = b" " + dkim.fold(tags, namelen=len(b"DKIM-Signature: ")) + b"\r\n b="
+    digest = hashlib.sha256()
+    dkim.hash_headers(digest, Relaxed, Relaxed.canonicalize_headers(headers), signed, (b"DKIM-Signature", value), {})
+    signature = _private_key(private_key_pem).sign(digest.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    value = dkim.fold(value + base64.b64encode(signature))
+    return b"DKIM-Signature:" + value + b"\r\n" + message
+
+
+@functools.lru_cache(maxsize=256)
+def _private_key(pem: str) -> rsa.RSAPrivateKey:
+    """Loading checks the key: about 37 ms here, sixty times a signature, so each key is loaded once."""
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("a DKIM key for rsa-sha256 must be an RSA key")
+    return key
