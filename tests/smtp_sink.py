@@ -1,0 +1,217 @@
+"""A real SMTP server on loopback (aiosmtpd) for the delivery worker to talk to.
+
+What it answers is scripted by the recipient's local part (case-insensitive, any domain):
+  defer421  first RCPT for the address: "421 4.7.0 Try again later" and the connection is closed;
+            afterwards accepted
+  greylist  first RCPT for the address: "451 4.7.1 Greylisted, try again in 5 seconds"; afterwards accepted
+  tempfail  always "451 4.3.0 Temporary failure"
+  bounce, bounce550  always "550 5.1.1 User unknown"
+  drop      the TCP connection is closed at RCPT without an answer
+  slow      accepted, but DATA is answered only after `slow_seconds`
+  anything else  accepted
+Answers are given at RCPT so one transaction can mix outcomes; DATA records the message with the
+accepted recipients only. Every RCPT/DATA outcome lands in `attempts`, in order."""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+ACCEPT_RCPT = "250 2.1.5 OK"
+ACCEPT_DATA = "250 2.0.0 OK: queued"
+DROPPED = "(dropped)"  # the `attempts` entry for `drop`: there is no reply to record
+_FIXED = {"tempfail": "451 4.3.0 Temporary failure",
+          "bounce": "550 5.1.1 User unknown", "bounce550": "550 5.1.1 User unknown"}
+_FIRST_TIME = {"defer421": "421 4.7.0 Try again later",
+               "greylist": "451 4.7.1 Greylisted, try again in 5 seconds"}
+
+
+@dataclass
+class Received:
+    mail_from: str       # "<>" for the null sender (that is how aiosmtpd reports it)
+    rcpt_tos: list[str]
+    data: bytes          # as on the wire: CRLF line endings, dot-stuffing removed
+    peer: tuple
+    tls: bool            # whether the session had done STARTTLS
+
+
+def _local_part(address: str) -> str:
+    return address.rpartition("@")[0].lower()
+
+
+class _Handler:
+    """aiosmtpd hooks; kept off SMTPSink because aiosmtpd treats a handler's `auth_*` members as
+    AUTH mechanisms and its `handle_*` members as hooks."""
+
+    def __init__(self, sink: "SMTPSink"):
+        self.sink = sink
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # a 5-argument EHLO hook must set this itself
+        if self.sink.require_auth is None:  # aiosmtpd would still offer AUTH after STARTTLS
+            responses = [line for line in responses if not line[4:].upper().startswith("AUTH")]
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # Enforced here rather than with aiosmtpd's auth_required=True, which warns on every
+        # connection when TLS is not required too.
+        if self.sink.require_auth is not None and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        sink, local = self.sink, _local_part(address)
+        if local == "drop":
+            sink._attempt(envelope.mail_from, address, DROPPED)
+            server.transport.abort()
+            raise asyncio.CancelledError  # ends aiosmtpd's session task (as QUIT does), so no reply follows
+        reply = _FIXED.get(local) or (local in _FIRST_TIME and sink._first_time(address)
+                                      and _FIRST_TIME[local]) or ACCEPT_RCPT
+        sink._attempt(envelope.mail_from, address, reply)
+        if reply.startswith("421"):  # 421 means the server closes the connection after answering
+            await server.push(reply)
+            server.transport.close()
+            raise asyncio.CancelledError
+        if reply == ACCEPT_RCPT:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+        return reply
+
+    async def handle_DATA(self, server, session, envelope):
+        if any(_local_part(rcpt) == "slow" for rcpt in envelope.rcpt_tos):
+            await asyncio.sleep(self.sink.slow_seconds)
+        # Recorded only once the answer is due: a client that hangs up while waiting got nothing.
+        message = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content),
+                           tuple(session.peer), session.ssl is not None)
+        with self.sink._lock:
+            self.sink.received.append(message)
+            self.sink.attempts.extend((envelope.mail_from, rcpt, ACCEPT_DATA) for rcpt in envelope.rcpt_tos)
+        return ACCEPT_DATA
+
+
+class _Controller(Controller):
+    def __init__(self, sink: "SMTPSink", **kwargs):
+        super().__init__(_Handler(sink), **kwargs)
+        self.sink = sink
+
+    def factory(self):
+        """Called once per accepted TCP connection (not again on STARTTLS), so it counts them."""
+        with self.sink._lock:
+            self.sink.connections += 1
+        return super().factory()
+
+    def _trigger_server(self):
+        # aiosmtpd 1.4.6 binds port 0 fine but keeps self.port == 0 and then probes port 0 to
+        # check the server answers: read the real port first.
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SMTPSink:
+    """The receiving MTA for tests; `start()` returns once it answers on 127.0.0.1:`port`."""
+
+    def __init__(self, *, tls_cert: tuple[str, str] | None = None, require_auth: tuple[str, str] | None = None):
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.tls_cert = tls_cert
+        self.require_auth = require_auth
+        self.slow_seconds = 3.0
+        self.received: list[Received] = []
+        self.attempts: list[tuple[str, str, str]] = []
+        self.connections = 0
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()  # the hooks run on the controller's loop thread
+        self._controller: _Controller | None = None
+
+    def start(self) -> "SMTPSink":
+        kwargs = {}
+        if self.tls_cert:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls_cert)
+            kwargs.update(tls_context=context, require_starttls=False)
+        if self.require_auth:
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
+        self._controller = _Controller(self, hostname=self.host, port=0, server_hostname="localhost", **kwargs)
+        self._controller.start()
+        self.port = self._controller.port
+        self.reset()  # start() itself connected once to see the banner
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self.attempts.clear()
+            self.connections = 0
+            self._seen.clear()
+
+    def messages_for(self, rcpt: str) -> list[Received]:
+        with self._lock:
+            return [m for m in self.received if rcpt.lower() in (r.lower() for r in m.rcpt_tos)]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Poll: the worker delivers from its own thread or process."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+                got, attempts = len(self.received), list(self.attempts)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"expected {count} message(s) within {timeout}s, got {got}; attempts: {attempts}")
+            time.sleep(0.02)
+
+    def _attempt(self, mail_from: str, rcpt: str, reply: str) -> None:
+        with self._lock:
+            self.attempts.append((mail_from, rcpt, reply))
+
+    def _first_time(self, address: str) -> bool:
+        with self._lock:
+            first = address.lower() not in self._seen
+            self._seen.add(address.lower())
+            return first
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        user, password = self.require_auth
+        ok = (auth_data.login, auth_data.password) == (user.encode(), password.encode())
+        return AuthResult(success=ok, handled=False)
+
+
+def make_test_certificate(directory) -> tuple[str, str]:
+    """A self-signed certificate for localhost/127.0.0.1, so a client can verify STARTTLS against it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())  # fast, unlike RSA key generation
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            .sign(key, hashes.SHA256()))
+    directory = Path(directory)
+    cert_path, key_path = directory / "smtp-sink-cert.pem", directory / "smtp-sink-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
