@@ -40,6 +40,14 @@ class Settings:
     webhook_allow_private: bool = False
     ratelimit_storage: str = "memory://"
     api_rate_limit: str = "100 per minute"
+    relay_url: str = ""  # smtp:// or smtps:// smarthost; empty: straight to each domain's MX
+    mx_port: int = 25  # where MX hosts listen (tests point it at a loopback sink)
+    smtp_timeout: float = 60.0
+    retry_horizon: int = 86400  # seconds a deferred delivery keeps being retried
+    max_recipients: int = 50
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    worker_batch: int = 100
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -64,6 +72,14 @@ class Settings:
             webhook_allow_private=_flag(env.get("GATEPOST_WEBHOOK_ALLOW_PRIVATE")),
             ratelimit_storage=env.get("GATEPOST_RATELIMIT_STORAGE", cls.ratelimit_storage),
             api_rate_limit=env.get("GATEPOST_API_RATE_LIMIT", cls.api_rate_limit),
+            relay_url=env.get("GATEPOST_RELAY_URL", ""),
+            mx_port=int(env.get("GATEPOST_MX_PORT", cls.mx_port)),
+            smtp_timeout=float(env.get("GATEPOST_SMTP_TIMEOUT", cls.smtp_timeout)),
+            retry_horizon=int(env.get("GATEPOST_RETRY_HORIZON", cls.retry_horizon)),
+            max_recipients=int(env.get("GATEPOST_MAX_RECIPIENTS", cls.max_recipients)),
+            max_message_bytes=int(env.get("GATEPOST_MAX_MESSAGE_BYTES", cls.max_message_bytes)),
+            max_attachment_bytes=int(env.get("GATEPOST_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)),
+            worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),
         )
 
     def replace(self, **changes) -> "Settings":

@@ -1,7 +1,11 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
+from models.events import Event, Suppression
+from models.messages import Delivery, DeliveryAttempt, Message
 
-MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook]
+MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
+          Message, Delivery, DeliveryAttempt, Event, Suppression]
 
-__all__ = ["MODELS", "DomainAPIKey", "SMTPCredential", "SenderDomain", "Session", "User", "UserGroup", "Webhook"]
+__all__ = ["MODELS", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "Message", "SMTPCredential",
+           "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook"]

@@ -16,6 +16,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
 
 
+# Message content can be megabytes: MySQL's BLOB stops at 64 KB, so the type is named per backend.
+CONTENT_TYPES = {"sqlite": "BLOB", "postgres": "BYTEA", "mysql": "LONGBLOB"}
+
+
+class ContentField(peewee.BlobField):
+    field_type = "CONTENT"
+
+
 class BaseModel(peewee.Model):
     class Meta:
         database = database
@@ -25,13 +33,15 @@ class BaseModel(peewee.Model):
 def open_database(url: str) -> peewee.Database:
     """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://)."""
     scheme = urlsplit(url).scheme
-    if scheme.startswith("sqlite"):
+    family = next(f for f in ("sqlite", "postgres", "mysql") if f in scheme)
+    field_types = {"CONTENT": CONTENT_TYPES[family]}
+    if family == "sqlite":
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types)
     else:
-        db = connect_url(url)
+        db = connect_url(url, field_types=field_types)
     database.initialize(db)
     return db
 

@@ -30,6 +30,7 @@ class SenderDomain(BaseModel):
     verification = TextField(default="")  # JSON: last per-record results
     verified_at = DateTimeField(null=True)
     verification_failures = IntegerField(default=0)
+    queue_cleared_at = DateTimeField(null=True)  # ClearDomainQueue: mail accepted before it never goes
 
     class Meta:
         indexes = ((("user", "name"), True),)

@@ -82,3 +82,35 @@ class KeyRotationFailed(GatewayError):
 
 class SigningKeyNotRotated(GatewayError):
     """The signing key was not changed; it is safe to retry"""
+
+
+class DomainNotActive(GatewayError):
+    """Domain is not activated"""
+
+
+class InvalidAddress(GatewayError):
+    """Invalid email address"""
+
+
+class ForeignSender(GatewayError):
+    """The From address must be on the sender domain of the API key"""
+
+
+class RecipientSuppressed(GatewayError):
+    """Email address is in the suppression list. Email delivery is blocked."""
+
+
+class SendLimitReached(GatewayError):
+    """Email sending limit reached"""
+
+
+class TooManyRecipients(GatewayError):
+    """The number of recipients exceeds the allowed count"""
+
+
+class MessageTooLarge(GatewayError):
+    """The message exceeds the allowed size"""
+
+
+class HeaderRejected(GatewayError):
+    """A header is not allowed"""

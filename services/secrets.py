@@ -23,12 +23,12 @@ _passwords = argon2.PasswordHasher()
 
 
 @functools.lru_cache(maxsize=4)
-def _derive(secret_key: str, purpose: bytes) -> bytes:
+def derive(secret_key: str, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
 
 
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(config.current().secret_key, b"gatepost encryption")))
+    return Fernet(base64.urlsafe_b64encode(derive(config.current().secret_key, b"gatepost encryption")))
 
 
 def encrypt(plain: str) -> str:
@@ -41,7 +41,7 @@ def decrypt(token: str) -> str:
 
 def lookup_hash(value: str) -> str:
     """HMAC-SHA256 of a presented secret: what the database indexes instead of the secret."""
-    return hmac.new(_derive(config.current().secret_key, b"gatepost lookup"), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(derive(config.current().secret_key, b"gatepost lookup"), value.encode(), hashlib.sha256).hexdigest()
 
 
 def same(a: str, b: str) -> bool:

@@ -1,0 +1,33 @@
+"""What happened to mail, one row per state change; and who must not be mailed again."""
+from peewee import CharField, DateTimeField, ForeignKeyField, TextField
+
+from clock import now
+from models.accounts import User
+from models.db import BaseModel
+from models.domains import SenderDomain
+from models.messages import Delivery, Message
+
+
+class Event(BaseModel):
+    user = ForeignKeyField(User, backref="events", on_delete="CASCADE")
+    domain = ForeignKeyField(SenderDomain, backref="events", on_delete="CASCADE")
+    message = ForeignKeyField(Message, backref="events", null=True, on_delete="SET NULL")
+    delivery = ForeignKeyField(Delivery, backref="events", null=True, on_delete="SET NULL")
+    event = CharField(max_length=20)  # accepted deferred delivered bounced failed opened clicked ...
+    recipient = CharField(max_length=320, default="")
+    details = TextField(default="{}")  # JSON: SMTP reply, MX host, URL, user agent ...
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("domain", "created_at"), False), (("user", "created_at"), False))
+
+
+class Suppression(BaseModel):
+    user = ForeignKeyField(User, backref="suppressions", on_delete="CASCADE")
+    email = CharField(max_length=320)  # lower case
+    reason = CharField(max_length=20)  # hard-bounce | complaint | unsubscribe | manual
+    detail = TextField(default="")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("user", "email"), True),)

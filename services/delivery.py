@@ -1,0 +1,147 @@
+"""The delivery loop: claim due deliveries, send them per destination over one connection
+(the recipients of a message that share a domain in one transaction), and record every
+attempt and what it decided:
+
+2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
+seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced, and the recipient
+is suppressed for that user. Mail whose sender may no longer send fails with the reason.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import itertools
+import logging
+import re
+import time
+
+import clock
+import config
+from models import Delivery, DeliveryAttempt
+from models.db import database
+from services import dkim, dns, dns_records, events, queue, secrets, suppressions, transport, verp
+from services.transport import Reply
+
+log = logging.getLogger(__name__)
+HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b", re.IGNORECASE)
+UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+MAX_BACKOFF = 4 * 3600
+
+
+class LeaseLost(Exception):
+    """Another worker holds the delivery now (our lease expired): its outcome counts, not ours."""
+
+
+def backoff(attempts: int, reply: str) -> datetime.timedelta:
+    """1, 2, 4 ... minutes up to 4 hours; a receiver's own "try again in N seconds" wins."""
+    hint = HINT.search(reply)
+    if hint:
+        return datetime.timedelta(seconds=max(1, int(hint[1]) * UNITS[hint[2].lower()]))
+    return datetime.timedelta(seconds=min(60 * 2 ** max(0, attempts - 1), MAX_BACKOFF))
+
+
+def run_once(owner: str) -> int:
+    """One pass: claim a batch, deliver it; returns how many deliveries were handled."""
+    claimed = queue.claim(owner, config.current().worker_batch)
+    for _, batch in itertools.groupby(sorted(claimed, key=_destination), key=_destination):
+        _deliver(owner, list(batch))
+    return len(claimed)
+
+
+def _destination(delivery: Delivery) -> tuple:
+    return ("", 0, 0) if config.current().relay_url else (delivery.recipient_domain, delivery.message_id, delivery.id)
+
+
+def _blocked(delivery: Delivery) -> str:
+    message = delivery.message
+    domain, user = message.domain, message.user
+    if not user.is_enabled:
+        return "Sending blocked: account disabled"
+    if domain.status != "Enabled":
+        return f"Sending blocked: sender domain {domain.status}"
+    if domain.queue_cleared_at and message.created_at <= domain.queue_cleared_at:
+        return "cleared by user"
+    return ""
+
+
+def _deliver(owner: str, batch: list[Delivery]) -> None:
+    ready = []
+    for delivery in batch:
+        reason = _blocked(delivery)
+        if reason:
+            _settle(owner, delivery, Reply(None, reason), outcome="failed", attempted=False)
+        else:
+            ready.append(delivery)
+    if not ready:
+        return
+    try:
+        route = transport.route(ready[0].recipient_domain)
+    except transport.NoRoute as exc:
+        return _settle_all(owner, ready, Reply(None, str(exc)), outcome="bounced")
+    except dns.DNSTimeout as exc:
+        return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
+    connection = None
+    try:
+        for _, group in itertools.groupby(ready, key=lambda d: d.message_id):
+            group = list(group)
+            if connection is None or not connection.open:  # (re)connect: a 421 or a drop closes it
+                connection = transport.Connection(route, helo=config.current().mail_host)
+                if not connection.open:
+                    _settle_all(owner, group, connection.failure)
+                    continue
+            started = time.monotonic()
+            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], _signed(group[0].message))
+            for delivery in group:
+                _settle(owner, delivery, replies[delivery.recipient], duration_ms=transport.elapsed_ms(started))
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def _return_path(lead: Delivery) -> str:
+    return verp.address(lead.id, dns_records.return_path_host(lead.message.domain))
+
+
+def _signed(message) -> bytes:
+    domain = message.domain
+    return dkim.sign(bytes(message.content), domain=domain.name, selector=domain.dkim_selector,
+                     private_key_pem=_private_key(domain.dkim_private_key))
+
+
+@functools.lru_cache(maxsize=256)
+def _private_key(encrypted: str) -> str:
+    return secrets.decrypt(encrypted)
+
+
+def _settle_all(owner: str, deliveries: list[Delivery], reply: Reply, outcome: str | None = None) -> None:
+    for delivery in deliveries:
+        _settle(owner, delivery, reply, outcome=outcome)
+
+
+def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None = None, duration_ms: int = 0,
+            attempted: bool = True) -> None:
+    """Record an attempt and its outcome, in one transaction with its event."""
+    outcome = outcome or reply.outcome
+    now = clock.now()
+    attempts = delivery.attempts + attempted
+    changes = dict(status=outcome, attempts=attempts, last_reply=str(reply))
+    if outcome == "deferred":
+        horizon = datetime.timedelta(seconds=config.current().retry_horizon)
+        if now - delivery.message.send_at >= horizon:
+            outcome = "failed"
+            changes.update(status=outcome, last_reply=f"gave up after {attempts} attempts; last reply: {reply}")
+        else:
+            changes["next_attempt_at"] = now + backoff(attempts, reply.text)
+    try:
+        with database.atomic():
+            if attempted:
+                DeliveryAttempt.create(delivery=delivery, started_at=now, duration_ms=duration_ms, mx_host=reply.host,
+                                       smtp_code=reply.code, reply=reply.text[:2000], outcome=outcome)
+            if not queue.settle(delivery, owner, **changes):
+                raise LeaseLost()
+            events.record(outcome, message=delivery.message, delivery=delivery, smtp_code=reply.code,
+                          smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=attempts)
+            if outcome == "bounced":
+                suppressions.add(delivery.message.user_id, delivery.recipient, "hard-bounce", str(reply))
+    except LeaseLost:
+        log.warning("delivery %s: lease lost to another worker; its outcome stands", delivery.id)

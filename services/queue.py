@@ -1,0 +1,71 @@
+"""The delivery rows are the queue (the transactional outbox). A worker claims due rows with
+a lease: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and MySQL, an IMMEDIATE (single
+writer) transaction on SQLite. A lease that expires (a crashed worker) makes the row claimable
+again, so nothing is lost: delivery is at least once."""
+from __future__ import annotations
+
+import datetime
+
+import clock
+from models import Delivery, Message, SenderDomain, User
+from models.db import database
+from models.messages import PENDING
+
+LEASE = datetime.timedelta(minutes=5)
+
+
+def _due(now: datetime.datetime, limit: int):
+    return (Delivery.select(Delivery.id)
+            .where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now,
+                   Delivery.lease_expires_at.is_null() | (Delivery.lease_expires_at < now))
+            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+
+
+def claim(owner: str, limit: int = 100, lease: datetime.timedelta = LEASE) -> list[Delivery]:
+    """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
+    now = clock.now()
+    if database.obj.__class__.__name__.startswith("Sqlite"):
+        transaction, due = database.atomic(lock_type="IMMEDIATE"), _due(now, limit)
+    else:
+        transaction, due = database.atomic(), _due(now, limit).for_update(skip_locked=True)
+    with transaction:
+        ids = [row.id for row in due]
+        if ids:
+            (Delivery.update(lease_owner=owner, lease_expires_at=now + lease, updated_at=now)
+             .where(Delivery.id.in_(ids)).execute())
+    if not ids:
+        return []
+    return list(Delivery.select(Delivery, Message, SenderDomain, User)
+                .join(Message).join(SenderDomain).join(User)
+                .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
+                .order_by(Delivery.recipient_domain, Message.id, Delivery.id))
+
+
+def settle(delivery: Delivery, owner: str, **changes) -> bool:
+    """Write a delivery's outcome and release its lease, only if `owner` still holds it
+    (a lease that expired may have passed to another worker, whose word then counts)."""
+    changes.update(lease_owner=None, lease_expires_at=None, updated_at=clock.now())
+    done = (Delivery.update(**changes)
+            .where(Delivery.id == delivery.id, Delivery.lease_owner == owner).execute())
+    return bool(done)
+
+
+def clear_domain(domain: SenderDomain, reason: str = "cleared by user") -> int:
+    """ClearDomainQueue: pending deliveries not held by a worker fail now; those a worker holds
+    fail when it comes back to them (mail accepted before `queue_cleared_at` never goes).
+    Returns how many failed now."""
+    now = clock.now()
+    with database.atomic():
+        SenderDomain.update(queue_cleared_at=now).where(SenderDomain.id == domain.id).execute()
+        messages = Message.select(Message.id).where(Message.domain == domain)
+        pending = (Delivery.select(Delivery.id)
+                   .where(Delivery.message.in_(messages), Delivery.status.in_(PENDING),
+                          Delivery.lease_expires_at.is_null() | (Delivery.lease_expires_at < now)))
+        rows = list(Delivery.select(Delivery, Message).join(Message).where(Delivery.id.in_(pending)))
+        if rows:
+            (Delivery.update(status="failed", last_reply=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
+             .where(Delivery.id.in_([d.id for d in rows])).execute())
+        from services import events
+        for d in rows:
+            events.record("failed", message=d.message, delivery=d, reason=reason)
+    return len(rows)

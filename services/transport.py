@@ -1,0 +1,176 @@
+"""SMTP out: where mail for a domain goes (its MX hosts, or one smarthost) and one client
+connection that carries several transactions.
+
+MX delivery uses opportunistic STARTTLS without certificate checks, as MTAs do between
+themselves; a smarthost's certificate is checked unless its URL says `?tls_verify=0`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import smtplib
+import socket
+import ssl
+import time
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import config
+from services import dns
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    hosts: tuple[tuple[str, int], ...]  # tried in order
+    resolve: bool = True  # MX hosts' addresses come from the one resolver; a smarthost's from the system
+    implicit_tls: bool = False
+    username: str = ""
+    password: str = ""
+    verify_tls: bool = False
+
+
+class NoRoute(Exception):
+    """The domain cannot receive mail (NXDOMAIN, null MX, no address): a permanent failure."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    code: int | None  # None: no answer (connection refused, dropped, timed out)
+    text: str
+    host: str = ""
+
+    @property
+    def outcome(self) -> str:
+        if self.code is not None and 200 <= self.code < 300:
+            return "delivered"
+        return "bounced" if self.code is not None and self.code >= 500 else "deferred"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}" if self.code is not None else self.text
+
+
+def route(recipient_domain: str) -> Route:
+    """The smarthost when one is configured; otherwise the domain's MX hosts by preference,
+    or the domain itself when it has no MX (RFC 5321 implicit MX). DNSTimeout passes up."""
+    settings = config.current()
+    if settings.relay_url:
+        return relay_route(settings.relay_url)
+    try:
+        records = sorted(dns.lookup(recipient_domain, "MX"), key=lambda r: r.preference)
+    except dns.NoSuchName:
+        raise NoRoute(f"{recipient_domain} does not exist (NXDOMAIN)") from None
+    hosts = [r.exchange.to_text().rstrip(".") for r in records] or [recipient_domain]
+    if hosts == [""]:
+        raise NoRoute(f"{recipient_domain} accepts no mail (null MX)")
+    return Route(tuple((h, settings.mx_port) for h in hosts))
+
+
+def relay_route(url: str) -> Route:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(f"GATEPOST_RELAY_URL must be smtp:// or smtps://, not {url!r}")
+    implicit = parts.scheme == "smtps"
+    verify = parse_qs(parts.query).get("tls_verify", ["1"])[0] not in ("0", "false", "no")
+    return Route(((parts.hostname, parts.port or (465 if implicit else 587)),), False, implicit,
+                 unquote(parts.username or ""), unquote(parts.password or ""), verify)
+
+
+class Connection:
+    """One SMTP session to the first host of a route that answers."""
+
+    def __init__(self, route_: Route, helo: str):
+        settings = config.current()
+        self.host, self.client, errors = "", None, []
+        for host, port in route_.hosts:
+            try:
+                self.client = self._open(route_, host, port, helo, settings.smtp_timeout)
+                self.host = host
+                break
+            except smtplib.SMTPResponseException as exc:
+                errors.append(Reply(exc.smtp_code, _text(exc.smtp_error), host))
+            except (OSError, smtplib.SMTPException) as exc:
+                errors.append(Reply(None, f"{host}: {exc.__class__.__name__}: {exc}", host))
+        if self.client is None:
+            self.failure = min(errors, key=lambda r: r.code or 999) if errors else Reply(None, "no host to try")
+
+    @staticmethod
+    def _open(route_: Route, host: str, port: int, helo: str, timeout: float) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if not route_.verify_tls:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        kind = smtplib.SMTP_SSL if route_.implicit_tls else smtplib.SMTP
+        options = dict(local_hostname=helo, timeout=timeout, **({"context": context} if route_.implicit_tls else {}))
+        failure: OSError | None = None
+        for address in _addresses(host) if route_.resolve else [host]:
+            try:
+                client = kind(address, port, **options)
+                break
+            except OSError as exc:
+                failure = exc
+        else:
+            raise failure or OSError(f"{host}: no address")
+        client.ehlo()
+        if not route_.implicit_tls and client.has_extn("starttls"):
+            client.starttls(context=context)
+            client.ehlo()
+        if route_.username:
+            client.login(route_.username, route_.password)
+        return client
+
+    def send(self, mail_from: str, recipients: list[str], data: bytes) -> dict[str, Reply]:
+        """One transaction; every recipient gets the reply that decided its fate."""
+        replies: dict[str, Reply] = {}
+        try:
+            code, text = self.client.mail(mail_from)
+            if code >= 300:
+                self.client.rset()
+                return {r: Reply(code, _text(text), self.host) for r in recipients}
+            for rcpt in recipients:
+                code, text = self.client.rcpt(rcpt)
+                replies[rcpt] = Reply(code, _text(text), self.host)
+            accepted = [r for r in recipients if replies[r].code < 300]
+            if not accepted:
+                self.client.rset()
+                return replies
+            try:
+                code, text = self.client.data(data)
+            except smtplib.SMTPDataError as exc:
+                code, text = exc.smtp_code, exc.smtp_error
+            for rcpt in accepted:
+                replies[rcpt] = Reply(code, _text(text), self.host)
+            return replies
+        except (OSError, smtplib.SMTPException) as exc:
+            self.client = None
+            lost = Reply(None, f"{self.host}: connection lost: {exc.__class__.__name__}: {exc}".strip(), self.host)
+            return {r: replies[r] if r in replies and replies[r].code >= 400 else lost for r in recipients}
+
+    @property
+    def open(self) -> bool:
+        return self.client is not None
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (OSError, smtplib.SMTPException):
+                self.client.close()
+            self.client = None
+
+
+def _addresses(host: str) -> list[str]:
+    """A host name's addresses through the one resolver (literal IPs pass as they are)."""
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        return [host]
+    except OSError:
+        pass
+    found = dns.addresses(host)
+    if not found:
+        raise OSError(f"{host} has no address")
+    return found
+
+
+def _text(raw) -> str:
+    return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)).replace("\n", " ").strip()
+
+
+def elapsed_ms(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)
