@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Request
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
 
 class BadJSON(ValueError):
@@ -48,6 +48,13 @@ class Params(Schema):
 
     def on_bind_field(self, field_name, field_obj):
         field_obj.data_key = (field_obj.data_key or field_name).lower()
+
+
+class AllParams(Params):
+    """For a command that reads its request itself (EmailGateway.SendEmail): every key passes."""
+
+    class Meta:
+        unknown = INCLUDE
 
 
 class Flag(fields.Field):

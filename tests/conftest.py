@@ -153,3 +153,75 @@ def publish(zone, domain, **replace) -> None:
             zone.add(record.host, "MX", (int(preference), host))
         else:
             zone.add(record.host, record.type, value)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from tests.smtp_sink import SMTPSink
+
+    server = SMTPSink().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sink(smtp_server, settings, dns_server):
+    """The loopback SMTP sink as the MX of example.net and example.org (mx_port points at it)."""
+    smtp_server.reset()
+    smtp_server.slow_seconds = 3.0
+    for domain in ("example.net", "example.org"):
+        dns_server.zone.add(domain, "MX", (10, f"mx.{domain}"))
+        dns_server.zone.add(f"mx.{domain}", "A", "127.0.0.1")
+    config.use(settings.replace(mx_port=smtp_server.port, smtp_timeout=5.0))
+    return smtp_server
+
+
+@dataclass
+class Sender:
+    account: Account
+    domain: object
+    key: str
+
+
+@pytest.fixture
+def sender(alice, dns_server):
+    """Alice with example.com Enabled, its DNS records published, and a sender API key."""
+    from services import api_keys, domains
+
+    domain = domains.add(alice.user, "example.com")
+    domains.set_status(domain, "Enabled")
+    publish(dns_server.zone, domain)
+    _, key = api_keys.add(alice.user, domain.id, "tests")
+    return Sender(alice, domain, key)
+
+
+@pytest.fixture
+def send(client, sender):
+    """send(**overrides) -> the response of POST /api/v1/email with a valid message."""
+
+    def post(key: str | None = None, **overrides):
+        body = {"Subject": "Hello", "ContentType": "html", "HTMLContent": "<p>Hello <b>world</b></p>",
+                "From": {"name": "Alice", "email": "alice@example.com"},
+                "To": [{"name": "Rob", "email": "rob@example.net"}]}
+        body.update(overrides)
+        body = {k: v for k, v in body.items() if v is not None}
+        return client.post("/api/v1/email", json=body, headers={"Authorization": f"Bearer {key or sender.key}"})
+
+    return post
+
+
+@pytest.fixture
+def deliver(sink):
+    """deliver() runs delivery passes until nothing is due; returns how many were handled."""
+    from services import delivery
+
+    def run(owner: str = "test-worker", passes: int = 20) -> int:
+        total = 0
+        for _ in range(passes):
+            handled = delivery.run_once(owner)
+            if not handled:
+                break
+            total += handled
+        return total
+
+    return run

@@ -1,0 +1,143 @@
+"""Accepting mail: checks, composition, and ONE transaction that writes the message, a
+delivery per recipient and their `accepted` events. Only after that commit does the caller
+get the MessageID: nothing accepted is ever only in memory."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+import uuid
+
+import email_validator
+from peewee import fn
+
+import clock
+import config
+from models import Delivery, Message, SenderDomain
+from models.db import database
+from services import events, suppressions
+from services.compose import Address, Attachment, Draft, compose
+from services.domains import ENABLED
+from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected, InvalidAddress,
+                             MessageTooLarge, RecipientSuppressed, SendLimitReached, TooManyRecipients)
+
+# Headers the gateway owns: set from the request's own fields, by signing, or by tracking.
+PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
+                     "content-type", "content-transfer-encoding", "content-disposition", "dkim-signature",
+                     "return-path", "sender", "received", "list-unsubscribe", "list-unsubscribe-post",
+                     "feedback-id", "x-gatepost-message-id"}
+HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ":"
+
+
+def normalize_address(email: str) -> str:
+    """The address in its ASCII (SMTP) form, validated for syntax only (no network)."""
+    if not isinstance(email, str) or any(c in email for c in "\r\n"):
+        raise InvalidAddress()
+    try:
+        valid = email_validator.validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidAddress(str(exc)) from None
+    return valid.ascii_email
+
+
+@dataclasses.dataclass(frozen=True)
+class Outgoing:
+    """What a dialect hands the core: validated addresses (ASCII form) and content."""
+    sender: Address
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    subject: str = ""
+    html: str | None = None
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    track_opens: bool | None = None
+    track_links: bool | None = None
+    send_at: datetime.datetime | None = None
+
+
+def check_headers(headers) -> None:
+    for name, value in headers:
+        if not HEADER_NAME.match(name) or any(c in str(value) for c in "\r\n"):
+            raise HeaderRejected(f"Header {name!r} has a forbidden character (CR, LF or ':')")
+        if name.lower() in PROTECTED_HEADERS:
+            raise HeaderRejected(f"Header {name} is set by Gatepost and cannot be overridden")
+
+
+def _check_names(out: Outgoing) -> None:
+    for a in (out.sender, *out.to, *out.cc, *out.bcc, *out.reply_to):
+        if any(c in a.name for c in "\r\n"):
+            raise HeaderRejected("A display name has a forbidden character (CR or LF)")
+
+
+def check_sender(domain: SenderDomain) -> None:
+    """Who may send at all: an enabled account (12), an Enabled domain (32), in that order."""
+    if not domain.user.is_enabled:
+        raise AccountDisabled()
+    if domain.status != ENABLED:
+        raise DomainNotActive(f"Domain is not activated (status: {domain.status})")
+
+
+def sent_since(user, since: datetime.datetime) -> int:
+    return (Delivery.select(fn.COUNT(Delivery.id)).join(Message)
+            .where(Message.user == user, Message.created_at >= since).scalar() or 0)
+
+
+def check_quota(user, adding: int) -> None:
+    """The group's per-day and per-month limits, counted in recipients (each is one email)."""
+    group, now = user.group, clock.now()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for limit, since, period in ((group.send_limit_per_day, day, "daily"),
+                                 (group.send_limit_per_month, day.replace(day=1), "monthly")):
+        if limit and sent_since(user, since) + adding > limit:
+            raise SendLimitReached(f"Email sending limit reached ({period} limit of {limit})")
+
+
+def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
+    """Queue a message; returns its MessageID once the message and its deliveries are committed."""
+    settings = config.current()
+    check_sender(domain)
+    if out.sender.email.rpartition("@")[2].lower() != domain.name:
+        raise ForeignSender(f"The From address must be on {domain.name}")
+    check_headers(out.headers)
+    _check_names(out)
+    recipients = list(dict.fromkeys([(a.email.lower(), kind) for kind, group in
+                                     (("to", out.to), ("cc", out.cc), ("bcc", out.bcc)) for a in group]))
+    unique = list(dict.fromkeys(email for email, _ in recipients))
+    if len(unique) > settings.max_recipients:
+        raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
+    blocked = suppressions.suppressed(domain.user, unique)
+    if blocked:
+        raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
+                                  + ", ".join(blocked))
+    for attachment in out.attachments:
+        if len(attachment.content) > settings.max_attachment_bytes:
+            raise MessageTooLarge(f"Attachment {attachment.filename} is larger than {settings.max_attachment_bytes} bytes")
+    now = clock.now()
+    ident = str(uuid.uuid4())
+    content = compose(Draft(out.sender, out.to, out.cc, out.reply_to, out.subject, out.html, out.text,
+                            out.attachments, out.headers, f"<{ident}@{domain.name}>"), now)
+    if len(content) > settings.max_message_bytes:
+        raise MessageTooLarge(f"The message is larger than {settings.max_message_bytes} bytes")
+    with database.atomic():
+        check_quota(domain.user, len(unique))
+        message = Message.create(
+            uuid=ident, user=domain.user, domain=domain, message_id_header=f"<{ident}@{domain.name}>",
+            mail_from=out.sender.email, subject=out.subject, tags=json.dumps(list(out.tags)),
+            track_opens=out.track_opens, track_links=out.track_links, source=source, content=content,
+            size=len(content), created_at=now, send_at=max(out.send_at or now, now))
+        seen = set()
+        for email, kind in recipients:
+            if email in seen:
+                continue
+            seen.add(email)
+            delivery = Delivery.create(message=message, recipient=email, recipient_domain=email.rpartition("@")[2],
+                                       kind=kind, next_attempt_at=message.send_at, updated_at=now,
+                                       last_reply="scheduled" if message.send_at > now else "queued")
+            events.record("accepted", message=message, delivery=delivery, subject=out.subject, tags=list(out.tags),
+                          send_at=message.send_at.isoformat() if message.send_at > now else None)
+    return ident
