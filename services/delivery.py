@@ -43,13 +43,15 @@ def backoff(attempts: int, reply: str) -> datetime.timedelta:
 def run_once(owner: str) -> int:
     """One pass: claim a batch, deliver it; returns how many deliveries were handled."""
     claimed = queue.claim(owner, config.current().worker_batch)
-    for _, batch in itertools.groupby(sorted(claimed, key=_destination), key=_destination):
+    claimed.sort(key=lambda d: (_destination(d), d.message_id, d.id))
+    for _, batch in itertools.groupby(claimed, key=_destination):
         _deliver(owner, list(batch))
     return len(claimed)
 
 
-def _destination(delivery: Delivery) -> tuple:
-    return ("", 0, 0) if config.current().relay_url else (delivery.recipient_domain, delivery.message_id, delivery.id)
+def _destination(delivery: Delivery) -> str:
+    """Deliveries with one destination share a connection: the smarthost, or a recipient domain."""
+    return "" if config.current().relay_url else delivery.recipient_domain
 
 
 def _blocked(delivery: Delivery) -> str:

@@ -1,0 +1,268 @@
+"""Delivery end to end: API accept -> queue -> SMTP to a real loopback sink, via MX from a real
+loopback DNS server (or a smarthost), with DKIM checked by dkimpy against that DNS."""
+import datetime
+import email
+import threading
+from email import policy
+
+import dkim
+import pytest
+
+import clock
+import config
+from models import Delivery, DeliveryAttempt, Event, Message
+from services import accounts, delivery, dns, domains, queue, suppressions, verp
+from tests.smtp_sink import SMTPSink, make_test_certificate
+
+
+def dns_txt(name, timeout=5):
+    """dkimpy's DNS hook, answered by the loopback DNS server through Gatepost's resolver."""
+    return b"".join(dns.txt_strings(r).encode() for r in dns.lookup(name.decode().rstrip("."), "TXT"))
+
+
+def statuses():
+    return {d.recipient: d.status for d in Delivery.select()}
+
+
+def test_delivered_message_is_dkim_signed_with_a_verp_return_path(send, deliver, sink, sender):
+    message_id = send(PlainContent="Hello in text").json["MessageID"]
+    assert deliver() == 1
+    [received] = sink.received
+    assert received.rcpt_tos == ["rob@example.net"]
+    assert dkim.verify(received.data, dnsfunc=dns_txt)
+    parsed = email.message_from_bytes(received.data, policy=policy.default)
+    assert parsed["Message-ID"] == f"<{message_id}@example.com>" and parsed["Subject"] == "Hello"
+    assert parsed["DKIM-Signature"] and "d=example.com" in parsed["DKIM-Signature"]
+    row = Delivery.get()
+    assert received.mail_from.endswith("@gp.example.com") and verp.delivery_id(received.mail_from) == row.id
+    assert row.status == "delivered" and row.last_reply.startswith("250")
+    attempt = DeliveryAttempt.get()
+    assert (attempt.outcome, attempt.smtp_code, attempt.mx_host) == ("delivered", 250, "mx.example.net")
+    assert [e.event for e in Event.select().order_by(Event.id)] == ["accepted", "delivered"]
+
+
+def test_recipients_sharing_a_domain_share_a_transaction_and_a_connection(send, deliver, sink):
+    send(To=[{"email": "a@example.net"}, {"email": "b@example.net"}], CC=[{"email": "c@example.org"}])
+    send(To=[{"email": "d@example.net"}])
+    assert deliver() == 4
+    by_rcpts = sorted(sorted(r.rcpt_tos) for r in sink.received)
+    assert by_rcpts == [["a@example.net", "b@example.net"], ["c@example.org"], ["d@example.net"]]
+    assert sink.connections == 2  # one per destination domain, reused for both example.net messages
+    assert set(statuses().values()) == {"delivered"}
+
+
+def test_421_defers_then_delivers(send, deliver, sink):
+    send(To=[{"email": "defer421@example.net"}])
+    deliver()
+    row = Delivery.get()
+    assert row.status == "deferred" and row.attempts == 1 and row.last_reply.startswith("421")
+    assert row.next_attempt_at > clock.now()
+    assert deliver() == 0  # not due yet
+    clock.shift(seconds=61)
+    assert deliver() == 1
+    assert Delivery.get().status == "delivered" and len(sink.received) == 1
+    assert [e.event for e in Event.select().order_by(Event.id)] == ["accepted", "deferred", "delivered"]
+
+
+def test_a_try_again_hint_is_honoured(send, deliver, sink):
+    send(To=[{"email": "greylist@example.net"}])
+    before = clock.now()
+    deliver()
+    row = Delivery.get()
+    assert row.status == "deferred"
+    assert datetime.timedelta(seconds=4) <= row.next_attempt_at - before <= datetime.timedelta(seconds=7)
+    clock.shift(seconds=6)
+    deliver()
+    assert Delivery.get().status == "delivered"
+
+
+def test_backoff_grows():
+    assert [delivery.backoff(n, "451 busy").total_seconds() for n in (1, 2, 3, 10, 20)] == [60, 120, 240, 14400, 14400]
+    assert delivery.backoff(1, "450 try again in 2 minutes").total_seconds() == 120
+
+
+def test_550_bounces_and_suppresses_the_recipient(send, deliver, sink, sender):
+    send(To=[{"email": "bounce@example.net"}, {"email": "ok@example.net"}])
+    deliver()
+    assert statuses() == {"bounce@example.net": "bounced", "ok@example.net": "delivered"}
+    assert sink.received[0].rcpt_tos == ["ok@example.net"]
+    assert suppressions.suppressed(sender.account.user, ["bounce@example.net"]) == ["bounce@example.net"]
+    event = Event.get(Event.event == "bounced")
+    assert "550" in event.details and "User unknown" in event.details
+    assert send(To=[{"email": "bounce@example.net"}]).json["Errors"][0]["Code"] == 14
+
+
+@pytest.mark.parametrize("local", ["tempfail", "drop"])
+def test_temporary_failures_defer(send, deliver, local):
+    send(To=[{"email": f"{local}@example.net"}])
+    deliver()
+    row = Delivery.get()
+    assert row.status == "deferred"
+    assert ("451" in row.last_reply) if local == "tempfail" else ("connection lost" in row.last_reply)
+
+
+def test_a_slow_server_times_out_and_defers(send, deliver, sink, settings):
+    config.use(config.current().replace(smtp_timeout=0.5))
+    sink.slow_seconds = 2
+    send(To=[{"email": "slow@example.net"}])
+    deliver()
+    assert Delivery.get().status == "deferred"
+
+
+def test_deferred_mail_fails_after_the_retry_horizon(send, deliver):
+    config.use(config.current().replace(retry_horizon=3600))
+    send(To=[{"email": "tempfail@example.net"}])
+    deliver()
+    clock.shift(hours=2)
+    deliver()
+    row = Delivery.get()
+    assert row.status == "failed" and row.last_reply.startswith("gave up after 2 attempts")
+    assert Event.select().where(Event.event == "failed").count() == 1
+
+
+def test_mx_preference_and_fallback_to_the_next_host(send, deliver, sink, dns_server):
+    dns_server.zone.remove("example.net", "MX")
+    dns_server.zone.add("example.net", "MX", (5, "down.example.net"), (20, "mx.example.net"))
+    dns_server.zone.add("down.example.net", "A", "127.0.0.2")  # nothing listens there
+    send()
+    deliver()
+    assert Delivery.get().status == "delivered" and DeliveryAttempt.get().mx_host == "mx.example.net"
+
+
+def test_domains_without_mx_use_their_address_and_dead_domains_bounce(send, deliver, sink, dns_server):
+    dns_server.zone.add("implicit.example", "A", "127.0.0.1")
+    dns_server.zone.add("nullmx.example", "MX", (0, "."))
+    send(To=[{"email": "a@implicit.example"}, {"email": "b@nxdomain.example"}, {"email": "c@nullmx.example"}])
+    deliver()
+    assert statuses() == {"a@implicit.example": "delivered", "b@nxdomain.example": "bounced",
+                          "c@nullmx.example": "bounced"}
+
+
+def test_unreachable_hosts_defer(send, deliver, dns_server, settings):
+    config.use(config.current().replace(mx_port=1))  # connection refused
+    send()
+    deliver()
+    row = Delivery.get()
+    assert row.status == "deferred" and "ConnectionRefused" in row.last_reply
+
+
+def test_send_at_waits_for_its_time(send, deliver, sink):
+    send(SendAt=int(clock.now().replace(tzinfo=datetime.UTC).timestamp()) + 600)
+    assert deliver() == 0
+    clock.shift(minutes=11)
+    assert deliver() == 1 and len(sink.received) == 1
+
+
+def test_mail_stops_at_delivery_when_the_sender_may_no_longer_send(send, deliver, sink, sender):
+    send()
+    domains.set_status(sender.domain, "Suspended")
+    deliver()
+    row = Delivery.get()
+    assert (row.status, row.last_reply) == ("failed", "Sending blocked: sender domain Suspended")
+    domains.set_status(sender.domain, "Enabled")
+    send()
+    accounts.set_status(sender.account.user, "Disabled")
+    deliver()
+    assert Delivery.select().where(Delivery.last_reply == "Sending blocked: account disabled").count() == 1
+    assert sink.received == []
+
+
+def test_clear_domain_queue_fails_pending_mail_and_spares_what_a_worker_holds(api, send, deliver, sink, sender):
+    send(To=[{"email": "first@example.net"}])
+    assert len(queue.claim("other-worker", 10)) == 1  # a worker holds the first message
+    send(To=[{"email": "second@example.net"}])
+    answer = api(sender.account, "EmailGateway.ClearDomainQueue", DomainID=sender.domain.id)
+    assert answer["Success"] and answer["ClearedDeliveries"] == 1
+    assert statuses() == {"first@example.net": "queued", "second@example.net": "failed"}
+    # the holder dies; whoever picks the first up next finds it cleared and never sends it
+    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    send(To=[{"email": "third@example.net"}])  # mail accepted after the clear goes
+    deliver()
+    assert statuses() == {"first@example.net": "failed", "second@example.net": "failed",
+                          "third@example.net": "delivered"}
+    assert {d.last_reply for d in Delivery.select().where(Delivery.status == "failed")} == {"cleared by user"}
+    assert [r.rcpt_tos for r in sink.received] == [["third@example.net"]]
+    assert api(sender.account, "EmailGateway.ClearDomainQueue")["ErrorCode"] == 1
+    assert api(sender.account, "EmailGateway.ClearDomainQueue", DomainID=999999)["ErrorCode"] == 2
+
+
+def test_a_crashed_workers_lease_expires_and_another_worker_finishes(send, deliver, sink):
+    for i in range(3):
+        send(To=[{"email": f"r{i}@example.net"}])
+    assert len(queue.claim("crashed-worker", 10)) == 3  # ...and it dies holding them
+    assert deliver("survivor") == 0  # leased: not touched
+    assert all(d.last_reply == "queued" for d in Delivery.select())
+    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    assert deliver("survivor") == 3
+    assert set(statuses().values()) == {"delivered"} and len(sink.received) == 3
+
+
+def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_that_took_over(send, deliver, sink):
+    send()
+    stale = queue.claim("slow-worker", 10)
+    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    deliver("fast-worker")
+    delivery._deliver("slow-worker", stale)  # sends again (at least once), but records nothing
+    row = Delivery.get()
+    assert row.status == "delivered" and row.attempts == 1
+    assert Event.select().where(Event.event == "delivered").count() == 1
+
+
+def test_two_workers_never_deliver_the_same_row_twice(send, sink, settings):
+    for i in range(40):
+        send(To=[{"email": f"r{i}@example.net"}])
+    config.use(config.current().replace(worker_batch=5))
+    current = config.current()
+    errors = []
+
+    def work(name):
+        from models.db import database
+        config.use(current)
+        try:
+            with database.connection_context():
+                while delivery.run_once(name):
+                    pass
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    recipients = [r for m in sink.received for r in m.rcpt_tos]
+    assert sorted(recipients) == sorted(f"r{i}@example.net" for i in range(40))  # each exactly once
+    assert DeliveryAttempt.select().count() == 40
+
+
+def test_smarthost_relay_with_auth(send, deliver, settings, dns_server):
+    relay = SMTPSink(require_auth=("relayuser", "relay pass")).start()
+    try:
+        config.use(config.current().replace(relay_url=f"smtp://relayuser:relay%20pass@127.0.0.1:{relay.port}"))
+        send(To=[{"email": "a@nowhere.example"}, {"email": "b@elsewhere.example"}])  # no MX needed
+        deliver()
+        assert set(statuses().values()) == {"delivered"}
+        assert sorted(relay.received[0].rcpt_tos) == ["a@nowhere.example", "b@elsewhere.example"]
+    finally:
+        relay.stop()
+
+
+def test_starttls_is_used_when_offered(send, deliver, settings, dns_server, tmp_path):
+    tls_sink = SMTPSink(tls_cert=make_test_certificate(tmp_path)).start()
+    try:
+        dns_server.zone.add("tls.example", "MX", (10, "mx.tls.example"))
+        dns_server.zone.add("mx.tls.example", "A", "127.0.0.1")
+        config.use(config.current().replace(mx_port=tls_sink.port))
+        send(To=[{"email": "secure@tls.example"}])
+        deliver()
+        assert tls_sink.received[0].tls is True
+    finally:
+        tls_sink.stop()
+
+
+def test_verp_tokens_cannot_be_forged():
+    address = verp.address(1234, "gp.example.com")
+    assert verp.delivery_id(address) == 1234
+    assert verp.delivery_id(address.replace("4d2", "4d3")) is None
+    assert verp.delivery_id("postmaster@gp.example.com") is None
