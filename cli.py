@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 
 import click
 
@@ -38,18 +40,40 @@ def serve(host, port):
 
     from app import create_app
 
+    from services import worker
+
     settings = _open()
     apply_migrations()
     _first_user()
     app = create_app(settings)
     host, port = host or settings.http_host, port or settings.http_port
     server = make_server(host, port, app, threaded=True)
+    stop = threading.Event()
+    delivering = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
+    delivering.start()
     click.echo(f"Gatepost is listening on http://{host}:{server.port}/api.php and /api/v1 "
-               f"(database {settings.database_url})")
+               f"(database {settings.database_url}); the delivery worker runs in this process")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        stop.set()
+        delivering.join(10)
+
+
+@main.command("worker")
+def worker_command():
+    """Run the delivery worker (any number of them may share the database)."""
+    from services import worker
+
+    _open()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def _first_user() -> None:
@@ -265,6 +289,63 @@ def domain_suspend(name):
 @click.argument("name")
 def domain_block(name):
     _operator_transition(name, "Blocked")
+
+
+@main.group()
+def suppression():
+    """A user's suppressed recipients (bounces, complaints, unsubscribes add to it)."""
+
+
+def _user(email: str):
+    from services import accounts
+
+    found = accounts.find_user(email)
+    if found is None:
+        raise click.ClickException(f"no user {email}")
+    return found
+
+
+@suppression.command("add")
+@click.option("--user", "user_email", required=True, help="The user whose mail must not reach the address.")
+@click.argument("address")
+@click.option("--reason", default="manual", type=click.Choice(["manual", "hard-bounce", "complaint", "unsubscribe"]))
+def suppression_add(user_email, address, reason):
+    from services import suppressions
+
+    _open()
+    with database.connection_context():
+        suppressions.add(_user(user_email), address, reason, "added by operator")
+    click.echo(f"suppressed {address.lower()} for {user_email}")
+
+
+@suppression.command("remove")
+@click.option("--user", "user_email", required=True)
+@click.argument("address")
+def suppression_remove(user_email, address):
+    from services import suppressions
+
+    _open()
+    with database.connection_context():
+        if not suppressions.remove(_user(user_email), address):
+            raise click.ClickException(f"{address} is not suppressed for {user_email}")
+    click.echo(f"removed {address.lower()}")
+
+
+@suppression.command("list")
+@click.option("--user", "user_email", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def suppression_list(user_email, as_json):
+    from services import suppressions
+
+    _open()
+    with database.connection_context():
+        rows = [{"Email": s.email, "Reason": s.reason, "Detail": s.detail, "CreatedAt": s.created_at.isoformat()}
+                for s in suppressions.list_for(_user(user_email))]
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        for r in rows:
+            click.echo(f"{r['Email']:<40} {r['Reason']:<12} {r['CreatedAt']}  {r['Detail']}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class Settings:
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_batch: int = 100
+    lease_seconds: int = 300  # how long a claimed delivery is a worker's before others may take it
+    reverify_interval: int = 6 * 3600  # seconds between re-checks of Enabled domains' DNS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -80,6 +82,8 @@ class Settings:
             max_message_bytes=int(env.get("GATEPOST_MAX_MESSAGE_BYTES", cls.max_message_bytes)),
             max_attachment_bytes=int(env.get("GATEPOST_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)),
             worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),
+            lease_seconds=int(env.get("GATEPOST_LEASE_SECONDS", cls.lease_seconds)),
+            reverify_interval=int(env.get("GATEPOST_REVERIFY_INTERVAL", cls.reverify_interval)),
         )
 
     def replace(self, **changes) -> "Settings":

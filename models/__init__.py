@@ -1,11 +1,12 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
+from models.chores import Chore
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
 from models.events import Event, Suppression
 from models.messages import Delivery, DeliveryAttempt, Message
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
-          Message, Delivery, DeliveryAttempt, Event, Suppression]
+          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore]
 
-__all__ = ["MODELS", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "Message", "SMTPCredential",
+__all__ = ["MODELS", "Chore", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "Message", "SMTPCredential",
            "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook"]

@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime
 
 import clock
+import config
 from models import Delivery, Message, SenderDomain, User
 from models.db import database
 from models.messages import PENDING
-
-LEASE = datetime.timedelta(minutes=5)
-
 
 def _due(now: datetime.datetime, limit: int):
     return (Delivery.select(Delivery.id)
@@ -21,9 +19,10 @@ def _due(now: datetime.datetime, limit: int):
             .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
 
 
-def claim(owner: str, limit: int = 100, lease: datetime.timedelta = LEASE) -> list[Delivery]:
+def claim(owner: str, limit: int = 100) -> list[Delivery]:
     """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
     now = clock.now()
+    lease = datetime.timedelta(seconds=config.current().lease_seconds)
     if database.obj.__class__.__name__.startswith("Sqlite"):
         transaction, due = database.atomic(lock_type="IMMEDIATE"), _due(now, limit)
     else:

@@ -2,16 +2,24 @@
 `gatepost serve`). Any number of workers may share one database."""
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import socket
 import threading
 import uuid
 
+import config
 from models.db import database
-from services import delivery
+from services import chores, delivery, verification
 
 log = logging.getLogger(__name__)
+
+
+def schedule() -> dict:
+    """The chores every worker offers to run; each runs once per interval across all of them."""
+    return {"reverify-domains": (datetime.timedelta(seconds=config.current().reverify_interval),
+                                 verification.reverify_enabled)}
 
 
 def worker_name() -> str:
@@ -24,6 +32,7 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
     while not stop.is_set():
         try:
             with database.connection_context():
+                chores.run_due(schedule())
                 handled = delivery.run_once(name)
         except Exception:
             log.exception("delivery pass failed; retrying")

@@ -69,3 +69,12 @@ def test_domain_names_shared_by_two_users_need_an_id(run, alice, bob):
     ambiguous = run("domain", "suspend", "shared.example.com")
     assert ambiguous.exit_code != 0 and "several users" in ambiguous.output
     assert run("domain", "suspend", str(theirs.id)).exit_code == 0
+
+
+def test_suppression_add_list_remove(run, alice):
+    assert run("suppression", "add", "--user", "alice@example.com", "Someone@Example.net").exit_code == 0
+    listed = json.loads(run("suppression", "list", "--user", "alice@example.com", "--json").output)
+    assert [(s["Email"], s["Reason"]) for s in listed] == [("someone@example.net", "manual")]
+    assert run("suppression", "remove", "--user", "alice@example.com", "someone@example.net").exit_code == 0
+    assert run("suppression", "remove", "--user", "alice@example.com", "someone@example.net").exit_code != 0
+    assert run("suppression", "list", "--user", "nobody@example.com").exit_code != 0

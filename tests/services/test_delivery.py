@@ -175,7 +175,7 @@ def test_clear_domain_queue_fails_pending_mail_and_spares_what_a_worker_holds(ap
     assert answer["Success"] and answer["ClearedDeliveries"] == 1
     assert statuses() == {"first@example.net": "queued", "second@example.net": "failed"}
     # the holder dies; whoever picks the first up next finds it cleared and never sends it
-    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    clock.shift(seconds=config.current().lease_seconds + 1)
     send(To=[{"email": "third@example.net"}])  # mail accepted after the clear goes
     deliver()
     assert statuses() == {"first@example.net": "failed", "second@example.net": "failed",
@@ -192,7 +192,7 @@ def test_a_crashed_workers_lease_expires_and_another_worker_finishes(send, deliv
     assert len(queue.claim("crashed-worker", 10)) == 3  # ...and it dies holding them
     assert deliver("survivor") == 0  # leased: not touched
     assert all(d.last_reply == "queued" for d in Delivery.select())
-    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    clock.shift(seconds=config.current().lease_seconds + 1)
     assert deliver("survivor") == 3
     assert set(statuses().values()) == {"delivered"} and len(sink.received) == 3
 
@@ -200,7 +200,7 @@ def test_a_crashed_workers_lease_expires_and_another_worker_finishes(send, deliv
 def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_that_took_over(send, deliver, sink):
     send()
     stale = queue.claim("slow-worker", 10)
-    clock.shift(queue.LEASE + datetime.timedelta(seconds=1))
+    clock.shift(seconds=config.current().lease_seconds + 1)
     deliver("fast-worker")
     delivery._deliver("slow-worker", stale)  # sends again (at least once), but records nothing
     row = Delivery.get()
