@@ -3,17 +3,20 @@ the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]} on
 Unlike /api.php, every failing parameter is reported, and the HTTP status carries meaning."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Flask, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
 
 from commands.params import BadJSON, request_params
 from services import api_keys, secrets
 from services.errors import InvalidSenderAPIKey
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
 
@@ -27,6 +30,20 @@ class ApiError(Exception):
 @blueprint.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return jsonify({"Errors": [{"Code": code, "Message": message} for code, message in exc.errors]}), exc.status
+
+
+@blueprint.errorhandler(Exception)
+def _crash(exc: Exception):
+    """Anything unexpected: logged for the operator, never a traceback or an HTML page for the client."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    log.exception("%s %s failed", request.method, request.path)
+    return jsonify({"Errors": [{"Code": 100005, "Message": "API command failed"}]}), 500
+
+
+def http_error(exc: HTTPException):
+    """Routing errors (404, 405) in this dialect's shape."""
+    return jsonify({"Errors": [{"Code": exc.code, "Message": exc.description}]}), exc.code
 
 
 def params() -> dict:

@@ -12,7 +12,9 @@ database = peewee.DatabaseProxy()
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 # SQLite: WAL lets readers run beside the single writer; busy_timeout makes writers wait
-# instead of failing with "database is locked" when the worker and the web thread overlap.
+# instead of failing with "database is locked" when the worker and the web threads overlap.
+# Transactions BEGIN IMMEDIATE: one that read first and wrote later could not wait for the
+# lock (SQLite refuses the upgrade at once), so each takes the write lock when it starts.
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
 
 
@@ -39,7 +41,8 @@ def open_database(url: str) -> peewee.Database:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types)
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types,
+                         lock_type="IMMEDIATE")
     else:
         db = connect_url(url, field_types=field_types)
     database.initialize(db)

@@ -1,6 +1,6 @@
 """The delivery rows are the queue (the transactional outbox). A worker claims due rows with
-a lease: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and MySQL, an IMMEDIATE (single
-writer) transaction on SQLite. A lease that expires (a crashed worker) makes the row claimable
+a lease: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and MySQL; on SQLite every
+transaction begins IMMEDIATE (models.db), so the claim is a single writer's. A lease that expires (a crashed worker) makes the row claimable
 again, so nothing is lost: delivery is at least once."""
 from __future__ import annotations
 
@@ -23,11 +23,10 @@ def claim(owner: str, limit: int = 100) -> list[Delivery]:
     """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
     now = clock.now()
     lease = datetime.timedelta(seconds=config.current().lease_seconds)
-    if database.obj.__class__.__name__.startswith("Sqlite"):
-        transaction, due = database.atomic(lock_type="IMMEDIATE"), _due(now, limit)
-    else:
-        transaction, due = database.atomic(), _due(now, limit).for_update(skip_locked=True)
-    with transaction:
+    due = _due(now, limit)
+    if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+        due = due.for_update(skip_locked=True)
+    with database.atomic():
         ids = [row.id for row in due]
         if ids:
             (Delivery.update(lease_owner=owner, lease_expires_at=now + lease, updated_at=now)

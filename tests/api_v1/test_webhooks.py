@@ -87,3 +87,25 @@ def test_rate_limit_answers_429_with_retry_after(settings, key):
                             f"Too many requests. Wait for {seconds} seconds for another 3 attempts."}]}
     # the limit is per key: another key is not held back
     assert client.get("/api/v1/webhooks", headers=bearer("other-key")).status_code == 401
+
+
+def test_unexpected_failures_answer_json_without_a_traceback(client, key, caplog):
+    from models import Webhook
+    from models.db import database
+
+    database.execute_sql("DROP TABLE webhook")  # the database loses a table under us
+    try:
+        response = client.get("/api/v1/webhooks", headers=bearer(key))
+    finally:
+        Webhook.create_table()
+    assert response.status_code == 500
+    assert response.json == {"Errors": [{"Code": 100005, "Message": "API command failed"}]}
+    assert b"Traceback" not in response.data and "webhook" in caplog.text
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert client.get("/api/v1/nothing-here").json["Errors"][0]["Code"] == 404
+    response = client.put("/api/v1/webhooks")
+    assert response.status_code == 405 and response.json["Errors"][0]["Code"] == 405
+    legacy = client.put("/api.php")
+    assert legacy.status_code == 400 and legacy.json["ErrorCode"] == 100001
