@@ -10,11 +10,16 @@ as well as "123"); DNSRecords and VerifyDomain's DNSVerificationResults are list
 {host: [type, value, verified]} map cannot hold both the MX and the SPF TXT record of the
 return-path host.
 """
+import datetime
+
 from marshmallow import fields
+from peewee import fn
+
+import clock
 
 from commands.params import ID, Flag, Params, Text
 from commands.registry import Err, command
-from models import DomainAPIKey, SMTPCredential, Webhook
+from models import DomainAPIKey, Event, SMTPCredential, Webhook
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
 from services import dns_records, domains, verification
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
@@ -115,22 +120,47 @@ class GetDomainsParams(Params):
 
 
 def _counts(model, domain_ids) -> dict[int, int]:
-    from peewee import fn
-    rows = (model.select(model.domain, fn.COUNT(model.id).alias("n"))
+    rows = (model.select(model.domain, fn.COUNT(model.id))
             .where(model.domain.in_(domain_ids), model.status == "Enabled").group_by(model.domain).tuples())
     return dict(rows)
 
 
+def _activity(domain_ids) -> dict[int, dict]:
+    """Sent7d (accepted in 7 days), BounceRate7d (bounced / sent, %), LastActivityAt per domain."""
+    since = clock.now() - datetime.timedelta(days=7)
+    counts: dict[int, dict] = {d: {"accepted": 0, "bounced": 0} for d in domain_ids}
+    for domain_id, event, n in (Event.select(Event.domain, Event.event, fn.COUNT(Event.id))
+                                .where(Event.domain.in_(domain_ids), Event.created_at >= since,
+                                       Event.event.in_(["accepted", "bounced"]))
+                                .group_by(Event.domain, Event.event).tuples()):
+        counts[domain_id][event] = n
+    last = dict(Event.select(Event.domain, fn.MAX(Event.created_at)).where(Event.domain.in_(domain_ids))
+                .group_by(Event.domain).tuples())
+    return {d: {"Sent7d": c["accepted"],
+                "BounceRate7d": round(c["bounced"] * 100 / c["accepted"], 2) if c["accepted"] else 0,
+                "LastActivityAt": _iso(last.get(d))} for d, c in counts.items()}
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, str):  # SQLite hands MAX() back as text
+        value = datetime.datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
 @command("EmailGateway.GetDomains", schema=GetDomainsParams, permission=MANAGE_DOMAIN)
 def get_domains(user, p):
+    """With WithCounts: APIKeyCount, SMTPCount, WebhookCount (Enabled rows), Sent7d,
+    BounceRate7d and LastActivityAt (ISO-8601 UTC or null), in a few grouped queries."""
     rows = domains.list_for(user)
     views = [domain_view(d) for d in rows]
     if p.get("WithCounts") and rows:
         ids = [d.id for d in rows]
         counts = {name: _counts(model, ids) for name, model in
                   (("APIKeyCount", DomainAPIKey), ("SMTPCount", SMTPCredential), ("WebhookCount", Webhook))}
+        activity = _activity(ids)
         for view in views:
             view.update({name: by_domain.get(view["DomainID"], 0) for name, by_domain in counts.items()})
+            view.update(activity[view["DomainID"]])
     return {"Domains": views}
 
 

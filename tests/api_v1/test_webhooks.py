@@ -109,3 +109,15 @@ def test_unknown_routes_and_methods_answer_json(client):
     assert response.status_code == 405 and response.json["Errors"][0]["Code"] == 405
     legacy = client.put("/api.php")
     assert legacy.status_code == 400 and legacy.json["ErrorCode"] == 100001
+
+
+def test_rate_limit_counters_can_live_in_redis(settings, key):
+    from app import create_app
+
+    storage = "redis://127.0.0.1:6379"
+    first = create_app(settings.replace(api_rate_limit="2 per minute", ratelimit_storage=storage)).test_client()
+    second = create_app(settings.replace(api_rate_limit="2 per minute", ratelimit_storage=storage)).test_client()
+    assert first.get("/api/v1/webhooks", headers=bearer(key)).status_code == 200
+    assert second.get("/api/v1/webhooks", headers=bearer(key)).status_code == 200
+    # two processes (here two apps) share the count: the third request anywhere is refused
+    assert first.get("/api/v1/webhooks", headers=bearer(key)).status_code == 429

@@ -1,4 +1,6 @@
 """AddDomain, GetDomain, GetDomains, UpdateDomain, DeleteDomain, RegenerateSigningKey."""
+import datetime
+
 import pytest
 
 from models import SenderDomain
@@ -115,6 +117,22 @@ def test_get_domains_lists_live_domains_with_optional_counts(api, alice, add_dom
     for truthy in (1, "1", "true", "yes", True):
         counted = api(alice, "EmailGateway.GetDomains", WithCounts=truthy)["Domains"]
         assert [(d["APIKeyCount"], d["SMTPCount"], d["WebhookCount"]) for d in counted] == [(2, 0, 0), (0, 1, 0)]
+        assert [(d["Sent7d"], d["BounceRate7d"], d["LastActivityAt"]) for d in counted] == [(0, 0, None)] * 2
+
+
+def test_get_domains_with_counts_reports_recent_sending(api, sender, send, deliver, sink):
+    import clock
+
+    send(To=[{"email": "ok@example.net"}, {"email": "bounce@example.net"}, {"email": "x@example.org"}])
+    deliver()
+    [domain] = api(sender.account, "EmailGateway.GetDomains", WithCounts=1)["Domains"]
+    assert (domain["Sent7d"], domain["BounceRate7d"]) == (3, 33.33)
+    clock.shift(days=8)  # those leave the 7-day window
+    send(To=[{"email": "later@example.net"}])
+    [domain] = api(sender.account, "EmailGateway.GetDomains", WithCounts=1)["Domains"]
+    assert (domain["Sent7d"], domain["BounceRate7d"]) == (1, 0)
+    last = datetime.datetime.strptime(domain["LastActivityAt"], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(last - clock.now()) < datetime.timedelta(seconds=5)
 
 
 def test_update_domain_changes_options(api, alice, add_domain):
