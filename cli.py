@@ -41,10 +41,16 @@ def serve(host, port):
     from app import create_app
 
     from services import worker
+    from smtp import certificates, listeners
 
     settings = _open()
     apply_migrations()
     _first_user()
+    if not settings.tls_cert:  # local use: a self-signed pair under var/
+        cert, key = certificates.self_signed(settings.var_dir / "tls", settings.smtp_host)
+        settings = config.use(settings.replace(tls_cert=cert, tls_key=key))
+    smtp = listeners.start(settings)
+    settings = config.use(_listening(settings, smtp))  # hand out only ports that really listen
     app = create_app(settings)
     host, port = host or settings.http_host, port or settings.http_port
     server = make_server(host, port, app, threaded=True)
@@ -53,13 +59,42 @@ def serve(host, port):
     delivering.start()
     click.echo(f"Gatepost is listening on http://{host}:{server.port}/api.php and /api/v1 "
                f"(database {settings.database_url}); the delivery worker runs in this process")
+    click.echo(f"SMTP: {', '.join(f'{c.hostname}:{c.port}' for c in smtp) or 'no listener could start'}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
+        listeners.stop(smtp)
         delivering.join(10)
+
+
+def _listening(settings: config.Settings, controllers) -> config.Settings:
+    ports = {c.port for c in controllers}
+    return settings.replace(smtp_ports=tuple(p for p in settings.smtp_ports if p in ports),
+                            smtp_tls_port=settings.smtp_tls_port if settings.smtp_tls_port in ports else 0)
+
+
+@main.command("smtp")
+def smtp_command():
+    """Run the SMTP listeners (submission, and inbound bounces) until stopped."""
+    from smtp import listeners
+
+    settings = _open()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    controllers = listeners.start(settings)
+    if not controllers:
+        raise click.ClickException("no SMTP listener could start")
+    click.echo(f"SMTP: {', '.join(f'{c.hostname}:{c.port}' for c in controllers)}")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listeners.stop(controllers)
 
 
 @main.command("worker")

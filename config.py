@@ -34,7 +34,15 @@ class Settings:
     spf_include: str = "localhost"
     return_path_subdomain: str = "gp"
     smtp_host: str = "localhost"
-    smtp_ports: tuple[int, ...] = (2525, 587)
+    smtp_ports: tuple[int, ...] = (2525, 587)  # submission with STARTTLS
+    smtp_tls_port: int = 465  # implicit TLS, when a certificate is configured
+    smtp_listen_host: str = "127.0.0.1"
+    tls_cert: str = ""
+    tls_key: str = ""
+    smtp_allow_plain_auth: bool = False  # AUTH before STARTTLS (only for trusted networks)
+    smtp_auth_failures: str = "5 per 5 minutes"  # failed AUTH attempts allowed per client address
+    inbound_port: int = 25  # bounces and complaints for the return-path hosts
+    admin_api_key: str = ""  # EmailGateway.SMTPRelay (an external SMTP front end); unset: refused
     dns_servers: tuple[str, ...] = ()
     dns_timeout: float = 5.0
     webhook_allow_private: bool = False
@@ -69,6 +77,14 @@ class Settings:
             return_path_subdomain=env.get("GATEPOST_RETURN_PATH_SUBDOMAIN", cls.return_path_subdomain),
             smtp_host=env.get("GATEPOST_SMTP_HOST") or mail_host,
             smtp_ports=_ports(env.get("GATEPOST_SMTP_PORTS", "2525,587")),
+            smtp_tls_port=int(env.get("GATEPOST_SMTP_TLS_PORT", cls.smtp_tls_port)),
+            smtp_listen_host=env.get("GATEPOST_SMTP_LISTEN_HOST", cls.smtp_listen_host),
+            tls_cert=env.get("GATEPOST_TLS_CERT", ""),
+            tls_key=env.get("GATEPOST_TLS_KEY", ""),
+            smtp_allow_plain_auth=_flag(env.get("GATEPOST_SMTP_ALLOW_PLAIN_AUTH")),
+            smtp_auth_failures=env.get("GATEPOST_SMTP_AUTH_FAILURES", cls.smtp_auth_failures),
+            inbound_port=int(env.get("GATEPOST_INBOUND_PORT", cls.inbound_port)),
+            admin_api_key=env.get("GATEPOST_ADMIN_API_KEY", ""),
             dns_servers=tuple(s for s in env.get("GATEPOST_DNS_SERVERS", "").replace(" ", "").split(",") if s),
             dns_timeout=float(env.get("GATEPOST_DNS_TIMEOUT", cls.dns_timeout)),
             webhook_allow_private=_flag(env.get("GATEPOST_WEBHOOK_ALLOW_PRIVATE")),
@@ -85,6 +101,11 @@ class Settings:
             lease_seconds=int(env.get("GATEPOST_LEASE_SECONDS", cls.lease_seconds)),
             reverify_interval=int(env.get("GATEPOST_REVERIFY_INTERVAL", cls.reverify_interval)),
         )
+
+    @property
+    def advertised_smtp_ports(self) -> tuple[int, ...]:
+        """What AddSMTP/GetSMTPs hand out: the submission ports, and 465 when TLS is configured."""
+        return (*self.smtp_ports, *((self.smtp_tls_port,) if self.tls_cert and self.smtp_tls_port else ()))
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -2,7 +2,8 @@
 
 A credential answers as a superset of the seed (SMTPHost, SMTPPorts, Username, Server, Port,
 IsActive) and the newer docs (SMTPID, SMTPUsername, SMTPPassword). SMTPPorts are strings, as the
-seed shows them, and are the ports Gatepost's listener really uses (GATEPOST_SMTP_PORTS).
+seed shows them, and are the ports Gatepost's listeners really use (GATEPOST_SMTP_PORTS, and
+GATEPOST_SMTP_TLS_PORT when a certificate is configured).
 The password appears only in the answers that create or reset it.
 """
 import config
@@ -16,7 +17,7 @@ from services.errors import DomainNotFound, SMTPCredentialNotFound
 
 def smtp_view(row, password: str | None = None) -> dict:
     settings = config.current()
-    ports = [str(p) for p in settings.smtp_ports]
+    ports = [str(p) for p in settings.advertised_smtp_ports]
     view = {"SMTPID": row.id, "SMTPUsername": row.username, "Username": row.username,
             "SMTPHost": settings.smtp_host, "Server": settings.smtp_host, "SMTPPorts": ports,
             "Port": int(ports[0]) if ports else None, "DomainID": row.domain_id, "IsActive": row.status == "Enabled"}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import email.utils
 import json
 import re
 import uuid
+from email import policy
 
 import email_validator
 from peewee import fn
@@ -105,39 +107,78 @@ def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
         raise ForeignSender(f"The From address must be on {domain.name}")
     check_headers(out.headers)
     _check_names(out)
-    recipients = list(dict.fromkeys([(a.email.lower(), kind) for kind, group in
-                                     (("to", out.to), ("cc", out.cc), ("bcc", out.bcc)) for a in group]))
-    unique = list(dict.fromkeys(email for email, _ in recipients))
-    if len(unique) > settings.max_recipients:
-        raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
-    blocked = suppressions.suppressed(domain.user, unique)
-    if blocked:
-        raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
-                                  + ", ".join(blocked))
+    recipients = [(a.email.lower(), kind) for kind, group in (("to", out.to), ("cc", out.cc), ("bcc", out.bcc))
+                  for a in group]
+    check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)))
     for attachment in out.attachments:
         if len(attachment.content) > settings.max_attachment_bytes:
             raise MessageTooLarge(f"Attachment {attachment.filename} is larger than {settings.max_attachment_bytes} bytes")
-    now = clock.now()
     ident = str(uuid.uuid4())
     content = compose(Draft(out.sender, out.to, out.cc, out.reply_to, out.subject, out.html, out.text,
-                            out.attachments, out.headers, f"<{ident}@{domain.name}>"), now)
+                            out.attachments, out.headers, f"<{ident}@{domain.name}>"), clock.now())
+    return _enqueue(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
+                    tags=out.tags, track_opens=out.track_opens, track_links=out.track_links, send_at=out.send_at,
+                    source=source)
+
+
+def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
+    """How many, and none suppressed: the checks every way in makes before it queues."""
+    settings = config.current()
+    if len(recipients) > settings.max_recipients:
+        raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
+    blocked = suppressions.suppressed(domain.user, recipients)
+    if blocked:
+        raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
+                                  + ", ".join(blocked))
+
+
+def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], data: bytes,
+               *, source: str = "smtp") -> str:
+    """Queue a message a client composed itself (SMTP submission): its headers are kept, Bcc
+    is removed, Message-ID and Date are added when missing. The From header, like the
+    envelope sender, must be on the domain."""
+    check_sender(domain)
+    message = email.message_from_bytes(data, policy=policy.SMTP)
+    for address in [envelope_from, *(a.addr_spec for a in getattr(message["From"], "addresses", ()))]:
+        if address.rpartition("@")[2].lower() != domain.name:
+            raise ForeignSender(f"The sender {address or '<>'} must be on {domain.name}")
+    if message["From"] is None:
+        raise ForeignSender(f"The message has no From header on {domain.name}")
+    kinds = {a.addr_spec.lower(): kind for kind in ("cc", "to") for a in getattr(message[kind], "addresses", ())}
+    unique = list(dict.fromkeys(normalize_address(r).lower() for r in recipients))
+    check_recipients(domain, unique)
+    del message["Bcc"]
+    ident = str(uuid.uuid4())
+    if message["Message-ID"] is None:
+        message["Message-ID"] = f"<{ident}@{domain.name}>"
+    if message["Date"] is None:
+        message["Date"] = email.utils.format_datetime(clock.now().replace(tzinfo=datetime.UTC))
+    return _enqueue(domain, ident, message.as_bytes(), [(r, kinds.get(r, "bcc")) for r in unique],
+                    mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source)
+
+
+def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], *, mail_from: str,
+             subject: str, tags=(), track_opens=None, track_links=None, send_at=None, source: str) -> str:
+    """ONE transaction: the message, a delivery per recipient, their accepted events."""
+    settings = config.current()
     if len(content) > settings.max_message_bytes:
         raise MessageTooLarge(f"The message is larger than {settings.max_message_bytes} bytes")
+    now = clock.now()
+    send_at = max(send_at or now, now)
+    kinds: dict[str, str] = {}
+    for address, kind in recipients:
+        kinds.setdefault(address, kind)  # listed twice (To and CC): the first place counts
     with database.atomic():
-        check_quota(domain.user, len(unique))
+        check_quota(domain.user, len(kinds))
         message = Message.create(
             uuid=ident, user=domain.user, domain=domain, message_id_header=f"<{ident}@{domain.name}>",
-            mail_from=out.sender.email, subject=out.subject, tags=json.dumps(list(out.tags)),
-            track_opens=out.track_opens, track_links=out.track_links, source=source, content=content,
-            size=len(content), created_at=now, send_at=max(out.send_at or now, now))
-        seen = set()
-        for email, kind in recipients:
-            if email in seen:
-                continue
-            seen.add(email)
-            delivery = Delivery.create(message=message, recipient=email, recipient_domain=email.rpartition("@")[2],
-                                       kind=kind, next_attempt_at=message.send_at, updated_at=now,
-                                       last_reply="scheduled" if message.send_at > now else "queued")
-            events.record("accepted", message=message, delivery=delivery, subject=out.subject, tags=list(out.tags),
-                          send_at=message.send_at.isoformat() if message.send_at > now else None)
+            mail_from=mail_from, subject=subject, tags=json.dumps(list(tags)), track_opens=track_opens,
+            track_links=track_links, source=source, content=content, size=len(content), created_at=now,
+            send_at=send_at)
+        for address, kind in kinds.items():
+            delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
+                                       kind=kind, next_attempt_at=send_at, updated_at=now,
+                                       last_reply="scheduled" if send_at > now else "queued")
+            events.record("accepted", message=message, delivery=delivery, subject=subject, tags=list(tags),
+                          send_at=send_at.isoformat() if send_at > now else None)
     return ident

@@ -2,15 +2,17 @@
 creates or resets them; afterwards only their argon2 hash is kept."""
 from __future__ import annotations
 
+import time
+
 from models import SenderDomain, SMTPCredential, User
 from services import domains, secrets
-from services.errors import SMTPCredentialNotFound
+from services.errors import AuthenticationFailed, SMTPCredentialNotFound
 
 
 def add(user: User, domain_id) -> tuple[SMTPCredential, str]:
     domain = domains.get(user, domain_id)
     password = secrets.new_password()
-    username = f"smtp-{secrets.new_token(5)}@{domain.name}"
+    username = f"smtp-{secrets.new_token(5)}@{domain.name}"  # lower case: looked up as typed, folded
     row = SMTPCredential.create(domain=domain, username=username, password_hash=secrets.hash_password(password))
     return row, password
 
@@ -39,3 +41,26 @@ def reset_password(user: User, smtp_id) -> tuple[SMTPCredential, str]:
     row.password_hash = secrets.hash_password(password)
     row.save()
     return row, password
+
+
+_VERIFIED: dict[tuple[int, str, str], float] = {}  # (credential, its hash, digest of password) -> until
+VERIFIED_FOR = 600.0  # seconds a checked password is trusted again without argon2 (mailers reconnect often)
+
+
+def authenticate(username: str, password: str) -> SMTPCredential:
+    """The enabled credential (with its domain and user loaded) for a username and password."""
+    row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
+           .where(SMTPCredential.username == (username or "").strip().lower(), SMTPCredential.status == "Enabled",
+                  SenderDomain.status != domains.DELETED).first())
+    if row is None:
+        secrets.verify_password(_DUMMY_HASH, password or "")  # same work either way: no user enumeration
+        raise AuthenticationFailed()
+    key = (row.id, row.password_hash, secrets.lookup_hash(password or ""))
+    if _VERIFIED.get(key, 0) < time.monotonic():
+        if not secrets.verify_password(row.password_hash, password or ""):
+            raise AuthenticationFailed()
+        _VERIFIED[key] = time.monotonic() + VERIFIED_FOR
+    return row
+
+
+_DUMMY_HASH = secrets.hash_password("not a password anyone has")

@@ -75,9 +75,10 @@ def settings(base_settings, dns_server):
 
 @pytest.fixture
 def app(settings):
+    """The app on the settings in force when it is made (fixtures before it may have changed them)."""
     from app import create_app
 
-    return create_app(settings)
+    return create_app(config.current())
 
 
 @pytest.fixture
@@ -225,3 +226,11 @@ def deliver(sink):
         return total
 
     return run
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -14,16 +14,15 @@ accepted recipients only. Every RCPT/DATA outcome lands in `attempts`, in order.
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import ssl
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+
+from smtp.certificates import self_signed
 
 ACCEPT_RCPT = "250 2.1.5 OK"
 ACCEPT_DATA = "250 2.0.0 OK: queued"
@@ -193,25 +192,5 @@ class SMTPSink:
 
 def make_test_certificate(directory) -> tuple[str, str]:
     """A self-signed certificate for localhost/127.0.0.1, so a client can verify STARTTLS against it."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    return self_signed(directory, "localhost", prefix="smtp-sink")
 
-    key = ec.generate_private_key(ec.SECP256R1())  # fast, unlike RSA key generation
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .sign(key, hashes.SHA256()))
-    directory = Path(directory)
-    cert_path, key_path = directory / "smtp-sink-cert.pem", directory / "smtp-sink-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)

@@ -10,7 +10,7 @@ import pytest
 
 import clock
 import config
-from models import Delivery, DeliveryAttempt, Event, Message
+from models import Delivery, DeliveryAttempt, Event
 from services import accounts, delivery, dns, domains, queue, suppressions, verp
 from tests.smtp_sink import SMTPSink, make_test_certificate
 

@@ -1,0 +1,1 @@
+"""The SMTP dialect: authenticated submission and inbound bounces/complaints (aiosmtpd)."""

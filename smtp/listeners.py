@@ -1,0 +1,44 @@
+"""Start and stop the SMTP listeners: submission on GATEPOST_SMTP_PORTS (STARTTLS) and, with a
+certificate, implicit TLS on GATEPOST_SMTP_TLS_PORT."""
+from __future__ import annotations
+
+import logging
+
+from aiosmtpd.controller import Controller
+
+import config
+from smtp.certificates import server_context
+from smtp.submission import Submission
+
+log = logging.getLogger(__name__)
+
+
+def submission_controllers(settings: config.Settings) -> list[Controller]:
+    handler = Submission(settings)
+    tls = server_context(settings.tls_cert, settings.tls_key) if settings.tls_cert else None
+    common = dict(hostname=settings.smtp_listen_host, server_hostname=settings.smtp_host, ident="Gatepost ESMTP",
+                  authenticator=handler.authenticator, data_size_limit=settings.max_message_bytes)
+    controllers = [Controller(handler, port=port, tls_context=tls, auth_require_tls=not settings.smtp_allow_plain_auth,
+                              **common) for port in settings.smtp_ports]
+    if tls and settings.smtp_tls_port:
+        controllers.append(Controller(handler, port=settings.smtp_tls_port, ssl_context=tls, auth_require_tls=False,
+                                      **common))
+    return controllers
+
+
+def start(settings: config.Settings) -> list[Controller]:
+    """Start every listener; a port that cannot be bound is logged and skipped, not fatal."""
+    started = []
+    for controller in submission_controllers(settings):
+        try:
+            controller.start()
+            started.append(controller)
+            log.info("SMTP listening on %s:%s", controller.hostname, controller.port)
+        except Exception as exc:  # aiosmtpd wraps bind errors in its own exception types
+            log.error("SMTP listener on port %s could not start: %s", controller.port, exc)
+    return started
+
+
+def stop(controllers: list[Controller]) -> None:
+    for controller in controllers:
+        controller.stop()

@@ -1,0 +1,128 @@
+"""Authenticated SMTP submission with the credentials EmailGateway.AddSMTP hands out.
+
+AUTH PLAIN/LOGIN (only after STARTTLS unless GATEPOST_SMTP_ALLOW_PLAIN_AUTH), failed attempts
+limited per client address; MAIL FROM must be on the credential's domain (553); RCPT checks
+each address; DATA goes through the same core as the HTTP API and is answered 250 with the
+MessageID only after the commit. End of DATA is CRLF.CRLF only (aiosmtpd >= 1.4.5), so no
+SMTP smuggling. Database work runs in the executor so one slow query stalls no other session.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+import config
+from models import SenderDomain, SMTPCredential, User
+from models.db import database
+from services import sending, smtp_credentials, suppressions
+from services.errors import (AccountDisabled, AuthenticationFailed, DomainNotActive, ForeignSender, GatewayError,
+                             HeaderRejected, InvalidAddress, MessageTooLarge, RecipientSuppressed, SendLimitReached,
+                             TooManyRecipients)
+
+log = logging.getLogger(__name__)
+REPLIES = ((AuthenticationFailed, "535 5.7.8"), (RecipientSuppressed, "550 5.1.1"), (TooManyRecipients, "452 4.5.3"), (MessageTooLarge, "552 5.3.4"),
+           (ForeignSender, "553 5.7.1"), (DomainNotActive, "550 5.7.1"), (AccountDisabled, "550 5.7.1"),
+           (SendLimitReached, "452 4.7.1"), (InvalidAddress, "553 5.1.3"), (HeaderRejected, "554 5.6.0"))
+TRANSIENT = "451 4.3.0 Temporary failure, please try again"
+
+
+def reply_for(exc: GatewayError) -> str:
+    code = next((code for kind, code in REPLIES if isinstance(exc, kind)), None)
+    return f"{code} {exc}" if code else TRANSIENT
+
+
+def _in_database(function, *args):
+    with database.connection_context():
+        return function(*args)
+
+
+def _credential(credential_id: int) -> SMTPCredential:
+    """The session's credential as it is now (it may have been deleted since AUTH)."""
+    row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
+           .where(SMTPCredential.id == credential_id, SMTPCredential.status == "Enabled").first())
+    if row is None:
+        raise AuthenticationFailed("The SMTP credential is no longer valid")
+    return row
+
+
+def _check_sender(credential_id: int, address: str) -> None:
+    domain = _credential(credential_id).domain
+    if sending.normalize_address(address).rpartition("@")[2].lower() != domain.name:
+        raise ForeignSender(f"Sender address must be on {domain.name}")
+    sending.check_sender(domain)
+
+
+def _check_recipient(credential_id: int, address: str) -> None:
+    if suppressions.suppressed(_credential(credential_id).domain.user, [address]):
+        raise RecipientSuppressed("Recipient is on the suppression list")
+
+
+def _accept(credential_id: int, mail_from: str, recipients: list[str], data: bytes) -> str:
+    return sending.accept_raw(_credential(credential_id).domain, mail_from, recipients, data)
+
+
+class Submission:
+    """The aiosmtpd handler (hooks) and authenticator of the submission listeners."""
+
+    def __init__(self, settings: config.Settings):
+        self.settings = settings
+        self.failures = MovingWindowRateLimiter(storage_from_string(settings.ratelimit_storage))
+        self.failure_limit = parse_limit(settings.smtp_auth_failures)
+
+    def authenticator(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        client = session.peer[0] if session.peer else "?"
+        if not self.failures.test(self.failure_limit, "smtp-auth", client):
+            return AuthResult(success=False, handled=False,
+                              message="454 4.7.0 Too many failed authentication attempts, try again later")
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        try:
+            credential = _in_database(smtp_credentials.authenticate, auth_data.login.decode("utf-8", "replace"),
+                                      auth_data.password.decode("utf-8", "replace"))
+        except AuthenticationFailed:
+            self.failures.hit(self.failure_limit, "smtp-auth", client)
+            log.info("smtp auth failed for %s from %s", auth_data.login[:100], client)
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=credential.id)
+
+    async def _run(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(_in_database, function, *args))
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not session.authenticated:  # here, not aiosmtpd's auth_required: that warns on implicit-TLS ports
+            return "530 5.7.0 Authentication required"
+        try:
+            await self._run(_check_sender, session.auth_data, address)
+        except GatewayError as exc:
+            return reply_for(exc)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= self.settings.max_recipients:
+            return f"452 4.5.3 Too many recipients (at most {self.settings.max_recipients})"
+        try:
+            address = sending.normalize_address(address)
+            await self._run(_check_recipient, session.auth_data, address)
+        except GatewayError as exc:
+            return reply_for(exc)
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        try:
+            ident = await self._run(_accept, session.auth_data, envelope.mail_from, envelope.rcpt_tos,
+                                    envelope.original_content)
+        except GatewayError as exc:
+            return reply_for(exc)
+        except Exception:
+            log.exception("submission from %s failed", session.peer)
+            return TRANSIENT
+        return f"250 2.0.0 Ok: queued as {ident}"

@@ -1,0 +1,204 @@
+"""SMTP submission with the credentials AddSMTP hands out: smtplib against the real listener."""
+import email
+import smtplib
+import socket
+import ssl
+from email import policy
+
+import dkim
+import pytest
+
+import config
+from models import Delivery, Message, SMTPCredential
+from services import domains, smtp_credentials, suppressions
+from smtp import certificates, listeners
+from tests.conftest import free_port
+from tests.services.test_delivery import dns_txt
+
+
+@pytest.fixture
+def listener(settings, tmp_path, sink):
+    cert, key = certificates.self_signed(tmp_path, "localhost")
+    current = config.use(config.current().replace(
+        smtp_ports=(free_port(),), smtp_tls_port=free_port(), tls_cert=cert, tls_key=key,
+        max_message_bytes=200_000, max_recipients=5))
+    controllers = listeners.start(current)
+    assert len(controllers) == 2
+    yield current
+    listeners.stop(controllers)
+    smtp_credentials._VERIFIED.clear()
+
+
+@pytest.fixture
+def credential(api, sender):
+    return api(sender.account, "EmailGateway.AddSMTP", DomainID=sender.domain.id)["SMTP"]
+
+
+def client(settings, *, tls=True) -> smtplib.SMTP:
+    connection = smtplib.SMTP("127.0.0.1", settings.smtp_ports[0], timeout=10)
+    if tls:
+        connection.starttls(context=ssl.create_default_context(cafile=settings.tls_cert))
+    return connection
+
+
+MESSAGE = (b"From: Alice <alice@example.com>\r\nTo: Rob <rob@example.net>\r\nBcc: secret@example.org\r\n"
+           b"Subject: Over SMTP\r\nX-Mailer: TestMailer 1.0\r\n\r\nHello over SMTP.\r\n")
+
+
+def test_the_ports_add_smtp_hands_out_are_the_listening_ones(listener, credential):
+    assert credential["SMTPPorts"] == [str(p) for p in (*listener.smtp_ports, listener.smtp_tls_port)]
+    for port in credential["SMTPPorts"]:
+        socket.create_connection(("127.0.0.1", int(port)), timeout=5).close()
+
+
+def test_submitted_mail_is_queued_signed_and_delivered(listener, credential, deliver, sink):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        refused = smtp.sendmail("alice@example.com", ["rob@example.net", "secret@example.org"], MESSAGE)
+        code, reply = smtp.noop()
+    assert refused == {}
+    message = Message.get()
+    assert message.source == "smtp" and message.subject == "Over SMTP"
+    assert {d.recipient: d.kind for d in message.deliveries} == {"rob@example.net": "to", "secret@example.org": "bcc"}
+    deliver()
+    assert len(sink.received) == 2
+    for received in sink.received:
+        parsed = email.message_from_bytes(received.data, policy=policy.default)
+        assert parsed["Bcc"] is None and parsed["X-Mailer"] == "TestMailer 1.0" and parsed["Message-ID"]
+        assert dkim.verify(received.data, dnsfunc=dns_txt)
+
+
+def test_data_is_answered_with_the_message_id_after_commit(listener, credential):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        smtp.mail("alice@example.com")
+        smtp.rcpt("rob@example.net")
+        code, reply = smtp.data(MESSAGE)
+    assert code == 250
+    ident = reply.decode().rsplit(" ", 1)[-1]
+    assert Message.get(Message.uuid == ident)
+
+
+def test_auth_login_and_implicit_tls(listener, credential):
+    context = ssl.create_default_context(cafile=listener.tls_cert)
+    with smtplib.SMTP_SSL("127.0.0.1", listener.smtp_tls_port, context=context, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.esmtp_features["auth"] = "LOGIN"  # force the LOGIN mechanism
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        assert smtp.sendmail("alice@example.com", ["rob@example.net"], MESSAGE) == {}
+
+
+def test_no_auth_before_starttls_unless_allowed(listener, credential, settings):
+    with client(listener, tls=False) as smtp:
+        smtp.ehlo()
+        assert "auth" not in smtp.esmtp_features
+        code, _ = smtp.docmd("AUTH", "PLAIN AGFsaWNlAHNlY3JldA==")
+        assert code == 538  # encryption required
+        code, _ = smtp.docmd("MAIL", "FROM:<alice@example.com>")
+        assert code == 530  # and nothing goes without AUTH
+
+
+def test_plain_auth_without_tls_when_the_operator_allows_it(settings, credential, tmp_path):
+    current = config.use(config.current().replace(smtp_ports=(free_port(),), smtp_allow_plain_auth=True, tls_cert=""))
+    controllers = listeners.start(current)
+    try:
+        with smtplib.SMTP("127.0.0.1", current.smtp_ports[0], timeout=10) as smtp:
+            smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+            assert smtp.sendmail("alice@example.com", ["rob@example.net"], MESSAGE) == {}
+    finally:
+        listeners.stop(controllers)
+
+
+def test_wrong_password_and_then_too_many_failures(listener, credential):
+    with client(listener) as smtp:
+        with pytest.raises(smtplib.SMTPAuthenticationError) as failure:
+            smtp.login(credential["SMTPUsername"], "wrong")
+        assert failure.value.smtp_code == 535
+    for _ in range(5):
+        with client(listener) as smtp:
+            with pytest.raises(smtplib.SMTPAuthenticationError):
+                smtp.login("nobody@example.com", "wrong")
+    with client(listener) as smtp:  # now even the right password waits
+        with pytest.raises(smtplib.SMTPAuthenticationError) as failure:
+            smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        assert failure.value.smtp_code == 454
+
+
+def test_a_credential_sends_only_as_its_own_domain(listener, credential):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        code, reply = smtp.mail("ceo@other.example")
+        assert code == 553 and b"5.7.1" in reply
+        smtp.rset()
+        forged = MESSAGE.replace(b"From: Alice <alice@example.com>", b"From: CEO <ceo@other.example>")
+        with pytest.raises(smtplib.SMTPDataError) as failure:
+            smtp.sendmail("alice@example.com", ["rob@example.net"], forged)
+        assert failure.value.smtp_code == 553
+    assert Message.select().count() == 0
+
+
+def test_recipient_checks(listener, credential, sender):
+    suppressions.add(sender.account.user, "gone@example.net", "hard-bounce")
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        smtp.mail("alice@example.com")
+        code, reply = smtp.rcpt("gone@example.net")
+        assert code == 550 and b"5.1.1" in reply
+        assert smtp.rcpt("not an address")[0] == 553
+        assert [smtp.rcpt(f"r{i}@example.net")[0] for i in range(6)] == [250] * 5 + [452]
+
+
+def test_oversize_messages_are_552(listener, credential):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        with pytest.raises(smtplib.SMTPSenderRefused) as failure:  # SIZE is advertised: refused at MAIL
+            smtp.sendmail("alice@example.com", ["rob@example.net"], MESSAGE + b"x" * 300_000)
+        assert failure.value.smtp_code == 552
+
+
+def test_an_inactive_domain_or_a_deleted_credential_is_refused(listener, credential, sender):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        domains.set_status(sender.domain, "Suspended")
+        code, reply = smtp.mail("alice@example.com")
+        assert code == 550 and b"5.7.1" in reply
+        domains.set_status(sender.domain, "Enabled")
+        SMTPCredential.delete().execute()
+        assert smtp.mail("alice@example.com")[0] == 535
+
+
+def test_bare_lf_dot_lf_does_not_end_data_no_smuggling(listener, credential):
+    import base64
+
+    with socket.create_connection(("127.0.0.1", listener.smtp_ports[0]), timeout=10) as raw:
+        tls = ssl.create_default_context(cafile=listener.tls_cert)
+        reader = raw.makefile("rb")
+
+        def command(line: bytes, sock) -> bytes:
+            sock.sendall(line + b"\r\n")
+            answer = b""
+            while True:
+                got = reader.readline()
+                answer += got
+                if got[3:4] != b"-":
+                    return answer
+
+        reader.readline()
+        command(b"EHLO client", raw)
+        command(b"STARTTLS", raw)
+        wrapped = tls.wrap_socket(raw, server_hostname="localhost")
+        reader = wrapped.makefile("rb")
+        command(b"EHLO client", wrapped)
+        plain = base64.b64encode(f"\0{credential['SMTPUsername']}\0{credential['SMTPPassword']}".encode())
+        assert command(b"AUTH PLAIN " + plain, wrapped).startswith(b"235")
+        command(b"MAIL FROM:<alice@example.com>", wrapped)
+        command(b"RCPT TO:<rob@example.net>", wrapped)
+        assert command(b"DATA", wrapped).startswith(b"354")
+        smuggled = (b"From: alice@example.com\r\nTo: rob@example.net\r\nSubject: first\r\n\r\nbody\n.\n"
+                    b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
+                    b"From: alice@example.com\r\nSubject: smuggled\r\n\r\nevil\r\n.")
+        assert command(smuggled, wrapped).startswith(b"250")
+        command(b"QUIT", wrapped)
+    assert Message.select().count() == 1
+    assert [d.recipient for d in Delivery.select()] == ["rob@example.net"]
+    assert b"smuggled" in bytes(Message.get().content)  # it stayed inside the one message
