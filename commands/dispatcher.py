@@ -24,9 +24,9 @@ AUTH_FAILED = (99998, "Authentication failure or session expired")
 class Rejected(Exception):
     """A handler error: `text` is the command's documented text, `detail` the specific reason."""
 
-    def __init__(self, code: int, text: str, detail: str | None = None):
+    def __init__(self, code: int, text: str, detail: str | None = None, **extra):
         super().__init__(text)
-        self.code, self.text, self.detail = code, text, detail or text
+        self.code, self.text, self.detail, self.extra = code, text, detail or text, extra
 
 
 @blueprint.route("/api.php", methods=["GET", "POST"])
@@ -44,7 +44,7 @@ def api_php():
     try:
         return envelope.render(envelope.success(run(command, params)), xml=xml)
     except Rejected as r:
-        return envelope.render(envelope.failure(r.code, r.text, r.detail, command.error_list), xml=xml)
+        return envelope.render({**envelope.failure(r.code, r.text, r.detail, command.error_list), **r.extra}, xml=xml)
     except Exception:
         log.exception("command %s failed", command.name)
         return envelope.render(envelope.hard_failure(100005, "API command failed"), 500, xml)

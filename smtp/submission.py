@@ -21,22 +21,10 @@ import config
 from models import SenderDomain, SMTPCredential, User
 from models.db import database
 from services import sending, smtp_credentials, suppressions
-from services.errors import (AccountDisabled, AuthenticationFailed, DomainNotActive, ForeignSender, GatewayError,
-                             HeaderRejected, InvalidAddress, MessageTooLarge, RecipientSuppressed, SendLimitReached,
-                             TooManyRecipients)
+from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
+from smtp.replies import TRANSIENT, reply_for
 
 log = logging.getLogger(__name__)
-REPLIES = ((AuthenticationFailed, "535 5.7.8"), (RecipientSuppressed, "550 5.1.1"), (TooManyRecipients, "452 4.5.3"), (MessageTooLarge, "552 5.3.4"),
-           (ForeignSender, "553 5.7.1"), (DomainNotActive, "550 5.7.1"), (AccountDisabled, "550 5.7.1"),
-           (SendLimitReached, "452 4.7.1"), (InvalidAddress, "553 5.1.3"), (HeaderRejected, "554 5.6.0"))
-TRANSIENT = "451 4.3.0 Temporary failure, please try again"
-
-
-def reply_for(exc: GatewayError) -> str:
-    code = next((code for kind, code in REPLIES if isinstance(exc, kind)), None)
-    return f"{code} {exc}" if code else TRANSIENT
-
-
 def _in_database(function, *args):
     with database.connection_context():
         return function(*args)

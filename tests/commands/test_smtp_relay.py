@@ -1,0 +1,52 @@
+"""EmailGateway.SMTPRelay with the admin key."""
+import pytest
+
+import config
+from models import Delivery, Message
+from services import domains, suppressions
+
+RAW = "From: alice@example.com\r\nTo: rob@example.net\r\nSubject: relayed\r\n\r\nHello\r\n"
+
+
+@pytest.fixture
+def relay(client, api, sender, settings):
+    config.use(config.current().replace(admin_api_key="ADMIN-KEY"))
+    smtp = api(sender.account, "EmailGateway.AddSMTP", DomainID=sender.domain.id)["SMTP"]
+
+    def call(**params):
+        body = {"Command": "EmailGateway.SMTPRelay", "AdminAPIKey": "ADMIN-KEY", "SMTPUsername": smtp["SMTPUsername"],
+                "SMTPPassword": smtp["SMTPPassword"], **params}
+        return client.post("/api.php", data={k: v for k, v in body.items() if v is not None}).json
+
+    return call
+
+
+def test_auth_only_and_send(relay):
+    checked = relay()
+    assert checked["Success"] and checked["SMTPUsername"].endswith("@example.com")
+    sent = relay(MailFrom="alice@example.com", RcptTo="rob@example.net, ann@example.org", RawEmail=RAW)
+    assert sent["Success"] and sent["SMTPResponse"].startswith("250 2.0.0 Ok: queued as ")
+    message = Message.get(Message.uuid == sent["MessageID"])
+    assert message.source == "relay" and sorted(d.recipient for d in Delivery.select()) == [
+        "ann@example.org", "rob@example.net"]
+
+
+def test_error_codes_carry_an_smtp_response(relay, sender):
+    assert relay(AdminAPIKey="wrong")["ErrorCode"] == 99998
+    assert relay(SMTPUsername=None)["ErrorCode"] == 1
+    assert relay(SMTPPassword=None)["ErrorCode"] == 2
+    bad = relay(SMTPPassword="wrong")
+    assert (bad["ErrorCode"], bad["SMTPResponse"]) == (3, "500 5.0.0 AUTH ERROR") and bad["Success"] is False
+    assert relay(MailFrom="x@other.example", RcptTo="rob@example.net", RawEmail=RAW)["ErrorCode"] == 4
+    suppressions.add(sender.account.user, "rob@example.net", "complaint")
+    blocked = relay(MailFrom="alice@example.com", RcptTo="rob@example.net", RawEmail=RAW)
+    assert blocked["ErrorCode"] == 8 and blocked["SMTPResponse"].startswith("550 5.1.1")
+    config.use(config.current().replace(max_recipients=1))
+    assert relay(MailFrom="alice@example.com", RcptTo="a@example.net,b@example.net", RawEmail=RAW)["ErrorCode"] == 9
+    domains.set_status(sender.domain, "Suspended")
+    assert relay()["ErrorCode"] == 5
+
+
+def test_refused_without_an_admin_key_configured(relay):
+    config.use(config.current().replace(admin_api_key=""))
+    assert relay()["ErrorCode"] == 99998
