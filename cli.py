@@ -71,7 +71,7 @@ def serve(host, port):
 
 
 def _listening(settings: config.Settings, controllers) -> config.Settings:
-    ports = {c.port for c in controllers}
+    ports = {c.port for c in controllers} - {settings.inbound_port}
     return settings.replace(smtp_ports=tuple(p for p in settings.smtp_ports if p in ports),
                             smtp_tls_port=settings.smtp_tls_port if settings.smtp_tls_port in ports else 0)
 
@@ -381,6 +381,31 @@ def suppression_list(user_email, as_json):
     else:
         for r in rows:
             click.echo(f"{r['Email']:<40} {r['Reason']:<12} {r['CreatedAt']}  {r['Detail']}")
+
+
+@main.group()
+def bounces():
+    """Inbound bounces and complaints."""
+
+
+@bounces.command("unmatched")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--show", type=int, help="Print one report whole, by id.")
+def bounces_unmatched(limit, show):
+    """Reports that came back but match no delivery: kept here, never dropped."""
+    from models import InboundReport
+    from services import inbound
+
+    _open()
+    with database.connection_context():
+        if show:
+            report = InboundReport.get_or_none(InboundReport.id == show)
+            if report is None:
+                raise click.ClickException(f"no unmatched report {show}")
+            click.echo(bytes(report.content).decode("utf-8", "replace"))
+            return
+        for r in inbound.unmatched(limit):
+            click.echo(f"{r.id:>6}  {r.received_at:%Y-%m-%d %H:%M:%S}  {r.kind:<9} to {r.rcpt_to}  ({r.reason})")
 
 
 if __name__ == "__main__":

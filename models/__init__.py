@@ -2,11 +2,11 @@
 from models.accounts import Session, User, UserGroup
 from models.chores import Chore
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
-from models.events import Event, Suppression
+from models.events import Event, InboundReport, Suppression
 from models.messages import Delivery, DeliveryAttempt, Message
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
-          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore]
+          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport]
 
-__all__ = ["MODELS", "Chore", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "Message", "SMTPCredential",
-           "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook"]
+__all__ = ["MODELS", "Chore", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
+           "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook"]

@@ -3,7 +3,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from clock import now
 from models.accounts import User
-from models.db import BaseModel
+from models.db import BaseModel, ContentField
 from models.domains import SenderDomain
 from models.messages import Delivery, Message
 
@@ -31,3 +31,14 @@ class Suppression(BaseModel):
 
     class Meta:
         indexes = ((("user", "email"), True),)
+
+
+class InboundReport(BaseModel):
+    """Mail that came back to a return-path host and could not be matched to a delivery:
+    kept whole for the operator (`gatepost bounces unmatched`), never dropped."""
+    received_at = DateTimeField(default=now, index=True)
+    mail_from = CharField(max_length=320, default="")
+    rcpt_to = CharField(max_length=320)
+    kind = CharField(max_length=20)  # bounce | complaint | unknown
+    reason = TextField(default="")
+    content = ContentField()

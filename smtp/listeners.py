@@ -1,5 +1,6 @@
 """Start and stop the SMTP listeners: submission on GATEPOST_SMTP_PORTS (STARTTLS) and, with a
-certificate, implicit TLS on GATEPOST_SMTP_TLS_PORT."""
+certificate, implicit TLS on GATEPOST_SMTP_TLS_PORT; inbound bounces and complaints on
+GATEPOST_INBOUND_PORT (STARTTLS offered when there is a certificate; no AUTH)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +9,7 @@ from aiosmtpd.controller import Controller
 
 import config
 from smtp.certificates import server_context
+from smtp.inbound import Inbound
 from smtp.submission import Submission
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,18 @@ def submission_controllers(settings: config.Settings) -> list[Controller]:
     return controllers
 
 
+def inbound_controller(settings: config.Settings) -> Controller:
+    tls = server_context(settings.tls_cert, settings.tls_key) if settings.tls_cert else None
+    return Controller(Inbound(), hostname=settings.smtp_listen_host, port=settings.inbound_port,
+                      server_hostname=settings.mail_host, ident="Gatepost ESMTP", tls_context=tls,
+                      data_size_limit=settings.max_message_bytes, auth_exclude_mechanism=["PLAIN", "LOGIN"])
+
+
 def start(settings: config.Settings) -> list[Controller]:
     """Start every listener; a port that cannot be bound is logged and skipped, not fatal."""
     started = []
-    for controller in submission_controllers(settings):
+    wanted = submission_controllers(settings) + ([inbound_controller(settings)] if settings.inbound_port else [])
+    for controller in wanted:
         try:
             controller.start()
             started.append(controller)

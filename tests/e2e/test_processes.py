@@ -3,6 +3,8 @@ started as subprocesses against the test database, the loopback DNS server and t
 import os
 import re
 import signal
+import smtplib
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ import requests
 from models import Delivery
 from services import sending
 from services.compose import Address
+from tests.conftest import free_port
 
 GATEPOST = [sys.executable, "-c", "import cli; cli.main()"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def environment(settings, sink, dns_server, tmp_path):
     env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key,
                GATEPOST_VAR_DIR=str(tmp_path), GATEPOST_DNS_SERVERS=dns_server.address,
-               GATEPOST_MX_PORT=str(sink.port), GATEPOST_MAIL_HOST=settings.mail_host, PYTHONUNBUFFERED="1")
+               GATEPOST_MX_PORT=str(sink.port), GATEPOST_MAIL_HOST=settings.mail_host, PYTHONUNBUFFERED="1",
+               GATEPOST_SMTP_PORTS=str(free_port()), GATEPOST_SMTP_TLS_PORT=str(free_port()),
+               GATEPOST_INBOUND_PORT=str(free_port()))
     return env
 
 
@@ -59,6 +64,18 @@ def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sen
                                      "From": {"email": "alice@example.com"}, "To": [{"email": "rob@example.net"}]})
         assert answer.status_code == 200, answer.text
         assert sink.wait_for(1, timeout=20)[0].rcpt_tos == ["rob@example.net"]
+        # the SMTP credentials it hands out work against its own listener
+        smtp = requests.post(f"http://127.0.0.1:{port}/api.php", timeout=10, json={
+            "Command": "EmailGateway.AddSMTP", "APIKey": sender.account.api_key, "DomainID": sender.domain.id}).json()
+        assert smtp["SMTP"]["SMTPPorts"] == [environment["GATEPOST_SMTP_PORTS"], environment["GATEPOST_SMTP_TLS_PORT"]]
+        unverified = ssl.create_default_context()
+        unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE  # serve's self-signed pair
+        with smtplib.SMTP("127.0.0.1", int(environment["GATEPOST_SMTP_PORTS"]), timeout=10) as client:
+            client.starttls(context=unverified)
+            client.login(smtp["SMTP"]["SMTPUsername"], smtp["SMTP"]["SMTPPassword"])
+            client.sendmail("alice@example.com", ["ann@example.net"],
+                            b"From: alice@example.com\r\nTo: ann@example.net\r\nSubject: via SMTP\r\n\r\nHi\r\n")
+        assert sink.wait_for(2, timeout=20)[1].rcpt_tos == ["ann@example.net"]
     finally:
         process.terminate()
         process.wait(10)

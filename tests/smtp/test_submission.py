@@ -21,7 +21,7 @@ def listener(settings, tmp_path, sink):
     cert, key = certificates.self_signed(tmp_path, "localhost")
     current = config.use(config.current().replace(
         smtp_ports=(free_port(),), smtp_tls_port=free_port(), tls_cert=cert, tls_key=key,
-        max_message_bytes=200_000, max_recipients=5))
+        max_message_bytes=200_000, max_recipients=5, inbound_port=0))
     controllers = listeners.start(current)
     assert len(controllers) == 2
     yield current
@@ -99,7 +99,8 @@ def test_no_auth_before_starttls_unless_allowed(listener, credential, settings):
 
 
 def test_plain_auth_without_tls_when_the_operator_allows_it(settings, credential, tmp_path):
-    current = config.use(config.current().replace(smtp_ports=(free_port(),), smtp_allow_plain_auth=True, tls_cert=""))
+    current = config.use(config.current().replace(smtp_ports=(free_port(),), smtp_allow_plain_auth=True, tls_cert="",
+                                                  inbound_port=0))
     controllers = listeners.start(current)
     try:
         with smtplib.SMTP("127.0.0.1", current.smtp_ports[0], timeout=10) as smtp:

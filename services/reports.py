@@ -1,0 +1,473 @@
+"""Classify mail that comes back to our return paths: bounces (RFC 3464 DSNs and the older
+free-text notices) and spam complaints (RFC 5965 ARF feedback reports).
+
+Pure: bytes in, a frozen `Report` out; no database, no network, and it never raises on what the
+internet sends (see `parse`).
+
+Choices a consumer should know:
+
+- Success notices (Action delivered / relayed / expanded) are left out: a `Failure` is a
+  recipient the message did not reach (yet), and we never ask for NOTIFY=SUCCESS. A DSN that
+  holds only success notices is kind "unknown".
+- `permanent` follows the Action first: "failed" is permanent even with a 4.x.x Status (the MTA
+  gave up, the message will not arrive); "delayed" is not, whatever the Status. Without a usable
+  Action the Status class decides (5 -> permanent).
+- A generic Status (X.0.0, as Exim sends) gives way to a more precise code of the same class
+  found in the Diagnostic-Code (5.0.0 + "550 5.1.1 ..." -> 5.1.1).
+- Free-text bounces: flufl.bounce finds the recipients (it knows many MTAs' wording), but it says
+  nothing about why, so the status comes from a small scan of the text around each address.
+- Parsing uses compat32 with plain-string headers (`_Plain`), not policy.default: headers are
+  read raw here anyway, policy.default's header objects raise on some mangled addresses
+  (IndexError inside the address parser, found by fuzzing), it is about 10x slower on large
+  reports, and flufl.bounce is written for compat32 messages, so one parse serves both.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses
+
+from flufl.bounce import all_failures
+
+log = logging.getLogger(__name__)
+
+ACTIONS = {"failed", "delayed", "delivered", "relayed", "expanded"}
+SUCCESS = {"delivered", "relayed", "expanded"}
+DSN_TYPES = {"message/delivery-status", "message/global-delivery-status"}
+ARF_TYPE = "message/feedback-report"
+ORIGINAL_TYPES = {"message/rfc822", "message/global", "text/rfc822-headers",
+                  "message/rfc822-headers", "message/global-headers"}
+MAX_PARTS, MAX_DEPTH, MAX_TEXT = 200, 20, 64 * 1024
+
+# RFC 3463 code, not part of an IP address or version number ("10.4.12.7", "5.1.1.2").
+ENHANCED = re.compile(r"(?<![\w.])([245])\.\d{1,3}\.\d{1,3}(?!\.?\d)(?!\w)")
+# A basic SMTP reply code as MTAs quote it: "554:", "550-", "said: 550 ...".
+BASIC = re.compile(r"(?:^|(?<=[\s(]))([45])\d\d(?=[\s:\-]|$)", re.MULTILINE)
+# (pattern, RFC 3463 subject.detail, default class, may the text's hints change the class?)
+PHRASES = [
+    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)|mailbox unavailable"
+                r"|does ?n[o']t exist|recipient not found|unknown recipient|invalid recipient"
+                r"|doesn't have an? \S+ account|not a valid (?:mailbox|recipient)", re.I), "1.1", "5", False),
+    (re.compile(r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:\w+ )?(?:storage|quota)"
+                r"|insufficient storage", re.I), "2.2", "4", True),
+]
+PERMANENT_HINT = re.compile(r"permanent|fatal error|will not be retried|gave up|giving up", re.I)
+TEMPORARY_HINT = re.compile(r"temporar|try again|deferred|delayed|still being retried|will (?:be )?retr"
+                            r"|warning only", re.I)
+REMOTE_HOST = re.compile(r"\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[", re.I)
+# Where a free-text bounce starts quoting the original message.
+QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned message|below this line"
+                         r"|undelivered message|message follows)|^\s*return-path:\s*<", re.I | re.M)
+QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
+QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
+
+
+class _Plain(email.policy.Compat32):
+    """compat32 with every header value a plain, unfolded str: compat32 hands back a Header
+    object for 8-bit values, and flufl.bounce calls str methods on them."""
+
+    def header_fetch_parse(self, name, value):
+        value = re.sub(r"\r?\n(?=[ \t])", "", value)
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+POLICY = _Plain()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One recipient of a bounce or delay notice."""
+    recipient: str   # lower-case: Final-Recipient, else Original-Recipient, else found in the text
+    action: str      # failed | delayed | unknown (RFC 3464 Action; inferred for free-text bounces)
+    status: str      # RFC 3463 "5.1.1", "" when none could be found
+    diagnostic: str  # Diagnostic-Code without its "smtp;" type, else the notice's paragraph
+    remote_mta: str  # Remote-MTA host, else Reporting-MTA, else ""
+    permanent: bool  # hard bounce: the message will not be delivered to this recipient
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str                           # "bounce" | "complaint" | "unknown"
+    failures: tuple[Failure, ...] = ()  # bounces
+    complained: tuple[str, ...] = ()    # complaints: lower-case recipients who complained
+    feedback_type: str = ""             # complaints: abuse | fraud | virus | other | not-spam ...
+    original_message_id: str = ""       # "<...>" of the message that bounced / was reported
+    original_return_path: str = ""      # its Return-Path / envelope sender: our VERP address
+    reporting_mta: str = ""
+
+
+UNKNOWN = Report("unknown")
+
+
+def parse(raw: bytes) -> Report:
+    """Classify one inbound message. Mail from the internet can be anything, so a failure to make
+    sense of it is an "unknown" report, logged, rather than an exception in the SMTP listener
+    (the tests assert that this safety net never fires on their inputs)."""
+    try:
+        return _parse(raw)
+    except Exception:
+        log.exception("reports: unparseable message, classified unknown")
+        return UNKNOWN
+
+
+def _parse(raw: bytes) -> Report:
+    if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
+        return UNKNOWN
+    try:
+        msg = email.message_from_bytes(bytes(raw), policy=POLICY)
+    except RecursionError:  # absurdly nested multiparts
+        return UNKNOWN
+    parts = _parts(msg)
+    by_type: dict[str, Message] = {}
+    for ctype, part in parts:
+        by_type.setdefault(ctype, part)
+    original = next((_headers_of(p) for t, p in parts if t in ORIGINAL_TYPES), None)
+    text = _human_text(parts)
+    if ARF_TYPE in by_type:
+        return _complaint(_blocks(by_type[ARF_TYPE]), original)
+    if original is not None and _header(original, "x-hmxmroriginalrecipient"):
+        return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    dsn = next((by_type[t] for t in DSN_TYPES if t in by_type), None)
+    if dsn is not None:
+        report = _dsn(msg, _blocks(dsn), original, text)
+        if report is not None:
+            return report
+    return _free_text(msg, original, text)
+
+
+# -- complaints ---------------------------------------------------------------------------------
+
+def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) -> Report:
+    fields = [item for block in blocks for item in block]
+    complained = _addresses(_all(fields, "original-rcpt-to"))
+    if not complained and original is not None:
+        complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
+                      or _addresses([_header(original, "to")]))
+    return Report(
+        kind="complaint",
+        complained=complained,
+        feedback_type=_first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse"),
+        original_message_id=_message_id(original),
+        original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
+        reporting_mta=_mta(_get(fields, "reporting-mta")),
+    )
+
+
+# -- RFC 3464 delivery status notifications -----------------------------------------------------
+
+def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | None:
+    """A Report from the delivery-status fields, or None when they name no recipient (then the
+    free-text scan gets its chance)."""
+    if not blocks:
+        return None
+    per_message = blocks[0]
+    recipient_blocks = blocks if _has_recipient(blocks[0]) else blocks[1:]
+    reporting_mta = _mta(_get(per_message, "reporting-mta"))
+    failures, seen_success = [], False
+    for block in recipient_blocks:
+        failure = _dsn_failure(block, reporting_mta, text)
+        if failure is None:
+            continue
+        if failure.action in SUCCESS:
+            seen_success = True
+        else:
+            failures.append(failure)
+    if not failures and not seen_success:
+        return None
+    message_id = (_message_id(original) or _message_id_in(_get(per_message, "x-original-message-id"))
+                  or _message_id_in(_header(msg, "in-reply-to")))
+    return_path = (_return_path(original) or _address(_get(per_message, "x-postfix-sender"))
+                   or _quoted_return_path(text) or _sole_address(msg, "to"))
+    return Report(kind="bounce" if failures else "unknown", failures=tuple(failures),
+                  original_message_id=message_id, original_return_path=return_path,
+                  reporting_mta=reporting_mta)
+
+
+def _reply_text(text: str) -> str:
+    """A multi-line SMTP reply as one sentence: "550-5.1.1 The email ... 550-5.1.1 double-checking
+    ..." -> "550 5.1.1 The email ... double-checking ..."."""
+    head = re.match(r"(\d{3})[ -](?:(\d\.\d{1,3}\.\d{1,3})\s+)?", text)
+    if not head:
+        return text.strip()
+    code, enhanced = head.groups()
+    again = re.escape(code) + r"[ -]" + (re.escape(enhanced) + r"\s+" if enhanced else "")
+    rest = re.sub(r"(?<=\s)" + again, "", text[head.end():])
+    return " ".join(f"{code} {enhanced or ''} {rest}".split())
+
+
+def _has_recipient(block) -> bool:
+    return bool(_get(block, "final-recipient") or _get(block, "original-recipient"))
+
+
+def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
+    recipient = _address(_get(block, "final-recipient")) or _address(_get(block, "original-recipient"))
+    if not recipient:
+        return None
+    action = _first_word(_get(block, "action"))
+    action = action if action in ACTIONS else "unknown"
+    diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", _get(block, "diagnostic-code")))
+    if not diagnostic:
+        diagnostic = _window(text, recipient)
+    status = _enhanced(_get(block, "status"))
+    precise = _enhanced(diagnostic)
+    if precise and (not status or (status.endswith(".0.0") and precise[0] == status[0])):
+        status = precise
+    guess = None
+    if not status:
+        status, guess = _classify(diagnostic)
+    if action == "failed":
+        permanent = True
+    elif action != "unknown":
+        permanent = False
+    else:
+        permanent = status.startswith("5") if status else bool(guess)
+    return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
+                   remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent)
+
+
+# -- free-text bounces --------------------------------------------------------------------------
+
+def _free_text(msg: Message, original: Message | None, text: str) -> Report:
+    """flufl.bounce knows the layouts of many MTAs' free-text bounces and finds the recipients;
+    why each failed is read from the paragraph around the address (codes, then phrases, then
+    the notice's general wording), since flufl.bounce only says temporary or permanent. There is
+    no Action in such text: it is "failed" when permanent, else "delayed"."""
+    if not getaddresses([msg.get("from", "")]):
+        return UNKNOWN  # flufl.bounce 6.0's Yale detector raises IndexError on a missing From
+    try:
+        temporary, permanent = all_failures(msg)
+    except Exception:  # a heuristic detector tripped over odd input: nothing detected
+        log.warning("reports: flufl.bounce failed on a message", exc_info=True)
+        return UNKNOWN
+    found = {a.decode("ascii", "replace").strip().lower(): a in permanent and a not in temporary
+             for a in set(temporary) | set(permanent)}
+    found = {a: p for a, p in found.items() if "@" in a}
+    if not found:
+        return UNKNOWN
+    human, quoted = _split_quote(text)
+    failures = []
+    for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
+        window = _window(human, recipient)
+        status, guess = _classify(window, human)
+        permanent_ = guess if guess is not None else found[recipient]
+        remote = REMOTE_HOST.search(window)
+        failures.append(Failure(recipient=recipient, action="failed" if permanent_ else "delayed",
+                                status=status, diagnostic=window,
+                                remote_mta=remote.group(1).lower() if remote else "",
+                                permanent=permanent_))
+    quoted_id = QUOTED_ID.search(quoted)
+    return Report(kind="bounce", failures=tuple(failures),
+                  original_message_id=(_message_id(original) or (quoted_id.group(1) if quoted_id else "")
+                                       or _message_id_in(_header(msg, "in-reply-to"))),
+                  original_return_path=(_return_path(original) or _quoted_return_path(quoted)
+                                        or _sole_address(msg, "to")))
+
+
+def _classify(text: str, context: str = "") -> tuple[str, bool | None]:
+    """(RFC 3463 status or "", permanent or None when the text does not say) from an explanation:
+    an enhanced code wins, then a known phrase (its class from a basic reply code or the wording
+    when given), then a bare reply code, then wording alone."""
+    if code := _enhanced(text, "45"):
+        return code, code[0] == "5"
+    basic = BASIC.search(text)
+    for pattern, detail, default, hintable in PHRASES:
+        if pattern.search(text):
+            cls = basic.group(1) if basic else (hintable and (_hint(text) or _hint(context))) or default
+            return f"{cls}.{detail}", cls == "5"
+    if basic:
+        return f"{basic.group(1)}.0.0", basic.group(1) == "5"
+    cls = _hint(text) or _hint(context)
+    return "", (cls == "5") if cls else None
+
+
+def _hint(text: str) -> str:
+    if PERMANENT_HINT.search(text):
+        return "5"
+    return "4" if TEMPORARY_HINT.search(text) else ""
+
+
+def _window(text: str, address: str) -> str:
+    """The paragraph that first mentions the address: where MTAs put the reason."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if address in line.lower():
+            out = [line]
+            for following in lines[i + 1:]:
+                if not following.strip():
+                    break
+                out.append(following)
+            return " ".join(" ".join(out).split())[:1000]
+    return ""
+
+
+def _position(text: str, address: str) -> int:
+    at = text.lower().find(address)
+    return at if at >= 0 else len(text)
+
+
+def _split_quote(text: str) -> tuple[str, str]:
+    """(the notice, the quoted original) of a free-text bounce."""
+    start = QUOTE_START.search(text)
+    return (text[:start.start()], text[start.start():]) if start else (text, text)
+
+
+# -- MIME and fields ----------------------------------------------------------------------------
+
+def _parts(msg: Message) -> list[tuple[str, Message]]:
+    """(content type, part) for every part, depth first, without entering attached messages (a
+    bounce quoting a bounce must not be read as two), with bounds on depth and count."""
+    out, stack = [], [(msg, 0)]
+    while stack and len(out) < MAX_PARTS:
+        part, depth = stack.pop()
+        ctype = part.get_content_type().lower()
+        out.append((ctype, part))
+        if ctype.startswith("multipart/") and depth < MAX_DEPTH:
+            stack.extend((p, depth + 1) for p in reversed(_subparts(part)))
+    return out
+
+
+def _subparts(part: Message) -> list[Message]:
+    """The parsed parts inside a part. (get_payload() on a text payload is avoided everywhere:
+    it decodes with the declared charset and raises ValueError on a mangled charset name.)"""
+    return [p for p in part.get_payload() if isinstance(p, Message)] if part.is_multipart() else []
+
+
+def _text(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
+    data = data[:MAX_TEXT]
+    try:
+        return data.decode(part.get_content_charset() or "utf-8", "replace")
+    except (LookupError, ValueError):  # an unknown or mangled charset name
+        return data.decode("utf-8", "replace")
+
+
+def _human_text(parts: list[tuple[str, Message]]) -> str:
+    """The notice's own words: its text/plain parts, else its HTML without tags."""
+    texts = [_text(p) for t, p in parts if t == "text/plain"]
+    if not any(t.strip() for t in texts):
+        texts = [re.sub(r"<[^>]*>", " ", _text(p)) for t, p in parts if t == "text/html"]
+    return "\n\n".join(texts)[:4 * MAX_TEXT]
+
+
+def _headers_of(part: Message) -> Message:
+    """The original message's headers: the attached message itself, or parsed from a
+    text/rfc822-headers part."""
+    inner = _subparts(part)
+    if inner:
+        return inner[0]
+    return email.message_from_string(_text(part).lstrip("\r\n"), policy=POLICY)
+
+
+def _blocks(part: Message) -> list[list[tuple[str, str]]]:
+    """The field groups of a delivery-status / feedback-report part. The email package gives
+    message/delivery-status as a list of header blocks and other message/* types as one message;
+    whatever ended up as a body is read as more blocks."""
+    if not part.is_multipart():
+        return _text_blocks(_text(part))
+    blocks = []
+    for block in _subparts(part):
+        blocks.append([(name.lower(), _clean(value)) for name, value in block.raw_items()])
+        if not block.is_multipart():
+            blocks.extend(_text_blocks(_text(block)))
+    return [b for b in blocks if b]
+
+
+def _text_blocks(text: str) -> list[list[tuple[str, str]]]:
+    blocks, current = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current = []
+        elif line[0] in " \t" and current:
+            current[-1] = (current[-1][0], current[-1][1] + " " + line.strip())
+        else:
+            name, sep, value = line.partition(":")
+            if sep and name.strip() and " " not in name.strip():
+                current.append((name.strip().lower(), value.strip()))
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _clean(value: str) -> str:
+    """A raw header value unfolded, with undecodable bytes (kept as surrogates) made visible."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(value.split())
+
+
+def _first_word(value: str) -> str:
+    return (value.split() or [""])[0].lower()
+
+
+def _get(fields, name: str) -> str:
+    return next((value for key, value in fields if key == name), "")
+
+
+def _all(fields, name: str) -> list[str]:
+    return [value for key, value in fields if key == name]
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header's raw text (no header-object parsing, which is fussier than mail in the wild)."""
+    return next((_clean(v) for k, v in msg.raw_items() if k.lower() == name), "")
+
+
+def _address(field: str) -> str:
+    """The address of "rfc822; a@b", "<a@b>" or "a@b", lower-cased; "" when there is none."""
+    value = field.split(";", 1)[1] if re.match(r"^\s*[\w.-]+\s*;", field) else field
+    value = value.strip().strip("<>").strip()
+    return value.lower() if "@" in value and " " not in value else ""
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    out = []
+    for _, address in getaddresses([v for v in values if v]):
+        address = address.strip().lower()
+        if "@" in address and address not in out:
+            out.append(address)
+    return tuple(out)
+
+
+def _sole_address(msg: Message, name: str) -> str:
+    """A DSN goes to the original's envelope sender, so its To is that address when alone."""
+    found = _addresses([_header(msg, name)])
+    return found[0] if len(found) == 1 else ""
+
+
+def _mta(field: str) -> str:
+    """"dns; mx.example.net. (192.0.2.1, ...)" -> "mx.example.net"."""
+    value = field.split(";", 1)[1] if ";" in field else field
+    host = (value.split() or [""])[0]
+    return host.strip("[]").rstrip(".").lower()
+
+
+def _enhanced(text: str, classes: str = "245") -> str:
+    return next((m.group(0) for m in ENHANCED.finditer(text) if m.group(1) in classes), "")
+
+
+def _message_id(original: Message | None) -> str:
+    return _message_id_in(_header(original, "message-id")) if original is not None else ""
+
+
+def _message_id_in(value: str) -> str:
+    found = re.search(r"<[^<>\s]+>", value)
+    if found:
+        return found.group(0)
+    token = value.strip()
+    return f"<{token}>" if token and " " not in token else ""
+
+
+def _return_path(original: Message | None) -> str:
+    return _address(_header(original, "return-path")) if original is not None else ""
+
+
+def _quoted_return_path(text: str) -> str:
+    found = QUOTED_RETURN_PATH.search(text)
+    return found.group(1).lower() if found and "@" in found.group(1) else ""
