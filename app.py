@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 import api_v1
 import commands  # noqa: F401  (importing it registers the /api.php commands)
 import config
+import tracking
 from commands import envelope
 from commands.dispatcher import blueprint as api_php
 from models.db import database, open_database
@@ -46,5 +47,6 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         return exc
 
     app.register_blueprint(api_php)
+    app.register_blueprint(tracking.blueprint)
     api_v1.init_app(app, settings.api_rate_limit, settings.ratelimit_storage)
     return app

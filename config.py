@@ -31,6 +31,7 @@ class Settings:
     session_ttl: int = 86400
     mail_host: str = "localhost"
     tracking_host: str = "localhost"
+    tracking_scheme: str = "https"  # of the tracking URLs put into mail
     spf_include: str = "localhost"
     return_path_subdomain: str = "gp"
     smtp_host: str = "localhost"
@@ -46,6 +47,7 @@ class Settings:
     dns_servers: tuple[str, ...] = ()
     dns_timeout: float = 5.0
     webhook_allow_private: bool = False
+    webhook_suspend_after: int = 20  # failed POSTs in a row before an endpoint is suspended
     ratelimit_storage: str = "memory://"
     api_rate_limit: str = "100 per minute"
     relay_url: str = ""  # smtp:// or smtps:// smarthost; empty: straight to each domain's MX
@@ -73,6 +75,7 @@ class Settings:
             session_ttl=int(env.get("GATEPOST_SESSION_TTL", cls.session_ttl)),
             mail_host=mail_host,
             tracking_host=env.get("GATEPOST_TRACKING_HOST") or mail_host,
+            tracking_scheme=env.get("GATEPOST_TRACKING_SCHEME", cls.tracking_scheme),
             spf_include=env.get("GATEPOST_SPF_INCLUDE") or mail_host,
             return_path_subdomain=env.get("GATEPOST_RETURN_PATH_SUBDOMAIN", cls.return_path_subdomain),
             smtp_host=env.get("GATEPOST_SMTP_HOST") or mail_host,
@@ -88,6 +91,7 @@ class Settings:
             dns_servers=tuple(s for s in env.get("GATEPOST_DNS_SERVERS", "").replace(" ", "").split(",") if s),
             dns_timeout=float(env.get("GATEPOST_DNS_TIMEOUT", cls.dns_timeout)),
             webhook_allow_private=_flag(env.get("GATEPOST_WEBHOOK_ALLOW_PRIVATE")),
+            webhook_suspend_after=int(env.get("GATEPOST_WEBHOOK_SUSPEND_AFTER", cls.webhook_suspend_after)),
             ratelimit_storage=env.get("GATEPOST_RATELIMIT_STORAGE", cls.ratelimit_storage),
             api_rate_limit=env.get("GATEPOST_API_RATE_LIMIT", cls.api_rate_limit),
             relay_url=env.get("GATEPOST_RELAY_URL", ""),

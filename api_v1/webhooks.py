@@ -15,7 +15,8 @@ from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWe
 
 def public_view(hook: Webhook) -> dict:
     return {"WebhookID": hook.id, "Event": webhooks.PUBLIC_NAMES[hook.event], "WebhookURL": hook.url,
-            "URL": hook.url, "Status": "Active" if hook.status == "Enabled" else hook.status}
+            "URL": hook.url, "Status": "Active" if hook.status == "Enabled" else hook.status,
+            "StatusReason": hook.status_reason}
 
 
 class AddParams(Params):

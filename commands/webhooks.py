@@ -20,8 +20,10 @@ class WebhookDomainMismatch(GatewayError):
 
 
 def webhook_view(hook) -> dict:
+    """Status is Enabled, or Suspended after repeated failures: StatusReason says why."""
     return {"WebhookID": hook.id, "DomainID": hook.domain_id, "Event": hook.event, "Events": [hook.event],
-            "URL": hook.url, "WebhookURL": hook.url, "Status": hook.status}
+            "URL": hook.url, "WebhookURL": hook.url, "Status": hook.status, "StatusReason": hook.status_reason,
+            "ConsecutiveFailures": hook.consecutive_failures}
 
 
 class AddWebhookParams(Params):

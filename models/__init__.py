@@ -3,10 +3,13 @@ from models.accounts import Session, User, UserGroup
 from models.chores import Chore
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
 from models.events import Event, InboundReport, Suppression
-from models.messages import Delivery, DeliveryAttempt, Message
+from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
+from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
-          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport]
+          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
+          WebhookDelivery, WebhookAttempt]
 
 __all__ = ["MODELS", "Chore", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
-           "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook"]
+           "MessageTag", "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook",
+           "WebhookAttempt", "WebhookDelivery"]

@@ -26,6 +26,8 @@ class SenderDomain(BaseModel):
     dkim_private_key = TextField()  # PEM, encrypted at rest
     dkim_public_key = TextField()  # base64 SubjectPublicKeyInfo, as published in DNS
     signing_key = TextField()  # webhook HMAC key, encrypted at rest
+    previous_signing_key = TextField(default="")  # still signs beside the new one for a grace period
+    signing_key_rotated_at = DateTimeField(null=True)
     ownership_token = CharField(max_length=64)
     verification = TextField(default="")  # JSON: last per-record results
     verified_at = DateTimeField(null=True)
@@ -58,5 +60,7 @@ class Webhook(BaseModel):
     domain = ForeignKeyField(SenderDomain, backref="webhooks", on_delete="CASCADE")
     event = CharField(max_length=20)  # delivery | bounce | open | click | unsubscribe | complaint
     url = TextField()
-    status = CharField(max_length=20, default="Enabled")
+    status = CharField(max_length=20, default="Enabled")  # Enabled | Suspended (failing)
+    status_reason = TextField(default="")
+    consecutive_failures = IntegerField(default=0)
     created_at = DateTimeField(default=now)

@@ -19,7 +19,9 @@ class Event(BaseModel):
     created_at = DateTimeField(default=now)
 
     class Meta:
-        indexes = ((("domain", "created_at"), False), (("user", "created_at"), False))
+        # a page of events and a period's counts, per domain or per user, by type or not
+        indexes = ((("domain", "created_at"), False), (("user", "created_at"), False),
+                   (("domain", "event", "created_at"), False), (("user", "event", "created_at"), False))
 
 
 class Suppression(BaseModel):

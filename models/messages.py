@@ -56,3 +56,9 @@ class DeliveryAttempt(BaseModel):
     smtp_code = IntegerField(null=True)
     reply = TextField(default="")
     outcome = CharField(max_length=10)  # delivered | deferred | bounced | failed
+
+
+class MessageTag(BaseModel):
+    """A message's tags, one row each, so stats and searches by tag are indexed queries."""
+    message = ForeignKeyField(Message, backref="tag_rows", on_delete="CASCADE")
+    tag = CharField(max_length=128, index=True)

@@ -19,7 +19,7 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
-from services import dkim, dns, dns_records, events, queue, secrets, suppressions, transport, verp
+from services import dkim, dns, dns_records, engagement, events, queue, secrets, suppressions, transport, verp
 from services.transport import Reply
 
 log = logging.getLogger(__name__)
@@ -84,15 +84,14 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
         return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
     connection = None
     try:
-        for _, group in itertools.groupby(ready, key=lambda d: d.message_id):
-            group = list(group)
+        for group in _transactions(ready):
             if connection is None or not connection.open:  # (re)connect: a 421 or a drop closes it
                 connection = transport.Connection(route, helo=config.current().mail_host)
                 if not connection.open:
                     _settle_all(owner, group, connection.failure)
                     continue
             started = time.monotonic()
-            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], _signed(group[0].message))
+            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], _content(group))
             for delivery in group:
                 _settle(owner, delivery, replies[delivery.recipient], duration_ms=transport.elapsed_ms(started))
     finally:
@@ -100,13 +99,26 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
             connection.close()
 
 
+def _transactions(deliveries: list[Delivery]):
+    """A message's recipients share a transaction, unless tracking makes each copy personal."""
+    for _, group in itertools.groupby(deliveries, key=lambda d: d.message_id):
+        group = list(group)
+        if engagement.tracking_for(group[0]) is None:
+            yield group
+        else:
+            yield from ([d] for d in group)
+
+
 def _return_path(lead: Delivery) -> str:
     return verp.address(lead.id, dns_records.return_path_host(lead.message.domain))
 
 
-def _signed(message) -> bytes:
-    domain = message.domain
-    return dkim.sign(bytes(message.content), domain=domain.name, selector=domain.dkim_selector,
+def _content(group: list[Delivery]) -> bytes:
+    """The message for this transaction: personalised for its one recipient when tracked,
+    then DKIM-signed (after, so the signature covers the tracked links and List-Unsubscribe)."""
+    message, domain = group[0].message, group[0].message.domain
+    content = engagement.personalise(group[0]) if len(group) == 1 else bytes(message.content)
+    return dkim.sign(content, domain=domain.name, selector=domain.dkim_selector,
                      private_key_pem=_private_key(domain.dkim_private_key))
 
 

@@ -145,7 +145,8 @@ def signing_key(domain: SenderDomain) -> str:
 def regenerate_signing_key(user: User, domain_id) -> str:
     domain = get(user, domain_id)
     key = secrets.new_signing_key()
-    changed = (SenderDomain.update(signing_key=secrets.encrypt(key))
+    changed = (SenderDomain.update(signing_key=secrets.encrypt(key), previous_signing_key=domain.signing_key,
+                                   signing_key_rotated_at=clock.now())
                .where(SenderDomain.id == domain.id, SenderDomain.status != DELETED).execute())
     if not changed:  # deleted between the read and the write
         raise SigningKeyNotRotated()

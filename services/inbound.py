@@ -18,7 +18,11 @@ import clock
 import config
 from models import Delivery, InboundReport, Message, SenderDomain
 from models.db import database
-from services import events, reports, suppressions, verp
+from services import engagement, events, reports, suppressions, verp
+from services.errors import NotFound
+
+
+UNSUBSCRIBE = "unsubscribe+"
 
 
 @dataclasses.dataclass
@@ -38,6 +42,15 @@ def is_return_path_host(host: str) -> bool:
 
 
 def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
+    local = rcpt_to.rpartition("@")[0]
+    if local.lower().startswith(UNSUBSCRIBE):  # the List-Unsubscribe mailto
+        try:
+            delivery = engagement.unsubscribed(local[len(UNSUBSCRIBE):], how="mailto")
+            return Outcome("unsubscribe", matched=[f"unsubscribed {delivery.recipient}"])
+        except NotFound:
+            InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind="unsubscribe",
+                                 reason="invalid or expired unsubscribe token", content=raw)
+            return Outcome("unsubscribe", unmatched="invalid or expired unsubscribe token")
     report = reports.parse(raw)
     outcome = Outcome(report.kind)
     lead = _delivery(verp.delivery_id(rcpt_to) or verp.delivery_id(report.original_return_path or ""))

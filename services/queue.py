@@ -12,25 +12,27 @@ from models import Delivery, Message, SenderDomain, User
 from models.db import database
 from models.messages import PENDING
 
-def _due(now: datetime.datetime, limit: int):
-    return (Delivery.select(Delivery.id)
-            .where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now,
-                   Delivery.lease_expires_at.is_null() | (Delivery.lease_expires_at < now))
-            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-
-
-def claim(owner: str, limit: int = 100) -> list[Delivery]:
-    """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
+def lease(model, pending, owner: str, limit: int) -> list[int]:
+    """Lease up to `limit` due rows of an outbox `model` (rows with status, next_attempt_at,
+    lease_owner and lease_expires_at) whose status is in `pending`; returns their ids."""
     now = clock.now()
-    lease = datetime.timedelta(seconds=config.current().lease_seconds)
-    due = _due(now, limit)
+    due = (model.select(model.id)
+           .where(model.status.in_(pending), model.next_attempt_at <= now,
+                  model.lease_expires_at.is_null() | (model.lease_expires_at < now))
+           .order_by(model.next_attempt_at, model.id).limit(limit))
     if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():
         ids = [row.id for row in due]
         if ids:
-            (Delivery.update(lease_owner=owner, lease_expires_at=now + lease, updated_at=now)
-             .where(Delivery.id.in_(ids)).execute())
+            until = now + datetime.timedelta(seconds=config.current().lease_seconds)
+            model.update(lease_owner=owner, lease_expires_at=until).where(model.id.in_(ids)).execute()
+    return ids
+
+
+def claim(owner: str, limit: int = 100) -> list[Delivery]:
+    """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
+    ids = lease(Delivery, PENDING, owner, limit)
     if not ids:
         return []
     return list(Delivery.select(Delivery, Message, SenderDomain, User)
@@ -39,13 +41,14 @@ def claim(owner: str, limit: int = 100) -> list[Delivery]:
                 .order_by(Delivery.recipient_domain, Message.id, Delivery.id))
 
 
-def settle(delivery: Delivery, owner: str, **changes) -> bool:
-    """Write a delivery's outcome and release its lease, only if `owner` still holds it
+def settle(row, owner: str, **changes) -> bool:
+    """Write a leased row's outcome and release its lease, only if `owner` still holds it
     (a lease that expired may have passed to another worker, whose word then counts)."""
-    changes.update(lease_owner=None, lease_expires_at=None, updated_at=clock.now())
-    done = (Delivery.update(**changes)
-            .where(Delivery.id == delivery.id, Delivery.lease_owner == owner).execute())
-    return bool(done)
+    model = type(row)
+    changes.update(lease_owner=None, lease_expires_at=None)
+    if hasattr(model, "updated_at"):
+        changes["updated_at"] = clock.now()
+    return bool(model.update(**changes).where(model.id == row.id, model.lease_owner == owner).execute())
 
 
 def clear_domain(domain: SenderDomain, reason: str = "cleared by user") -> int:

@@ -1,4 +1,4 @@
-"""The worker process: delivery passes until told to stop (`gatepost worker`, or a thread of
+"""The worker process: mail and webhook delivery passes until told to stop (`gatepost worker`, or a thread of
 `gatepost serve`). Any number of workers may share one database."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 
 import config
 from models.db import database
-from services import chores, delivery, verification
+from services import chores, delivery, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
         try:
             with database.connection_context():
                 chores.run_due(schedule())
-                handled = delivery.run_once(name)
+                handled = delivery.run_once(name) + webhook_deliveries.run_once(name)
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0

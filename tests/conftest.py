@@ -173,7 +173,7 @@ def sink(smtp_server, settings, dns_server):
     for domain in ("example.net", "example.org"):
         dns_server.zone.add(domain, "MX", (10, f"mx.{domain}"))
         dns_server.zone.add(f"mx.{domain}", "A", "127.0.0.1")
-    config.use(settings.replace(mx_port=smtp_server.port, smtp_timeout=5.0))
+    config.use(config.current().replace(mx_port=smtp_server.port, smtp_timeout=5.0))
     return smtp_server
 
 

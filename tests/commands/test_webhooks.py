@@ -20,9 +20,11 @@ def test_add_and_get_webhooks(api, alice, add_domain, public_host):
     assert len(answer["SigningKey"]) == 64
     assert answer["Webhooks"] == [
         {"WebhookID": first["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "bounce", "Events": ["bounce"],
-         "URL": public_host, "WebhookURL": public_host, "Status": "Enabled"},
+         "URL": public_host, "WebhookURL": public_host, "Status": "Enabled", "StatusReason": "",
+         "ConsecutiveFailures": 0},
         {"WebhookID": second["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "delivery",
-         "Events": ["delivery"], "URL": public_host + "/2", "WebhookURL": public_host + "/2", "Status": "Enabled"}]
+         "Events": ["delivery"], "URL": public_host + "/2", "WebhookURL": public_host + "/2", "Status": "Enabled",
+         "StatusReason": "", "ConsecutiveFailures": 0}]
 
 
 def test_add_webhook_errors_come_as_a_list(api, alice, add_domain, public_host, dns_server):

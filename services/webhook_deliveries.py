@@ -1,0 +1,150 @@
+"""Signed webhook POSTs from the outbox, retried until they land.
+
+`events.record` writes a WebhookDelivery row for each matching webhook in the event's own
+transaction; workers lease due rows (as they lease mail) and POST them with one shared
+`requests` Session: 10 s timeout, no redirects, the SSRF check repeated before every POST.
+A 2xx is success; anything else is retried after 1 m, 5 m, 15 m, 1 h, 3 h, 6 h, 12 h and 24 h,
+then the row is `failed` (`gatepost webhooks replay` sends it again). Each attempt is kept,
+with a truncated response. An endpoint that fails GATEPOST_WEBHOOK_SUSPEND_AFTER times in a
+row is suspended with the reason, which its owner sees in GetWebhooks.
+
+Signature: `X-Gatepost-Signature: t=<unix>,v1=<hex HMAC-SHA256(key, "<t>.<raw body>")>`, with a
+second `v1=` from the previous key for a day after RegenerateSigningKey.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import requests
+
+import clock
+import config
+from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
+from models.db import database
+from services import domains, queue, secrets, webhooks
+from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)  # seconds, after attempt 1, 2, ...
+TIMEOUT = 10
+KEY_GRACE = datetime.timedelta(days=1)
+USER_AGENT = "Gatepost-Webhooks/1"
+_session = requests.Session()
+
+# event names of the event log -> the webhook event types of AddWebhook
+WEBHOOK_EVENTS = {"delivered": "delivery", "bounced": "bounce", "opened": "open", "clicked": "click",
+                  "unsubscribed": "unsubscribe", "complained": "complaint"}
+
+
+def enqueue(event: Event) -> None:
+    """Outbox rows for the domain's Enabled webhooks of this event's type (call inside the
+    transaction that records the event)."""
+    kind = WEBHOOK_EVENTS.get(event.event)
+    if kind is None:
+        return
+    hooks = Webhook.select(Webhook.id).where(Webhook.domain == event.domain_id, Webhook.event == kind,
+                                             Webhook.status == "Enabled")
+    rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at,
+             "created_at": event.created_at} for h in hooks]
+    if rows:
+        WebhookDelivery.insert_many(rows).execute()
+
+
+def payload(event: Event, message: Message | None, domain: SenderDomain) -> dict:
+    """What a webhook receives (documented in the README)."""
+    return {"id": f"evt_{event.id}", "event": webhooks.PUBLIC_NAMES.get(WEBHOOK_EVENTS.get(event.event, ""), event.event),
+            "timestamp": int(event.created_at.replace(tzinfo=datetime.UTC).timestamp()),
+            "occurred_at": event.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "domain": domain.name,
+            "message_id": message.uuid if message else None, "recipient": event.recipient,
+            "subject": message.subject if message else None, "tags": json.loads(message.tags) if message else [],
+            "details": json.loads(event.details or "{}")}
+
+
+def signature(body: bytes, timestamp: int, keys: list[str]) -> str:
+    signed = f"{timestamp}.".encode() + body
+    return ",".join([f"t={timestamp}"] + [f"v1={hmac.new(k.encode(), signed, hashlib.sha256).hexdigest()}" for k in keys])
+
+
+def signing_keys(domain: SenderDomain) -> list[str]:
+    keys = [domains.signing_key(domain)]
+    if domain.previous_signing_key and domain.signing_key_rotated_at and \
+            clock.now() - domain.signing_key_rotated_at < KEY_GRACE:
+        keys.append(secrets.decrypt(domain.previous_signing_key))
+    return keys
+
+
+def run_once(owner: str, limit: int = 50) -> int:
+    """POST a batch of due webhook deliveries; returns how many were attempted."""
+    ids = queue.lease(WebhookDelivery, ("pending",), owner, limit)
+    for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
+                .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
+                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)):
+        _attempt(owner, row)
+    return len(ids)
+
+
+def _attempt(owner: str, row: WebhookDelivery) -> None:
+    hook, event, domain = row.webhook, row.event, row.event.domain
+    if hook.status != "Enabled":
+        queue.settle(row, owner, status="failed", last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
+        return
+    body = json.dumps(payload(event, event.message, domain), separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Gatepost-Event": json.loads(body)["event"],
+               "X-Gatepost-Delivery": str(row.id),
+               "X-Gatepost-Signature": signature(body, int(time.time()), signing_keys(domain))}
+    started, status, response, error = time.monotonic(), None, "", ""
+    try:
+        webhooks.check_url(hook.url)  # again at send time: DNS may have changed since registration
+        answer = _session.post(hook.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        status, response = answer.status_code, answer.text[:2000]
+    except (ForbiddenWebhookHost, InvalidWebhookURL) as exc:
+        error = f"Webhook URL is not an allowed outbound destination: {exc}"
+    except requests.RequestException as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    _record(owner, row, hook, status, response, error, int((time.monotonic() - started) * 1000))
+
+
+def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: str, error: str, duration: int) -> None:
+    ok = status is not None and 200 <= status < 300
+    attempts = row.attempts + 1
+    if ok:
+        changes = dict(status="delivered")
+    elif attempts > len(RETRY_AFTER) or error.startswith("Webhook URL is not an allowed"):
+        changes = dict(status="failed")
+    else:
+        changes = dict(next_attempt_at=clock.now() + datetime.timedelta(seconds=RETRY_AFTER[attempts - 1]))
+    reason = error or f"HTTP {status}"
+    with database.atomic():
+        WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
+        if not queue.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
+                            **changes):
+            return
+        if ok:
+            Webhook.update(consecutive_failures=0).where(Webhook.id == hook.id).execute()
+            return
+        Webhook.update(consecutive_failures=Webhook.consecutive_failures + 1).where(Webhook.id == hook.id).execute()
+        limit = config.current().webhook_suspend_after
+        (Webhook.update(status="Suspended", status_reason=f"{limit} failures in a row; last: {reason}"[:1000])
+         .where(Webhook.id == hook.id, Webhook.consecutive_failures >= limit, Webhook.status == "Enabled").execute())
+
+
+def replay(*, delivery_ids: list[int] | None = None, since: datetime.datetime | None = None) -> int:
+    """Send failed webhook deliveries again (by id, or every one that failed since a time)."""
+    query = WebhookDelivery.update(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
+    condition = WebhookDelivery.status == "failed"
+    if delivery_ids:
+        condition &= WebhookDelivery.id.in_(delivery_ids)
+    if since:
+        condition &= WebhookDelivery.created_at >= since
+    return query.where(condition).execute()
+
+
+def enable(webhook_id: int) -> bool:
+    """Lift a suspension; deliveries that failed meanwhile can be replayed."""
+    return bool(Webhook.update(status="Enabled", status_reason="", consecutive_failures=0)
+                .where(Webhook.id == webhook_id).execute())
