@@ -42,7 +42,10 @@ def api_php():
     except registry.UnknownCommand:
         return envelope.render(envelope.hard_failure(100003, f'Invalid API command: "{name}" not found.'), 400, xml)
     try:
-        return envelope.render(envelope.success(run(command, params)), xml=xml)
+        answer = run(command, params)
+        if isinstance(answer, envelope.Download):
+            return envelope.download(answer)
+        return envelope.render(envelope.success(answer), xml=xml)
     except Rejected as r:
         return envelope.render({**envelope.failure(r.code, r.text, r.detail, command.error_list), **r.extra}, xml=xml)
     except Exception:

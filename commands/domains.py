@@ -21,7 +21,7 @@ from commands.params import ID, Flag, Params, Text
 from commands.registry import Err, command
 from models import DomainAPIKey, Event, SMTPCredential, Webhook
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
-from services import dns_records, domains, verification
+from services import dns_records, domains, stats, verification
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
                              SigningKeyNotRotated)
 
@@ -127,18 +127,12 @@ def _counts(model, domain_ids) -> dict[int, int]:
 
 def _activity(domain_ids) -> dict[int, dict]:
     """Sent7d (accepted in 7 days), BounceRate7d (bounced / sent, %), LastActivityAt per domain."""
-    since = clock.now() - datetime.timedelta(days=7)
-    counts: dict[int, dict] = {d: {"accepted": 0, "bounced": 0} for d in domain_ids}
-    for domain_id, event, n in (Event.select(Event.domain, Event.event, fn.COUNT(Event.id))
-                                .where(Event.domain.in_(domain_ids), Event.created_at >= since,
-                                       Event.event.in_(["accepted", "bounced"]))
-                                .group_by(Event.domain, Event.event).tuples()):
-        counts[domain_id][event] = n
+    now = clock.now()
+    recent = stats.totals(domain_ids, now - datetime.timedelta(days=7), now + datetime.timedelta(seconds=1))
     last = dict(Event.select(Event.domain, fn.MAX(Event.created_at)).where(Event.domain.in_(domain_ids))
                 .group_by(Event.domain).tuples())
-    return {d: {"Sent7d": c["accepted"],
-                "BounceRate7d": round(c["bounced"] * 100 / c["accepted"], 2) if c["accepted"] else 0,
-                "LastActivityAt": _iso(last.get(d))} for d, c in counts.items()}
+    return {d: {"Sent7d": c["Sent"], "BounceRate7d": stats.with_rates(c)["BounceRate"], "LastActivityAt": _iso(last.get(d))}
+            for d, c in recent.items()}
 
 
 def _iso(value) -> str | None:

@@ -2,11 +2,27 @@
 Octeth's XML form (<response><Key><![CDATA[value]]></Key>, list items as <node_N>)."""
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import Iterable
 
 from flask import Response, json
 
 _XML_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Download:
+    """A command answer that is a file (ExportEvents' CSV), streamed instead of enveloped."""
+    filename: str
+    mimetype: str
+    chunks: Iterable[bytes]
+    headers: dict
+
+
+def download(answer: Download) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{answer.filename}"', **answer.headers}
+    return Response(answer.chunks, 200, headers, mimetype=answer.mimetype)
 
 
 def success(payload: dict) -> dict:

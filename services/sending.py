@@ -16,7 +16,7 @@ from peewee import fn
 
 import clock
 import config
-from models import Delivery, Message, SenderDomain
+from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
 from services import events, suppressions
 from services.compose import Address, Attachment, Draft, compose
@@ -175,6 +175,8 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
             mail_from=mail_from, subject=subject, tags=json.dumps(list(tags)), track_opens=track_opens,
             track_links=track_links, source=source, content=content, size=len(content), created_at=now,
             send_at=send_at)
+        if tags:
+            MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(tags)]).execute()
         for address, kind in kinds.items():
             delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
                                        kind=kind, next_attempt_at=send_at, updated_at=now,

@@ -1,0 +1,61 @@
+"""GET /api/v1/events: the events of the key's sender domain.
+
+Rows are a superset of the seed ({EventId, EventType, EventTimestamp, Recipient, MessageId,
+CampaignId, Details{UserAgent, IpAddress}}) and the newer docs ({Event, LoggedAt,
+Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:MM:SS.
+"""
+
+from marshmallow import fields, validate
+
+from api_v1 import ApiError, blueprint, load, params, presented_key, sender_key
+from commands.events import event_view
+from commands.params import Params, Text
+from services import event_log
+
+DEFAULT_COUNT, MAX_COUNT = 5, 100
+
+
+class EventsParams(Params):
+    StartFrom = fields.Integer(strict=False, validate=validate.Range(min=0), load_default=0)
+    RetrieveCount = fields.Integer(strict=False, validate=validate.Range(min=1), load_default=DEFAULT_COUNT)
+    StartDate = Text()
+    EndDate = Text()
+    Event = Text()
+    MessageID = Text()
+
+
+def public_view(event, tags: list[str]) -> dict:
+    row = event_view(event, tags)
+    details = row["details"]
+    headers = row["message"]["headers"]
+    return {"EventId": f"evt_{event.id}", "EventType": row["event"], "EventTimestamp": row["timestamp"],
+            "Recipient": row["recipient"], "MessageId": row["message_id"], "CampaignId": None,
+            "Details": {"UserAgent": details.get("user_agent"), "IpAddress": details.get("ip"),
+                        **{k: v for k, v in details.items() if k not in ("user_agent", "ip")}},
+            "Event": row["event"], "LoggedAt": row["logged_at"], "Tags": tags,
+            "Message": {"Headers": {"From": headers.get("from"), "To": headers.get("to"),
+                                    "Subject": headers.get("subject")}}}
+
+
+@blueprint.get("/events")
+def get_events():
+    values = params()
+    if not presented_key(values):
+        raise ApiError((1, "Missing SenderAPIKey"), status=401)
+    key = sender_key(values)
+    p = load(EventsParams, values, {"startfrom": (4, "Invalid StartFrom"), "retrievecount": (5, "Invalid RetrieveCount"),
+                                    "startdate": (6, "Invalid StartDate"), "enddate": (6, "Invalid EndDate"),
+                                    "event": (6, "Invalid Event"), "messageid": (6, "Invalid MessageID")})
+    try:
+        f = event_log.Filter(key.domain.user, (key.domain_id,),
+                             event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None,
+                             event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None,
+                             event_log.event_name(p["Event"]) if p.get("Event") else None,
+                             message_id=p.get("MessageID") or None)
+    except event_log.BadQuery as exc:
+        raise ApiError((6, str(exc))) from None
+    total, rows = event_log.page(f, p["StartFrom"], min(p["RetrieveCount"], MAX_COUNT))
+    tags = event_log.tags_of(rows)
+    return {"TotalRecords": total, "Events": [public_view(e, tags.get(e.message_id, [])) for e in rows]}
+
+

@@ -1,0 +1,125 @@
+"""Reading the event log: the filters of GetEvents, /api/v1/events and ExportEvents, and the
+`Query` grammar they share.
+
+Query grammar: whitespace-separated terms, all of which must match. `field:value` or
+`field:"several words"` for the fields subject, from, to (or recipient), tag, messageid and
+event; any other term is free text, found in the subject, the recipient or the sender.
+Values are matched case-insensitively as substrings (tag, messageid and event exactly). The
+query is parsed into expressions, never concatenated into SQL.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+import shlex
+
+from peewee import JOIN
+
+from models import Event, Message, MessageTag, SenderDomain, User
+
+# every spelling a filter may use -> the event log's name
+EVENT_NAMES = {"accepted": "accepted", "deferred": "deferred", "delivered": "delivered", "delivery": "delivered",
+               "bounced": "bounced", "bounce": "bounced", "failed": "failed", "opened": "opened", "open": "opened",
+               "clicked": "clicked", "click": "clicked", "unsubscribed": "unsubscribed", "unsubscribe": "unsubscribed",
+               "complained": "complained", "complaint": "complained"}
+MATCHERS = {
+    "subject": lambda v: Message.subject.contains(v),
+    "from": lambda v: Message.mail_from.contains(v),
+    "to": lambda v: Event.recipient.contains(v),
+    "recipient": lambda v: Event.recipient.contains(v),
+    "tag": lambda v: Message.id.in_(MessageTag.select(MessageTag.message).where(MessageTag.tag == v)),
+    "messageid": lambda v: Message.uuid == v.strip("<>").split("@")[0],
+    "event": lambda v: Event.event == event_name(v),
+    "": lambda v: Message.subject.contains(v) | Event.recipient.contains(v) | Message.mail_from.contains(v),
+}
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def event_name(name: str) -> str:
+    try:
+        return EVENT_NAMES[(name or "").strip().lower()]
+    except KeyError:
+        raise BadQuery(f"unknown event {name!r}") from None
+
+
+def parse_query(query: str):
+    """The query as a peewee expression over Event joined with Message (None for no query)."""
+    try:
+        terms = shlex.split(query or "")
+    except ValueError as exc:
+        raise BadQuery(f"unbalanced quotes in query: {exc}") from None
+    condition = None
+    for term in terms:
+        field, sep, value = term.partition(":")
+        if not sep or field.lower() not in MATCHERS:
+            field, value = "", term  # free text (a colon inside it included)
+        if value:
+            part = MATCHERS[field.lower()](value)
+            condition = part if condition is None else condition & part
+    return condition
+
+
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    user: User
+    domain_ids: tuple[int, ...] | None = None  # None: all the user's domains
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None  # exclusive
+    event: str | None = None
+    query: str = ""
+    message_id: str | None = None  # a MessageID (uuid) beats the query
+
+
+def select(f: Filter):
+    """Events matching a filter, newest first, with their message and domain joined."""
+    rows = (Event.select(Event, Message, SenderDomain)
+            .join(Message, JOIN.LEFT_OUTER).switch(Event).join(SenderDomain)
+            .where(Event.user == f.user))
+    if f.domain_ids is not None:
+        rows = rows.where(Event.domain.in_(list(f.domain_ids)))
+    if f.start:
+        rows = rows.where(Event.created_at >= f.start)
+    if f.end:
+        rows = rows.where(Event.created_at < f.end)
+    if f.event:
+        rows = rows.where(Event.event == event_name(f.event))
+    if f.message_id:
+        rows = rows.where(Message.uuid == f.message_id.strip().strip("<>").split("@")[0])
+    elif f.query:
+        condition = parse_query(f.query)
+        if condition is not None:
+            rows = rows.where(condition)
+    return rows.order_by(Event.created_at.desc(), Event.id.desc())
+
+
+def page(f: Filter, offset: int, limit: int) -> tuple[int, list[Event]]:
+    rows = select(f)
+    return rows.count(), list(rows.offset(offset).limit(limit))
+
+
+def tags_of(events: list[Event]) -> dict[int, list[str]]:
+    """Tags of the messages of a page of events, in one query."""
+    ids = {e.message_id for e in events if e.message_id}
+    found: dict[int, list[str]] = {}
+    for message_id, tag in MessageTag.select(MessageTag.message, MessageTag.tag).where(
+            MessageTag.message.in_(list(ids))).tuples() if ids else ():
+        found.setdefault(message_id, []).append(tag)
+    return found
+
+
+def parse_date(value: str, *, end: bool = False) -> datetime.datetime:
+    """Y-m-d (a whole day: `end` gives the next midnight), Y-m-d H:M:S, or a unix timestamp."""
+    value = str(value).strip()
+    if re.fullmatch(r"\d{9,11}", value):
+        return datetime.datetime.fromtimestamp(int(value), datetime.UTC).replace(tzinfo=None)
+    for form in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            parsed = datetime.datetime.strptime(value, form)
+        except ValueError:
+            continue
+        return parsed + datetime.timedelta(days=1) if end and form == "%Y-%m-%d" else parsed
+    raise BadQuery(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or a unix timestamp)")

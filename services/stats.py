@@ -1,0 +1,106 @@
+"""Statistics from the event log, each a grouped SQL query on the (domain|user, event, created_at)
+indexes: counts by type, by tag, by day, by recipient domain. "Sent" is messages accepted (one
+per recipient); the other counts are events (an open counted each time it happens, as Octeth's
+event-based stats do); rates are x / Sent x 100, two decimals, 0 when nothing was sent.
+"""
+from __future__ import annotations
+
+import datetime
+
+from peewee import fn
+
+from models import Delivery, Event, Message, MessageTag
+
+NAMES = {"accepted": "Sent", "delivered": "Delivered", "bounced": "Bounced", "opened": "Opened", "clicked": "Clicked",
+         "unsubscribed": "Unsubscribed", "complained": "Complained", "failed": "Failed", "deferred": "Deferred"}
+AGGREGATABLE = {"eventtype": Event.event, "event": Event.event, "type": Event.event, "recipient": Event.recipient,
+                "recipientdomain": Delivery.recipient_domain, "domain": Delivery.recipient_domain,
+                "tag": MessageTag.tag, "day": fn.DATE(Event.created_at)}
+
+
+def _window(query, start: datetime.datetime, end: datetime.datetime):
+    return query.where(Event.created_at >= start, Event.created_at < end)
+
+
+def _block(counts: dict[str, int]) -> dict[str, int]:
+    return {name: counts.get(event, 0) for event, name in NAMES.items()}
+
+
+def totals(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[int, dict[str, int]]:
+    """Per domain: {"Sent": n, "Delivered": n, ...}, zero-filled."""
+    found: dict[int, dict[str, int]] = {d: {} for d in domain_ids}
+    query = (Event.select(Event.domain, Event.event, fn.COUNT(Event.id))
+             .where(Event.domain.in_(domain_ids)).group_by(Event.domain, Event.event))
+    for domain_id, event, n in _window(query, start, end).tuples():
+        found[domain_id][event] = n
+    return {d: _block(c) for d, c in found.items()}
+
+
+def sum_blocks(blocks) -> dict[str, int]:
+    blocks = list(blocks)
+    return {name: sum(b[name] for b in blocks) for name in NAMES.values()}
+
+
+def with_rates(block: dict[str, int]) -> dict:
+    sent = block["Sent"]
+
+    def rate(n: int) -> float:
+        return round(n * 100 / sent, 2) if sent else 0
+
+    return {**block, "SpamComplaint": block["Complained"], "DeliveryRate": rate(block["Delivered"]), "OpenRate": rate(block["Opened"]),
+            "ClickRate": rate(block["Clicked"]), "BounceRate": rate(block["Bounced"]),
+            "UnsubscribeRate": rate(block["Unsubscribed"]), "ComplaintRate": rate(block["Complained"])}
+
+
+def by_tag(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    query = (Event.select(MessageTag.tag, Event.event, fn.COUNT(Event.id))
+             .join(MessageTag, on=(MessageTag.message == Event.message))
+             .where(Event.domain.in_(domain_ids)).group_by(MessageTag.tag, Event.event))
+    for tag, event, n in _window(query, start, end).tuples():
+        found.setdefault(tag, {})[event] = n
+    return {tag: _block(c) for tag, c in sorted(found.items())}
+
+
+def previous(start: datetime.datetime, end: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """The period of the same length just before."""
+    return start - (end - start), start
+
+
+def aggregate(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime, field: str,
+              size: int) -> list[dict]:
+    """Elasticsearch-style terms buckets [{key, doc_count}], largest first; an unknown field
+    has no buckets (as a terms aggregation on a missing field)."""
+    column = AGGREGATABLE.get((field or "eventType").replace("_", "").replace("-", "").lower())
+    if column is None:
+        return []
+    count = fn.COUNT(Event.id)
+    query = Event.select(column, count).where(Event.domain.in_(domain_ids))
+    if column is Delivery.recipient_domain:
+        query = query.join(Delivery, on=(Delivery.id == Event.delivery))
+    elif column is MessageTag.tag:
+        query = query.join(MessageTag, on=(MessageTag.message == Event.message))
+    query = _window(query, start, end).group_by(column).order_by(count.desc(), column).limit(max(1, size))
+    return [{"key": str(key)[:10] if column is AGGREGATABLE["day"] else key, "doc_count": n}
+            for key, n in query.tuples()]
+
+
+def daily(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[str, dict[str, int]]:
+    """{"Y-m-d": {Sent, Bounced, Opened, Clicked}} for days that had any; empty days left out."""
+    day = fn.DATE(Event.created_at)
+    series: dict[str, dict[str, int]] = {}
+    query = (Event.select(day, Event.event, fn.COUNT(Event.id))
+             .where(Event.domain.in_(domain_ids), Event.event.in_(["accepted", "bounced", "opened", "clicked"]))
+             .group_by(day, Event.event))
+    for key, event, n in _window(query, start, end).tuples():
+        entry = series.setdefault(str(key)[:10], {"Sent": 0, "Bounced": 0, "Opened": 0, "Clicked": 0})
+        entry[NAMES[event]] = n
+    return dict(sorted(series.items()))
+
+
+def queued(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[int, int]:
+    """Deliveries still waiting, of messages accepted in the period, per domain."""
+    return dict(Delivery.select(Message.domain, fn.COUNT(Delivery.id)).join(Message)
+                .where(Message.domain.in_(domain_ids), Delivery.status.in_(["queued", "deferred"]),
+                       Message.created_at >= start, Message.created_at < end)
+                .group_by(Message.domain).tuples())
