@@ -408,5 +408,53 @@ def bounces_unmatched(limit, show):
             click.echo(f"{r.id:>6}  {r.received_at:%Y-%m-%d %H:%M:%S}  {r.kind:<9} to {r.rcpt_to}  ({r.reason})")
 
 
+@main.group()
+def webhooks():
+    """Webhook deliveries: replay what failed, lift suspensions."""
+
+
+@webhooks.command("replay")
+@click.option("--id", "ids", multiple=True, type=int, help="A failed webhook delivery to send again (repeatable).")
+@click.option("--since", help="Every delivery that failed since this date (YYYY-MM-DD or unix time).")
+def webhooks_replay(ids, since):
+    from services import event_log, webhook_deliveries
+
+    if not ids and not since:
+        raise click.UsageError("give --id or --since")
+    _open()
+    with database.connection_context():
+        count = webhook_deliveries.replay(delivery_ids=list(ids) or None,
+                                          since=event_log.parse_date(since) if since else None)
+    click.echo(f"{count} webhook deliveries queued again")
+
+
+@webhooks.command("enable")
+@click.argument("webhook_id", type=int)
+def webhooks_enable(webhook_id):
+    """Lift a suspension (a webhook suspended after repeated failures)."""
+    from services import webhook_deliveries
+
+    _open()
+    with database.connection_context():
+        if not webhook_deliveries.enable(webhook_id):
+            raise click.ClickException(f"no webhook {webhook_id}")
+    click.echo(f"webhook {webhook_id} enabled")
+
+
+@webhooks.command("failed")
+@click.option("--limit", default=50, show_default=True)
+def webhooks_failed(limit):
+    """Deliveries that gave up, newest first, with why."""
+    from models import WebhookDelivery
+
+    _open()
+    with database.connection_context():
+        rows = (WebhookDelivery.select().where(WebhookDelivery.status == "failed")
+                .order_by(WebhookDelivery.id.desc()).limit(limit))
+        for row in rows:
+            click.echo(f"{row.id:>7}  webhook {row.webhook_id:<5} event {row.event_id:<8} "
+                       f"attempts {row.attempts}  {row.last_error}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

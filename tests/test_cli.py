@@ -78,3 +78,22 @@ def test_suppression_add_list_remove(run, alice):
     assert run("suppression", "remove", "--user", "alice@example.com", "someone@example.net").exit_code == 0
     assert run("suppression", "remove", "--user", "alice@example.com", "someone@example.net").exit_code != 0
     assert run("suppression", "list", "--user", "nobody@example.com").exit_code != 0
+
+
+def test_webhooks_failed_replay_enable(run, api, sender, send, deliver, settings):
+    import config
+    from models import Webhook, WebhookDelivery
+
+    config.use(config.current().replace(webhook_allow_private=True))
+    api(sender.account, "EmailGateway.AddWebhook", DomainID=sender.domain.id, Event="delivery",
+        WebhookURL="http://127.0.0.1:1/nowhere")
+    send()
+    deliver()
+    WebhookDelivery.update(status="failed", last_error="HTTP 500").execute()
+    Webhook.update(status="Suspended", status_reason="20 failures in a row").execute()
+    assert "HTTP 500" in run("webhooks", "failed").output
+    assert run("webhooks", "replay").exit_code != 0
+    assert run("webhooks", "replay", "--since", "2000-01-01").output.strip() == "1 webhook deliveries queued again"
+    assert WebhookDelivery.get().status == "pending"
+    assert run("webhooks", "enable", str(Webhook.get().id)).exit_code == 0 and Webhook.get().status == "Enabled"
+    assert run("webhooks", "enable", "999999").exit_code != 0
