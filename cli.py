@@ -14,7 +14,7 @@ from models.db import database, migrate as apply_migrations, open_database
 
 def _open() -> config.Settings:
     settings = config.current()
-    open_database(settings.database_url)
+    open_database(settings.database_url, settings.db_max_connections)
     return settings
 
 

@@ -26,6 +26,8 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
+    db_max_connections: int = 20  # per process, PostgreSQL/MySQL pool
+    log_format: str = "json"  # json (structured, with request and message ids) | text
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     session_ttl: int = 86400
@@ -60,6 +62,9 @@ class Settings:
     worker_batch: int = 100
     lease_seconds: int = 300  # how long a claimed delivery is a worker's before others may take it
     reverify_interval: int = 6 * 3600  # seconds between re-checks of Enabled domains' DNS
+    retention_events_days: int = 90  # events, attempts, delivered messages' metadata
+    retention_content_days: int = 30  # message bodies (kept apart: they are the bulk)
+    drop_content_when_final: bool = False  # drop a body as soon as every delivery of it is final
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -70,6 +75,8 @@ class Settings:
             var_dir=var_dir,
             database_url=env.get("GATEPOST_DATABASE_URL") or f"sqlite:///{var_dir / 'gatepost.db'}",
             secret_key=env.get("GATEPOST_SECRET_KEY") or _stored_secret(var_dir),
+            db_max_connections=int(env.get("GATEPOST_DB_MAX_CONNECTIONS", cls.db_max_connections)),
+            log_format=env.get("GATEPOST_LOG_FORMAT", cls.log_format),
             http_host=env.get("GATEPOST_HTTP_HOST", cls.http_host),
             http_port=int(env.get("GATEPOST_HTTP_PORT", cls.http_port)),
             session_ttl=int(env.get("GATEPOST_SESSION_TTL", cls.session_ttl)),
@@ -104,6 +111,9 @@ class Settings:
             worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),
             lease_seconds=int(env.get("GATEPOST_LEASE_SECONDS", cls.lease_seconds)),
             reverify_interval=int(env.get("GATEPOST_REVERIFY_INTERVAL", cls.reverify_interval)),
+            retention_events_days=int(env.get("GATEPOST_RETENTION_EVENTS_DAYS", cls.retention_events_days)),
+            retention_content_days=int(env.get("GATEPOST_RETENTION_CONTENT_DAYS", cls.retention_content_days)),
+            drop_content_when_final=_flag(env.get("GATEPOST_DROP_CONTENT_WHEN_FINAL")),
         )
 
     @property

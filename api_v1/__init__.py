@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from commands.params import BadJSON, request_params
+from models.db import UNAVAILABLE
 from services import api_keys, secrets
 from services.errors import InvalidSenderAPIKey
 
@@ -27,9 +28,16 @@ class ApiError(Exception):
         self.errors, self.status = errors, status
 
 
+def error_response(errors, status: int, headers: dict | None = None):
+    response = jsonify({"Errors": [{"Code": code, "Message": message} for code, message in errors]})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
 @blueprint.errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    return jsonify({"Errors": [{"Code": code, "Message": message} for code, message in exc.errors]}), exc.status
+    return error_response(exc.errors, exc.status)
 
 
 @blueprint.errorhandler(Exception)
@@ -37,13 +45,17 @@ def _crash(exc: Exception):
     """Anything unexpected: logged for the operator, never a traceback or an HTML page for the client."""
     if isinstance(exc, HTTPException):
         return http_error(exc)
+    if isinstance(exc, UNAVAILABLE):
+        log.error("database unavailable: %s", exc)
+        return error_response([(503, "Service temporarily unavailable: the database cannot be reached")], 503,
+                              {"Retry-After": "30"})
     log.exception("%s %s failed", request.method, request.path)
-    return jsonify({"Errors": [{"Code": 100005, "Message": "API command failed"}]}), 500
+    return error_response([(100005, "API command failed")], 500)
 
 
 def http_error(exc: HTTPException):
     """Routing errors (404, 405) in this dialect's shape."""
-    return jsonify({"Errors": [{"Code": exc.code, "Message": exc.description}]}), exc.code
+    return error_response([(exc.code, exc.description)], exc.code)
 
 
 def params() -> dict:
@@ -97,10 +109,7 @@ def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
         current = limiter.current_limit
         seconds = max(1, int(current.reset_at - time.time())) if current else 60
         message = RATE_LIMITED.format(seconds=seconds, attempts=exc.limit.limit.amount)
-        response = jsonify({"Errors": [{"Code": 429, "Message": message}]})
-        response.status_code = 429
-        response.headers["Retry-After"] = str(seconds)
-        return response
+        return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
 
     app.register_blueprint(blueprint)
     return limiter

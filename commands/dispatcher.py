@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 from marshmallow import ValidationError
 
 from commands import envelope, registry
 from commands.params import BadJSON, request_params
+from models.db import UNAVAILABLE
 from services import accounts
 from services.errors import AuthenticationFailed, GatewayError, PermissionDenied
 
@@ -39,6 +40,7 @@ def api_php():
     name = str(params.get("command") or "")
     try:
         command = registry.lookup(name)
+        g.command = command.name
     except registry.UnknownCommand:
         return envelope.render(envelope.hard_failure(100003, f'Invalid API command: "{name}" not found.'), 400, xml)
     try:
@@ -48,6 +50,8 @@ def api_php():
         return envelope.render(envelope.success(answer), xml=xml)
     except Rejected as r:
         return envelope.render({**envelope.failure(r.code, r.text, r.detail, command.error_list), **r.extra}, xml=xml)
+    except UNAVAILABLE:
+        raise  # the app answers 503 with Retry-After
     except Exception:
         log.exception("command %s failed", command.name)
         return envelope.render(envelope.hard_failure(100005, "API command failed"), 500, xml)

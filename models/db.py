@@ -32,8 +32,14 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
 
-def open_database(url: str) -> peewee.Database:
-    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://)."""
+# What a database that is down or overloaded raises: answered 503 + Retry-After, not 500.
+UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
+
+
+def open_database(url: str, max_connections: int = 20) -> peewee.Database:
+    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://).
+    PostgreSQL and MySQL get a connection pool (playhouse.pool): close() hands a connection
+    back, so each request and each worker pass returns what it used."""
     scheme = urlsplit(url).scheme
     family = next(f for f in ("sqlite", "postgres", "mysql") if f in scheme)
     field_types = {"CONTENT": CONTENT_TYPES[family]}
@@ -44,7 +50,10 @@ def open_database(url: str) -> peewee.Database:
         db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types,
                          lock_type="IMMEDIATE")
     else:
-        db = connect_url(url, field_types=field_types)
+        if "+pool" not in scheme:
+            url = url.replace(f"{scheme}://", f"{scheme}+pool://", 1)
+        db = connect_url(url, field_types=field_types, max_connections=max_connections, stale_timeout=300,
+                         timeout=10)
     database.initialize(db)
     return db
 

@@ -19,7 +19,8 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
-from services import dkim, dns, dns_records, engagement, events, queue, secrets, suppressions, transport, verp
+from services import (dkim, dns, dns_records, engagement, events, metrics, queue, secrets, suppressions, transport,
+                      verp)
 from services.transport import Reply
 
 log = logging.getLogger(__name__)
@@ -158,4 +159,12 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
             if outcome == "bounced":
                 suppressions.add(delivery.message.user_id, delivery.recipient, "hard-bounce", str(reply))
     except LeaseLost:
-        log.warning("delivery %s: lease lost to another worker; its outcome stands", delivery.id)
+        log.warning("delivery %s: lease lost to another worker; its outcome stands", delivery.id,
+                    extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})
+        return
+    metrics.DELIVERIES.labels(outcome).inc()
+    if outcome == "delivered":
+        metrics.DELIVERY_LATENCY.observe(max(0.0, (now - delivery.message.send_at).total_seconds()))
+    elif outcome in ("bounced", "failed"):
+        log.info("delivery %s to %s %s: %s", delivery.id, delivery.recipient, outcome, changes["last_reply"],
+                 extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})

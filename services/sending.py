@@ -18,7 +18,7 @@ import clock
 import config
 from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
-from services import events, suppressions
+from services import events, metrics, suppressions
 from services.compose import Address, Attachment, Draft, compose
 from services.domains import ENABLED
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected, InvalidAddress,
@@ -183,4 +183,5 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
                                        last_reply="scheduled" if send_at > now else "queued")
             events.record("accepted", message=message, delivery=delivery, subject=subject, tags=list(tags),
                           send_at=send_at.isoformat() if send_at > now else None)
+    metrics.ACCEPTED.labels(source).inc()
     return ident

@@ -26,7 +26,7 @@ import clock
 import config
 from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
 from models.db import database
-from services import domains, queue, secrets, webhooks
+from services import domains, metrics, queue, secrets, webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: s
     else:
         changes = dict(next_attempt_at=clock.now() + datetime.timedelta(seconds=RETRY_AFTER[attempts - 1]))
     reason = error or f"HTTP {status}"
+    metrics.WEBHOOKS.labels("delivered" if ok else changes.get("status", "retry")).inc()
     with database.atomic():
         WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
         if not queue.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
