@@ -409,6 +409,60 @@ def bounces_unmatched(limit, show):
 
 
 @main.group()
+def queue():
+    """The delivery queue: what waits, and why a message has not gone."""
+
+
+@queue.command("stats")
+@click.option("--json", "as_json", is_flag=True)
+def queue_stats(as_json):
+    """Counts by state and by domain, and the oldest due delivery."""
+    from services import queue as delivery_queue
+
+    _open()
+    with database.connection_context():
+        figures = delivery_queue.stats()
+    if as_json:
+        click.echo(json.dumps(figures, default=str))
+        return
+    click.echo("by state:  " + ", ".join(f"{k} {v}" for k, v in sorted(figures["by_state"].items())) or "empty")
+    click.echo(f"leased by a worker now: {figures['leased']}")
+    for name, states in sorted(figures["by_domain"].items()):
+        click.echo(f"  {name:<40} " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+    oldest = figures["oldest_due"]
+    click.echo("oldest due: none" if oldest is None else
+               f"oldest due: {oldest['message_id']} to {oldest['recipient']}, waiting {oldest['waiting_seconds']} s, "
+               f"{oldest['attempts']} attempts, last: {oldest['last_reply']}")
+
+
+@queue.command("inspect")
+@click.argument("message_id")
+@click.option("--json", "as_json", is_flag=True)
+def queue_inspect(message_id, as_json):
+    """Every delivery of a message and every attempt, with its SMTP reply."""
+    from services import queue as delivery_queue
+
+    _open()
+    with database.connection_context():
+        found = delivery_queue.inspect(message_id)
+    if found is None:
+        raise click.ClickException(f"no message {message_id}")
+    if as_json:
+        click.echo(json.dumps(found, default=str))
+        return
+    click.echo(f"{found['message_id']}  {found['domain']}  from {found['from']}  \"{found['subject']}\"")
+    click.echo(f"accepted {found['accepted_at']}, send at {found['send_at']}, {found['size']} bytes"
+               + ("" if found["content_kept"] else " (content pruned)"))
+    for d in found["deliveries"]:
+        click.echo(f"  {d['kind']:<3} {d['recipient']:<40} {d['status']:<9} attempts {d['attempts']}"
+                   + (f", next {d['next_attempt_at']}" if d["status"] in ("queued", "deferred") else "")
+                   + (f", held by {d['leased_by']}" if d["leased_by"] else "") + f"  {d['last_reply']}")
+        for a in d["attempt_log"]:
+            click.echo(f"      {a['at']} {a['outcome']:<9} {a['mx_host'] or '-'} {a['code'] or ''} "
+                       f"{a['reply']} ({a['duration_ms']} ms)")
+
+
+@main.group()
 def webhooks():
     """Webhook deliveries: replay what failed, lift suspensions."""
 

@@ -19,8 +19,8 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
-from services import (dkim, dns, dns_records, engagement, events, metrics, queue, secrets, suppressions, transport,
-                      verp)
+from services import (dkim, dns, dns_records, engagement, events, metrics, queue, retention, secrets, suppressions,
+                      transport, verp)
 from services.transport import Reply
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,8 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
                     extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})
         return
     metrics.DELIVERIES.labels(outcome).inc()
+    if outcome != "deferred" and config.current().drop_content_when_final:
+        retention.drop_content_if_final(delivery.message_id)
     if outcome == "delivered":
         metrics.DELIVERY_LATENCY.observe(max(0.0, (now - delivery.message.send_at).total_seconds()))
     elif outcome in ("bounced", "failed"):

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime
 
+from peewee import fn
+
 import clock
 import config
-from models import Delivery, Message, SenderDomain, User
+from models import Delivery, DeliveryAttempt, Message, SenderDomain, User
 from models.db import database
 from models.messages import PENDING
 
@@ -70,3 +72,43 @@ def clear_domain(domain: SenderDomain, reason: str = "cleared by user") -> int:
         for d in rows:
             events.record("failed", message=d.message, delivery=d, reason=reason)
     return len(rows)
+
+
+def stats() -> dict:
+    """What is waiting, by state and by sender domain, and the oldest due delivery."""
+    now = clock.now()
+    by_state = dict(Delivery.select(Delivery.status, fn.COUNT(Delivery.id)).group_by(Delivery.status).tuples())
+    waiting = (Delivery.select(SenderDomain.name, Delivery.status, fn.COUNT(Delivery.id)).join(Message)
+               .join(SenderDomain).where(Delivery.status.in_(PENDING))
+               .group_by(SenderDomain.name, Delivery.status).tuples())
+    by_domain: dict[str, dict[str, int]] = {}
+    for name, status, n in waiting:
+        by_domain.setdefault(name, {})[status] = n
+    oldest = (Delivery.select(Delivery, Message).join(Message)
+              .where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now)
+              .order_by(Delivery.next_attempt_at).first())
+    leased = Delivery.select().where(Delivery.status.in_(PENDING), Delivery.lease_expires_at > now).count()
+    return {"by_state": by_state, "by_domain": by_domain, "leased": leased,
+            "oldest_due": None if oldest is None else {
+                "message_id": oldest.message.uuid, "recipient": oldest.recipient,
+                "due_since": oldest.next_attempt_at, "waiting_seconds": int((now - oldest.next_attempt_at).total_seconds()),
+                "attempts": oldest.attempts, "last_reply": oldest.last_reply}}
+
+
+def inspect(message_uuid: str) -> dict | None:
+    """One message: each delivery's state, and every attempt with its SMTP reply."""
+    message = (Message.select(Message, SenderDomain).join(SenderDomain)
+               .where(Message.uuid == message_uuid.strip().strip("<>").split("@")[0]).first())
+    if message is None:
+        return None
+    deliveries = []
+    for d in message.deliveries.order_by(Delivery.id):
+        attempts = [{"at": a.started_at, "mx_host": a.mx_host, "code": a.smtp_code, "reply": a.reply,
+                     "outcome": a.outcome, "duration_ms": a.duration_ms}
+                    for a in d.attempt_log.order_by(DeliveryAttempt.id)]
+        deliveries.append({"recipient": d.recipient, "kind": d.kind, "status": d.status, "attempts": d.attempts,
+                           "next_attempt_at": d.next_attempt_at, "leased_by": d.lease_owner, "last_reply": d.last_reply,
+                           "attempt_log": attempts})
+    return {"message_id": message.uuid, "domain": message.domain.name, "from": message.mail_from,
+            "subject": message.subject, "accepted_at": message.created_at, "send_at": message.send_at,
+            "size": message.size, "content_kept": message.content is not None, "deliveries": deliveries}

@@ -11,15 +11,16 @@ import uuid
 
 import config
 from models.db import database
-from services import chores, delivery, verification, webhook_deliveries
+from services import chores, delivery, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
 
 
 def schedule() -> dict:
     """The chores every worker offers to run; each runs once per interval across all of them."""
-    return {"reverify-domains": (datetime.timedelta(seconds=config.current().reverify_interval),
-                                 verification.reverify_enabled)}
+    settings = config.current()
+    return {"reverify-domains": (datetime.timedelta(seconds=settings.reverify_interval), verification.reverify_enabled),
+            "retention": (datetime.timedelta(hours=1), retention.prune)}
 
 
 def worker_name() -> str:

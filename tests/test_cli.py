@@ -97,3 +97,21 @@ def test_webhooks_failed_replay_enable(run, api, sender, send, deliver, settings
     assert WebhookDelivery.get().status == "pending"
     assert run("webhooks", "enable", str(Webhook.get().id)).exit_code == 0 and Webhook.get().status == "Enabled"
     assert run("webhooks", "enable", "999999").exit_code != 0
+
+
+def test_queue_stats_and_inspect(run, send, deliver, sink):
+    ident = send(To=[{"email": "ok@example.net"}, {"email": "greylist@example.net"}], TrackOpens=False,
+                 TrackLinks=False).json["MessageID"]
+    deliver()
+    stats = json.loads(run("queue", "stats", "--json").output)
+    assert stats["by_state"] == {"delivered": 1, "deferred": 1}
+    assert stats["by_domain"] == {"example.com": {"deferred": 1}}
+    assert run("queue", "stats").exit_code == 0
+    inspected = json.loads(run("queue", "inspect", ident, "--json").output)
+    by_recipient = {d["recipient"]: d for d in inspected["deliveries"]}
+    assert by_recipient["greylist@example.net"]["status"] == "deferred"
+    assert "try again in 5 seconds" in by_recipient["greylist@example.net"]["attempt_log"][0]["reply"]
+    assert by_recipient["ok@example.net"]["attempt_log"][0]["mx_host"] == "mx.example.net"
+    text = run("queue", "inspect", f"<{ident}@example.com>").output
+    assert "greylist@example.net" in text and "451" in text
+    assert run("queue", "inspect", "nope").exit_code != 0
