@@ -55,7 +55,7 @@ def start(command: list[str], env: dict, ready_url: str | None = None) -> subpro
         try:
             if ready_url is None or requests.get(ready_url, timeout=1).ok:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still booting a worker
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{command} did not start")

@@ -56,10 +56,14 @@ def authenticate(username: str, password: str) -> SMTPCredential:
         secrets.verify_password(_DUMMY_HASH, password or "")  # same work either way: no user enumeration
         raise AuthenticationFailed()
     key = (row.id, row.password_hash, secrets.lookup_hash(password or ""))
-    if _VERIFIED.get(key, 0) < time.monotonic():
+    now = time.monotonic()
+    if _VERIFIED.get(key, 0) < now:
         if not secrets.verify_password(row.password_hash, password or ""):
             raise AuthenticationFailed()
-        _VERIFIED[key] = time.monotonic() + VERIFIED_FOR
+        if len(_VERIFIED) >= 10_000:  # bounded: forget what expired (everything, if need be)
+            for stale in [k for k, until in _VERIFIED.items() if until < now] or list(_VERIFIED):
+                del _VERIFIED[stale]
+        _VERIFIED[key] = now + VERIFIED_FOR
     return row
 
 

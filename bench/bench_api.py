@@ -1,5 +1,7 @@
-"""Accept throughput: POST /api/v1/email (validate, compose, one transaction) against the bare
-/healthz route of the same gunicorn server; requests per second and their ratio.
+"""API throughput on one gunicorn server (gunicorn.conf.py, 2 workers x 4 threads), against its
+bare /healthz route: the dispatcher (/api.php EmailGateway.GetDomains, authenticated, 10
+domains) and accept (POST /api/v1/email: validate, compose, one transaction); requests per
+second and their ratios to the bare route.
 
 Usage: .venv/bin/python bench/bench_accept.py [seconds per route] (GATEPOST_BENCH_DATABASE_URL to
 run on PostgreSQL). Client threads run on the same 2-core machine as the server."""
@@ -40,24 +42,34 @@ def rate(url: str, seconds: float, headers: dict | None = None, body: dict | Non
 
 
 def main(seconds: float) -> None:
-    env = environment()
-    _, key = install(env)
+    env = environment(GATEPOST_WEB_WORKERS="2", GATEPOST_WEB_THREADS="4")
+    domain, key = install(env)
+    from models import User
+    from models.db import database
+    from services import accounts, domains
+    with database.connection_context():
+        user = User.get()
+        user_key = accounts.api_key_of(user)
+        for i in range(9):
+            domains.add(user, f"d{i}.example.com")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-                    "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
+    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
+                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
     try:
         base = f"http://127.0.0.1:{port}"
         rate(base + "/healthz", 1)  # warm up
         bare = rate(base + "/healthz", seconds)
+        dispatch = rate(base + "/api.php", seconds, body={"Command": "EmailGateway.GetDomains", "APIKey": user_key})
         accept = rate(base + "/api/v1/email", seconds, {"Authorization": f"Bearer {key}"}, BODY)
     finally:
         server.terminate()
         server.wait(10)
-    save("accept", {"database": env["GATEPOST_DATABASE_URL"].split(":")[0], "server": "gunicorn -w 2 --threads 4",
-                    "client_threads": THREADS, "bare_route_rps": round(bare, 1), "send_email_rps": round(accept, 1),
-                    "ratio_send_to_bare": round(accept / bare, 3)})
+    save("api", {"database": env["GATEPOST_DATABASE_URL"].split(":")[0], "server": "gunicorn 2 workers x 4 threads",
+                 "client_threads": THREADS, "bare_route_rps": round(bare, 1), "get_domains_rps": round(dispatch, 1),
+                 "ratio_get_domains_to_bare": round(dispatch / bare, 3), "send_email_rps": round(accept, 1),
+                 "ratio_send_to_bare": round(accept / bare, 3)})
 
 
 if __name__ == "__main__":
