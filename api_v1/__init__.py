@@ -98,7 +98,7 @@ def _rate_key() -> str:
 
 def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
     """Register the resources with a per-key rate limit (`storage_uri`: memory:// or redis://)."""
-    from api_v1 import email, events, webhooks  # noqa: F401  (registers the routes)
+    from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
 
     limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri, headers_enabled=True,
                       key_prefix="gatepost")

@@ -5,19 +5,17 @@ CampaignId, Details{UserAgent, IpAddress}}) and the newer docs ({Event, LoggedAt
 Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:MM:SS.
 """
 
-from marshmallow import fields, validate
-
 from api_v1 import ApiError, blueprint, load, params, presented_key, sender_key
 from commands.events import event_view
-from commands.params import Params, Text
+from commands.params import Integer, Params, Text
 from services import event_log
 
 DEFAULT_COUNT, MAX_COUNT = 5, 100
 
 
 class EventsParams(Params):
-    StartFrom = fields.Integer(strict=False, validate=validate.Range(min=0), load_default=0)
-    RetrieveCount = fields.Integer(strict=False, validate=validate.Range(min=1), load_default=DEFAULT_COUNT)
+    StartFrom = Integer(load_default=0)
+    RetrieveCount = Integer(1, load_default=DEFAULT_COUNT)
     StartDate = Text()
     EndDate = Text()
     Event = Text()

@@ -4,10 +4,8 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 ({WebhookID, Event, WebhookURL}); events use the public names (delivered, bounced...).
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 """
-from marshmallow import fields
-
 from api_v1 import ApiError, blueprint, load, params, sender_key
-from commands.params import Params, Text
+from commands.params import ID, Params, Text
 from models import Webhook
 from services import webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookNotFound
@@ -47,7 +45,7 @@ def get_webhooks():
 
 
 class DeleteParams(Params):
-    WebhookID = fields.Integer(required=True, strict=False)
+    WebhookID = ID(required=True)
 
 
 @blueprint.delete("/webhooks")

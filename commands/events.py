@@ -14,11 +14,10 @@ import datetime
 import io
 import json
 
-from marshmallow import fields, validate
 
 import clock
 from commands.envelope import Download
-from commands.params import ID, Params, Text
+from commands.params import ID, Integer, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import domains, event_log, stats
@@ -97,9 +96,9 @@ FILTER_ERRORS = (
 
 
 class GetEventsParams(Params):
-    DomainID = fields.Integer(strict=False, validate=validate.Range(min=0))
-    StartFrom = fields.Integer(required=True, strict=False, validate=validate.Range(min=0))
-    RetrieveCount = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    DomainID = Integer()
+    StartFrom = Integer(required=True)
+    RetrieveCount = Integer(1, required=True)
     StartDate = Text()
     EndDate = Text()
     Event = Text()
@@ -122,7 +121,7 @@ class AggrEventsParams(Params):
     StartDate = Text()
     EndDate = Text()
     AggregatedField = Text()
-    AggregateSize = fields.Integer(strict=False, validate=validate.Range(min=1, max=1000))
+    AggregateSize = Integer(1, 1000)
 
 
 @command("EmailGateway.AggrEvents", schema=AggrEventsParams, permission=MANAGE_DOMAIN, errors=(
@@ -199,7 +198,7 @@ def account_stats(user, p):
 
 
 class DailySeriesParams(Params):
-    DomainID = fields.Integer(strict=False, validate=validate.Range(min=0))
+    DomainID = Integer()
     StartDate = Text()
     EndDate = Text()
 
@@ -218,7 +217,7 @@ def daily_series(user, p):
 
 
 class ExportParams(Params):
-    DomainID = fields.Integer(strict=False, validate=validate.Range(min=0))
+    DomainID = Integer()
     StartDate = Text()
     EndDate = Text()
     Event = Text()

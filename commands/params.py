@@ -67,8 +67,16 @@ class Flag(fields.Field):
         return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+BIGINT = 2**63 - 1  # what every backend's BIGINT holds: a larger number is invalid, not a 500
+
+
+def Integer(minimum: int = 0, maximum: int = BIGINT, **kwargs) -> fields.Integer:
+    """A whole number, given as a number or a numeric string, within what the database holds."""
+    return fields.Integer(strict=False, validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+
 def ID(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=False, validate=validate.Range(min=1), **kwargs)
+    return Integer(1, **kwargs)
 
 
 def Text(**kwargs) -> fields.String:
