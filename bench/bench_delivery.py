@@ -1,63 +1,167 @@
-"""End-to-end delivery throughput: messages queued through the core, then delivered by 1 and N
-`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, one connection
-per batch, a transaction per message) to a loopback SMTP sink; messages per second.
-Baseline, same run: the same messages pushed by plain smtplib over one connection (no queue,
-no DKIM, no database).
+"""End-to-end delivery throughput, side by side with Postfix; messages per second.
 
-Usage: .venv/bin/python bench/bench_delivery.py [messages] [workers]
-(GATEPOST_BENCH_DATABASE_URL=postgresql://... to run on PostgreSQL)."""
+Headline, Gatepost: messages accepted through the HTTP API (POST /api/v1/email on gunicorn,
+gunicorn.conf.py with 2 workers x 4 threads, as the API benchmark) and delivered by 1 and N
+`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, a transaction per
+message) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
+the sink has received every message.
+Headline, Postfix: the same messages (composed by Gatepost's own composer) submitted over SMTP on
+loopback to a private Postfix instance (Debian package; its own config and queue in a temp dir,
+see postfix_instance.py) that relays them to the same sink, timed the same way. The ratio
+Gatepost / Postfix is the headline figure. Postfix does not DKIM-sign here (no milter), which
+favours Postfix. Postfix is installed with apt-get when it is missing; when it cannot be, its
+part is skipped and the results say "postfix": "unavailable".
+
+Also measured, same run: plain smtplib straight into the sink over one connection (no queue, no
+DKIM, no database), and the workers alone (messages queued through the core beforehand, timed
+from the first delivery to the last, so neither the API nor process start-up is included).
+
+Usage: .venv/bin/python bench/bench_delivery.py [messages=1000] [workers=2] [--clients C]
+       [--postfix-concurrency L] [--no-postfix]
+(GATEPOST_BENCH_DATABASE_URL=postgresql://... to run on PostgreSQL). Results go to
+bench/results/delivery.json (SQLite) or delivery_<database>.json."""
 from __future__ import annotations
 
+import argparse
+import signal
 import smtplib
 import sys
+import threading
 import time
+
+import requests
 
 from harness import environment, install, save, start
 
+import postfix_instance  # noqa: E402
+from clock import now  # noqa: E402
 from models import Delivery  # noqa: E402
 from models.db import database  # noqa: E402
 from services import sending  # noqa: E402
-from services.compose import Address  # noqa: E402
+from services.compose import Address, Draft, compose  # noqa: E402
 from tests.dns_server import LoopbackDNS  # noqa: E402
 from tests.smtp_sink import SMTPSink  # noqa: E402
 
 TEXT = "Your order has shipped. " * 40
+SENDER = Address("shop@example.com", "Shop")
+WARM_UP = 5
 
 
-def queue(domain, count: int, offset: int) -> None:
-    with database.connection_context():
-        for i in range(count):
-            sending.accept(domain, sending.Outgoing(Address("shop@example.com", "Shop"),
-                                                    to=(Address(f"rcpt{offset + i}@example.net"),),
-                                                    subject=f"Order {i} shipped", text=TEXT))
+def rcpt(i: int) -> str:
+    return f"rcpt{i}@example.net"
 
 
-def delivered() -> int:
-    with database.connection_context():
-        return Delivery.select().where(Delivery.status == "delivered").count()
+# -- feeding -------------------------------------------------------------------------------------
+
+def api_bodies(first: int, count: int) -> list[dict]:
+    return [{"From": {"name": SENDER.name, "email": SENDER.email}, "To": [{"name": "", "email": rcpt(i)}],
+             "Subject": f"Order {i} shipped", "ContentType": "plain", "PlainContent": TEXT}
+            for i in range(first, first + count)]
 
 
-def gatepost_rate(env, domain, sink, count: int, workers: int, offset: int) -> float:
-    """Timed from the first delivery seen to the last, so process start-up is left out."""
-    queue(domain, count, offset)
-    before = delivered()
-    target = before + count
-    processes = [start([sys.executable, "-c", "import cli; cli.main()", "worker"], env) for _ in range(workers)]
-    try:
-        while (first := delivered()) == before:
-            time.sleep(0.01)
-        started = time.monotonic()
-        while delivered() < target:
-            time.sleep(0.02)
-        elapsed = time.monotonic() - started
-    finally:
-        for p in processes:
-            p.terminate()
-            p.wait(10)
-    return (target - first) / elapsed
+def smtp_messages(first: int, count: int) -> list[tuple[str, bytes]]:
+    """What Gatepost's composer makes of the same request (before DKIM signing)."""
+    return [(rcpt(i), compose(Draft(SENDER, (Address(rcpt(i)),), subject=f"Order {i} shipped", text=TEXT,
+                                    message_id=f"<bench-{i}@example.com>"), now()))
+            for i in range(first, first + count)]
 
 
-def raw_rate(sink, count: int) -> float:
+def in_threads(items: list, clients: int, send_all) -> None:
+    """send_all(share) in `clients` threads, items dealt round-robin; re-raises the first error."""
+    errors: list[BaseException] = []
+
+    def run(share):
+        try:
+            send_all(share)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(items[k::clients],)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def smtp_feed(host: str, port: int, messages: list[tuple[str, bytes]], clients: int) -> None:
+    def send_all(share):
+        with smtplib.SMTP(host, port) as client:
+            for to, data in share:
+                client.sendmail("bounces@example.com", [to], data)
+    in_threads(messages, clients, send_all)
+
+
+def api_feed(url: str, key: str, bodies: list[dict], clients: int) -> None:
+    def send_all(share):
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {key}"
+            for body in share:
+                response = session.post(url, json=body, timeout=30)
+                if response.status_code != 200:
+                    raise RuntimeError(f"POST {url}: {response.status_code} {response.text[:300]}")
+    in_threads(bodies, clients, send_all)
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+def received(sink: SMTPSink) -> int:
+    with sink._lock:
+        return len(sink.received)
+
+
+def end_to_end(sink: SMTPSink, count: int, feed) -> dict:
+    """Run feed() in a thread; timed from its start until the sink holds `count` more messages."""
+    before, target = received(sink), received(sink) + count
+    fed: list[float] = []
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            feed()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+        fed.append(time.monotonic())
+
+    timeout = max(120.0, count * 0.25)
+    thread = threading.Thread(target=run)
+    started = time.monotonic()
+    thread.start()
+    first = None
+    while True:
+        got, moment = received(sink), time.monotonic()
+        if first is None and got > before:
+            first = moment
+        if got >= target:
+            break
+        if errors:
+            thread.join()
+            raise errors[0]
+        if moment - started > timeout:
+            raise RuntimeError(f"only {got - before} of {count} messages reached the sink in {timeout:.0f} s")
+        time.sleep(0.005)
+    thread.join()
+    if errors:
+        raise errors[0]
+    elapsed = moment - started
+    return {"msgs_per_s": count / elapsed, "seconds": elapsed, "first_delivery_s": first - started,
+            "submit_msgs_per_s": count / (fed[0] - started)}
+
+
+def wait_for(sink: SMTPSink, target: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while received(sink) < target:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the sink has {received(sink)} messages, expected {target}")
+        time.sleep(0.01)
+
+
+def mean_size(messages) -> int:
+    return round(sum(len(m.data) for m in messages) / max(1, len(messages)))
+
+
+def raw_rate(sink: SMTPSink, count: int) -> float:
     message = (f"From: shop@example.com\r\nTo: raw@example.net\r\nSubject: raw\r\n\r\n{TEXT}\r\n").encode()
     started = time.monotonic()
     with smtplib.SMTP(sink.host, sink.port) as client:
@@ -66,23 +170,226 @@ def raw_rate(sink, count: int) -> float:
     return count / (time.monotonic() - started)
 
 
-def main(count: int, workers: int) -> None:
+# -- Postfix ---------------------------------------------------------------------------------------
+
+def postfix_run(sink: SMTPSink, count: int, clients: int, concurrency: int, first: int) -> dict:
+    """Either {"figures": ..., "setup": ...} or {"unavailable": why}."""
+    why = postfix_instance.ensure_installed()
+    if why:
+        return {"unavailable": why}
+    try:
+        with postfix_instance.PrivatePostfix(sink.port, concurrency=concurrency) as postfix:
+            print(f"bench: private postfix {postfix_instance.version()} on {postfix.host}:{postfix.port} "
+                  f"(config {postfix.config_dir}), relaying to the sink on port {sink.port}", flush=True)
+            warm = received(sink) + WARM_UP
+            smtp_feed(postfix.host, postfix.port, smtp_messages(first, WARM_UP), 1)
+            wait_for(sink, warm)
+            messages = smtp_messages(first + WARM_UP, count)
+            figures = end_to_end(sink, count, lambda: smtp_feed(postfix.host, postfix.port, messages, clients))
+            delivered = sink.received[-count:]
+            figures["mean_message_bytes_at_sink"] = mean_size(delivered)
+            figures["dkim_signed"] = any(b"DKIM-Signature:" in m.data for m in delivered)
+            setup = {"version": postfix_instance.version(),
+                     "instance": "private: postfix -c <tmp>/etc start; own queue_directory and data_directory "
+                                 "in the temp dir; stopped and removed after the run",
+                     "smtpd": f"{postfix.host}:<free port> (master.cf), no chroot",
+                     **{k: postfix.settings[k] for k in ("mydestination", "local_transport",
+                                                         "mynetworks", "smtp_tls_security_level",
+                                                         "smtp_dns_support_level",
+                                                         "default_destination_concurrency_limit")},
+                     "relayhost": "[127.0.0.1]:<sink port>",
+                     "dkim": "not signed: no milter (favours Postfix)"}
+            return {"figures": figures, "setup": setup}
+    except (RuntimeError, OSError, smtplib.SMTPException) as exc:
+        return {"unavailable": f"the private postfix instance failed: {exc}"}
+
+
+# -- Gatepost --------------------------------------------------------------------------------------
+
+def queue(domain, count: int, offset: int) -> None:
+    with database.connection_context():
+        for i in range(count):
+            sending.accept(domain, sending.Outgoing(SENDER, to=(Address(rcpt(offset + i)),),
+                                                    subject=f"Order {i} shipped", text=TEXT))
+
+
+def delivered() -> int:
+    with database.connection_context():
+        return Delivery.select().where(Delivery.status == "delivered").count()
+
+
+def worker_processes(env, count: int) -> list:
+    return [start([sys.executable, "-c", "import cli; cli.main()", "worker"], env) for _ in range(count)]
+
+
+def stop_all(processes) -> None:
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        try:
+            p.wait(10)
+        except Exception:  # noqa: BLE001 - a worker that does not stop is killed
+            p.kill()
+            p.wait(5)
+
+
+def workers_only_rate(env, domain, count: int, workers: int, offset: int) -> float:
+    """Queued through the core first; timed from the first delivery seen to the last, so process
+    start-up and the API are left out."""
+    queue(domain, count, offset)
+    before = delivered()
+    target = before + count
+    processes = worker_processes(env, workers)
+    try:
+        while (first := delivered()) == before:
+            time.sleep(0.01)
+        started = time.monotonic()
+        while delivered() < target:
+            time.sleep(0.02)
+        elapsed = time.monotonic() - started
+    finally:
+        stop_all(processes)
+    return (target - first) / elapsed
+
+
+def start_gunicorn(env, port: int):
+    """gunicorn.conf.py, 2 workers x 4 threads, as the API benchmark; readiness polled here with a
+    generous deadline (the first answer can be slow on a busy 2-core machine)."""
+    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2", "--threads", "4",
+                    "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    stop_all([server])
+    raise RuntimeError("gunicorn did not start")
+
+
+def api_rate(env, sink, url: str, key: str, count: int, workers: int, clients: int, first: int) -> dict:
+    """Workers started and warmed up first (a few messages through the whole path), then timed from
+    the first POST until the sink has every message. The workers are idle when the clock starts, so
+    the first message waits for their next poll (`first_delivery_s`)."""
+    processes = worker_processes(env, workers)
+    try:
+        warm = received(sink) + WARM_UP
+        api_feed(url, key, api_bodies(first, WARM_UP), 1)
+        wait_for(sink, warm)
+        bodies = api_bodies(first + WARM_UP, count)
+        figures = end_to_end(sink, count, lambda: api_feed(url, key, bodies, clients))
+        figures["mean_message_bytes_at_sink"] = mean_size(sink.received[-count:])
+        figures["dkim_signed"] = all(b"DKIM-Signature:" in m.data for m in sink.received[-count:])
+        return figures
+    finally:
+        stop_all(processes)
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # so the finally blocks stop the servers and the postfix instance
+
+
+def main(count: int, workers: int, clients: int, concurrency: int, with_postfix: bool) -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     dns, sink = LoopbackDNS(), SMTPSink().start()
     dns.zone.add("example.net", "MX", (10, "mx.example.net")).add("mx.example.net", "A", "127.0.0.1")
     env = environment(GATEPOST_DNS_SERVERS=dns.address, GATEPOST_MX_PORT=str(sink.port))
-    domain, _ = install(env)
+    domain, key = install(env)
+    database_name = env["GATEPOST_DATABASE_URL"].split(":")[0]
+    port = postfix_instance.free_port()
+    server = None
     try:
         raw = raw_rate(sink, count)
-        one = gatepost_rate(env, domain, sink, count, 1, 0)
-        many = gatepost_rate(env, domain, sink, count, workers, count)
+        postfix = (postfix_run(sink, count, clients, concurrency, 10 * count) if with_postfix
+                   else {"unavailable": "skipped (--no-postfix)"})
+        if "unavailable" in postfix:
+            print(f"bench: POSTFIX UNAVAILABLE, its part is skipped: {postfix['unavailable']}", flush=True)
+        core_one = workers_only_rate(env, domain, count, 1, 0)
+        core_many = workers_only_rate(env, domain, count, workers, count)
+        server = start_gunicorn(env, port)
+        url = f"http://127.0.0.1:{port}/api/v1/email"
+        api_one = api_rate(env, sink, url, key, count, 1, clients, 20 * count)
+        api_many = api_rate(env, sink, url, key, count, workers, clients, 30 * count)
     finally:
+        if server is not None:
+            stop_all([server])
         sink.stop()
         dns.stop()
-    save("delivery", {"database": env["GATEPOST_DATABASE_URL"].split(":")[0], "messages": count,
-                      "raw_smtplib_msgs_per_s": round(raw, 1), "gatepost_1_worker_msgs_per_s": round(one, 1),
-                      f"gatepost_{workers}_workers_msgs_per_s": round(many, 1),
-                      "ratio_1_worker_to_raw": round(one / raw, 3), f"ratio_{workers}_workers_to_raw": round(many / raw, 3)})
+
+    def r(x):
+        return round(x, 1)
+
+    figures = {
+        "database": database_name, "messages": count, "workers": workers,
+        "clients": f"{clients} connection(s) feeding each of Gatepost (HTTP) and Postfix (SMTP)",
+        "headline": "end to end, accepted -> delivered at the loopback sink: Gatepost (HTTP API, gunicorn 2 workers "
+                    "x 4 threads, DKIM) / Postfix (SMTP on loopback, no DKIM)",
+        "gatepost_api_1_worker_msgs_per_s": r(api_one["msgs_per_s"]),
+        f"gatepost_api_{workers}_workers_msgs_per_s": r(api_many["msgs_per_s"]),
+    }
+    if "figures" in postfix:
+        pf = postfix["figures"]
+        figures.update({
+            "postfix_msgs_per_s": r(pf["msgs_per_s"]),
+            "ratio_gatepost_1_worker_to_postfix": round(api_one["msgs_per_s"] / pf["msgs_per_s"], 3),
+            f"ratio_gatepost_{workers}_workers_to_postfix": round(api_many["msgs_per_s"] / pf["msgs_per_s"], 3),
+        })
+    else:
+        figures.update({"postfix": "unavailable", "postfix_unavailable_reason": postfix["unavailable"]})
+    figures["details"] = {
+        "gatepost_api_1_worker": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in api_one.items()},
+        f"gatepost_api_{workers}_workers": {k: (round(v, 3) if isinstance(v, float) else v)
+                                            for k, v in api_many.items()},
+        **({"postfix": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in postfix["figures"].items()}}
+           if "figures" in postfix else {}),
+        "meaning": "msgs_per_s: messages / seconds from the first submission until the sink had them all; "
+                   "submit_msgs_per_s: the submission alone (API requests answered, or SMTP 250s); "
+                   "first_delivery_s: until the first message reached the sink",
+    }
+    if "setup" in postfix:
+        figures["postfix"] = postfix["setup"]
+    figures.update({
+        "raw_smtplib_msgs_per_s": r(raw),
+        "gatepost_1_worker_msgs_per_s": r(core_one),
+        f"gatepost_{workers}_workers_msgs_per_s": r(core_many),
+        "ratio_1_worker_to_raw": round(core_one / raw, 3),
+        f"ratio_{workers}_workers_to_raw": round(core_many / raw, 3),
+        "workers_only_note": "gatepost_*_msgs_per_s above without 'api': queued through the core beforehand, "
+                             "timed from the first delivery to the last (no API, no start-up); raw: plain "
+                             "smtplib into the sink over one connection",
+        "notes": ["Gatepost DKIM-signs every message (rsa-sha256) and looks the MX up on a loopback DNS server; "
+                  "Postfix relays to [127.0.0.1]:<sink> with no DNS and no signing (no milter), which favours "
+                  "Postfix",
+                  "the feeding clients, the sink and the DNS server run in this Python process, on the same "
+                  "machine as the servers",
+                  "the Gatepost workers poll the database (1 s when idle), so the first message waits for a poll"],
+    })
+    print(f"\nDELIVERY ({database_name}, {count} messages, {clients} client connection(s)):")
+    print(f"  Gatepost API -> sink: {figures['gatepost_api_1_worker_msgs_per_s']} msg/s (1 worker), "
+          f"{figures[f'gatepost_api_{workers}_workers_msgs_per_s']} msg/s ({workers} workers)")
+    if "postfix_msgs_per_s" in figures:
+        print(f"  Postfix SMTP -> sink: {figures['postfix_msgs_per_s']} msg/s")
+        print(f"  Gatepost / Postfix:   {figures['ratio_gatepost_1_worker_to_postfix']} (1 worker), "
+              f"{figures[f'ratio_gatepost_{workers}_workers_to_postfix']} ({workers} workers)")
+    else:
+        print(f"  Postfix: unavailable ({postfix['unavailable']})")
+    print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s; raw smtplib {r(raw)} msg/s\n", flush=True)
+    # one file per database, so the SQLite and the PostgreSQL runs both stay on record
+    save("delivery" if database_name == "sqlite" else f"delivery_{database_name}", figures)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 500, int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("messages", nargs="?", type=int, default=1000)
+    parser.add_argument("workers", nargs="?", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=1,
+                        help="connections feeding each side (HTTP to Gatepost, SMTP to Postfix); default 1")
+    parser.add_argument("--postfix-concurrency", type=int, default=20,
+                        help="Postfix's default_destination_concurrency_limit (its default: 20)")
+    parser.add_argument("--no-postfix", action="store_true", help="skip the Postfix part")
+    args = parser.parse_args()
+    main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix)
