@@ -46,12 +46,7 @@ def key_of(row: DomainAPIKey) -> str:
 
 
 def get(user: User, key_id) -> DomainAPIKey:
-    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain).join(SenderDomain)
-           .where(DomainAPIKey.id == key_id, SenderDomain.user == user, SenderDomain.status != domains.DELETED)
-           .first())
-    if row is None:
-        raise APIKeyNotFound()
-    return row
+    return domains.owned(DomainAPIKey, user, key_id, APIKeyNotFound)
 
 
 def delete(user: User, key_id) -> None:

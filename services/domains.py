@@ -101,6 +101,16 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
+def owned(model, user: User, row_id, missing: type[Exception]):
+    """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
+    its domain is live; `missing` otherwise, the same for another user's row as for none."""
+    row = (model.select(model, SenderDomain).join(SenderDomain)
+           .where(model.id == row_id, SenderDomain.user == user, SenderDomain.status != DELETED).first())
+    if row is None:
+        raise missing()
+    return row
+
+
 def list_for(user: User) -> list[SenderDomain]:
     return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED)
                 .order_by(SenderDomain.id))

@@ -23,12 +23,7 @@ def list_for(user: User, domain_id) -> list[SMTPCredential]:
 
 
 def get(user: User, smtp_id) -> SMTPCredential:
-    row = (SMTPCredential.select(SMTPCredential, SenderDomain).join(SenderDomain)
-           .where(SMTPCredential.id == smtp_id, SenderDomain.user == user, SenderDomain.status != domains.DELETED)
-           .first())
-    if row is None:
-        raise SMTPCredentialNotFound()
-    return row
+    return domains.owned(SMTPCredential, user, smtp_id, SMTPCredentialNotFound)
 
 
 def delete(user: User, smtp_id) -> None:

@@ -63,12 +63,7 @@ def list_for(user: User, domain_id) -> list[Webhook]:
 
 
 def get(user: User, webhook_id) -> Webhook:
-    hook = (Webhook.select(Webhook).join(domains.SenderDomain)
-            .where(Webhook.id == webhook_id, domains.SenderDomain.user == user,
-                   domains.SenderDomain.status != domains.DELETED).first())
-    if hook is None:
-        raise WebhookNotFound()
-    return hook
+    return domains.owned(Webhook, user, webhook_id, WebhookNotFound)
 
 
 def delete(hook: Webhook) -> None:
