@@ -77,8 +77,10 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         """Routing errors answer in the dialect of the path that was asked for."""
         if request.path.startswith("/api/v1"):
             return api_v1.http_error(exc)
-        if request.path == "/api.php":
+        if request.path == "/api.php" and exc.code == 405:
             return envelope.render(envelope.hard_failure(100001, "Invalid connection method"), 400)
+        if request.path == "/api.php":
+            return envelope.render(envelope.hard_failure(100005, "API command failed"), exc.code or 500)
         return exc
 
     app.register_blueprint(api_php)

@@ -9,6 +9,7 @@ from typing import Iterable
 from flask import Response, json
 
 _XML_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _xml(value) -> str:
         return "".join(f"<node_{i}>{_xml(v)}</node_{i}>" for i, v in enumerate(value))
     if isinstance(value, bool):
         value = "true" if value else "false"
-    text = "" if value is None else str(value)
+    text = _NOT_XML.sub("\ufffd", "" if value is None else str(value))
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 

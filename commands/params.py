@@ -13,10 +13,21 @@ class BadJSON(ValueError):
 
 
 def lower_keys(value):
+    """Keys lower-cased at every depth. A string that is not Unicode (a lone surrogate, which
+    JSON's \ud800 escapes allow) is refused here: nothing downstream could store or send it."""
     if isinstance(value, dict):
-        return {str(k).lower(): lower_keys(v) for k, v in value.items()}
+        return {_text(k).lower(): lower_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [lower_keys(v) for v in value]
+    return _text(value) if isinstance(value, str) else value
+
+
+def _text(value) -> str:
+    value = str(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadJSON() from None
     return value
 
 
@@ -59,7 +70,11 @@ class AllParams(Params):
 
 class Flag(fields.Field):
     """A lenient 0/1 switch, as PHP reads one: 1, "1", "true", "yes", "on", true are on; an
-    empty value means "not given" (None). It never fails, so it needs no error code."""
+    empty value or null means "not given" (None). It never fails, so it needs no error code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_none", True)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None or value == "":
