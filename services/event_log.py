@@ -121,5 +121,7 @@ def parse_date(value: str, *, end: bool = False) -> datetime.datetime:
             parsed = datetime.datetime.strptime(value, form)
         except ValueError:
             continue
+        if not 1970 <= parsed.year <= 9000:  # leaves room for a period's length either side
+            raise BadQuery(f"date out of range: {value!r}")
         return parsed + datetime.timedelta(days=1) if end and form == "%Y-%m-%d" else parsed
     raise BadQuery(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or a unix timestamp)")

@@ -42,15 +42,16 @@ WEBHOOK_EVENTS = {"delivered": "delivery", "bounced": "bounce", "opened": "open"
 
 
 def enqueue(event: Event) -> None:
-    """Outbox rows for the domain's Enabled webhooks of this event's type (call inside the
-    transaction that records the event)."""
+    """Outbox rows for the domain's webhooks of this event's type (call inside the transaction
+    that records the event). A suspended endpoint's rows are written as failed, so `replay`
+    can still send them once it is enabled again: no event is lost to a suspension."""
     kind = WEBHOOK_EVENTS.get(event.event)
     if kind is None:
         return
-    hooks = Webhook.select(Webhook.id).where(Webhook.domain == event.domain_id, Webhook.event == kind,
-                                             Webhook.status == "Enabled")
-    rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at,
-             "created_at": event.created_at} for h in hooks]
+    hooks = Webhook.select(Webhook.id, Webhook.status).where(Webhook.domain == event.domain_id, Webhook.event == kind)
+    rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at, "created_at": event.created_at,
+             **({} if h.status == "Enabled" else {"status": "failed", "last_error": f"endpoint {h.status.lower()}"})}
+            for h in hooks]
     if rows:
         WebhookDelivery.insert_many(rows).execute()
 
@@ -90,6 +91,8 @@ def run_once(owner: str, limit: int = 50) -> int:
 
 def _attempt(owner: str, row: WebhookDelivery) -> None:
     hook, event, domain = row.webhook, row.event, row.event.domain
+    hook.status, hook.status_reason = (Webhook.select(Webhook.status, Webhook.status_reason)
+                                       .where(Webhook.id == hook.id).tuples().get())  # as it is now, not at claim
     if hook.status != "Enabled":
         queue.settle(row, owner, status="failed", last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import peewee
 import pytest
 
 import clock
@@ -21,9 +22,9 @@ def _reset_schema(db) -> None:
     tables = db.get_tables()
     if not tables:
         return
-    if db.__class__.__name__.lower().startswith("postgres"):
+    if isinstance(db, peewee.PostgresqlDatabase):  # pooled or not
         db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-    elif "mysql" in db.__class__.__name__.lower():
+    elif isinstance(db, peewee.MySQLDatabase):
         db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
         for table in tables:
             db.execute_sql(f"DROP TABLE IF EXISTS `{table}`")

@@ -34,6 +34,6 @@ def test_the_worker_schedule_reverifies_domains(settings, alice, dns_server):
     domains.set_status(domain, "Enabled")
     dns_server.zone.clear()
     for _ in range(3):
-        assert chores.run_due(worker.schedule()) == ["reverify-domains"]
+        assert "reverify-domains" in chores.run_due(worker.schedule())
         clock.shift(seconds=settings.reverify_interval + 1)
     assert SenderDomain.get_by_id(domain.id).status == "Approval Pending"
