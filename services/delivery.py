@@ -84,13 +84,14 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     except dns.DNSTimeout as exc:
         return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
     connection = None
+    groups = list(_transactions(ready))
     try:
-        for group in _transactions(ready):
+        for i, group in enumerate(groups):
             if connection is None or not connection.open:  # (re)connect: a 421 or a drop closes it
                 connection = transport.Connection(route, helo=config.current().mail_host)
-                if not connection.open:
-                    _settle_all(owner, group, connection.failure)
-                    continue
+                if not connection.open:  # the destination is unreachable: the rest waits too
+                    _settle_all(owner, [d for rest in groups[i:] for d in rest], connection.failure)
+                    break
             started = time.monotonic()
             replies = connection.send(_return_path(group[0]), [d.recipient for d in group], _content(group))
             for delivery in group:

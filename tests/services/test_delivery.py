@@ -268,3 +268,13 @@ def test_verp_tokens_cannot_be_forged():
     assert verp.delivery_id(address) == 1234
     assert verp.delivery_id(address.replace("4d2", "4d3")) is None
     assert verp.delivery_id("postmaster@gp.example.com") is None
+
+
+def test_an_unreachable_destination_is_tried_once_per_batch(send, deliver, settings):
+    config.use(config.current().replace(mx_port=1))  # connection refused
+    for i in range(3):
+        send(To=[{"email": f"r{i}@example.net"}])
+    deliver()
+    assert set(statuses().values()) == {"deferred"}
+    # one connection attempt for the batch: every delivery carries the same failure
+    assert len({d.last_reply for d in Delivery.select()}) == 1

@@ -7,7 +7,7 @@ import pytest
 import clock
 import config
 from models import Event, Webhook, WebhookAttempt, WebhookDelivery
-from services import domains, webhook_deliveries
+from services import webhook_deliveries
 from tests.http_receiver import Receiver, verify
 
 
