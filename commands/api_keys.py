@@ -3,6 +3,8 @@
 A key row answers as a superset of the seed (KeyID, Key, Permissions, UserID, CreationDate,
 LastUsedDate) and the newer docs (APIKeyID, APIKey, Description, DomainID, Status, CreatedAt).
 """
+from marshmallow import validate
+
 from commands.domains import TIME_FORMAT, DomainParams
 from commands.params import ID, Params, Text
 from commands.registry import Err, command
@@ -24,7 +26,7 @@ def api_key_view(row, key: str | None = None) -> dict:
 
 
 class AddAPIParams(Params):
-    Description = Text(required=True)
+    Description = Text(required=True, validate=validate.Length(1, 255))  # what the column holds
     DomainID = ID(required=True)
 
 

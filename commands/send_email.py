@@ -14,7 +14,7 @@ import base64
 import binascii
 import datetime
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 import config
 from commands.params import Flag, Params
@@ -174,7 +174,9 @@ class SendAt(fields.Field):
 
 class SendEmailParams(Params):
     From = Sender(required=True, error_messages={"required": "3:" + ERRORS[3][0]})
-    Subject = fields.String(required=True, error_messages={"required": "8:Missing Subject", "invalid": "8:Missing Subject"})
+    Subject = fields.String(required=True, validate=validate.Length(max=sending.MAX_SUBJECT,
+                                                                   error=f"8:Subject is longer than {sending.MAX_SUBJECT} characters"),
+                            error_messages={"required": "8:Missing Subject", "invalid": "8:Missing Subject"})
     ContentType = fields.String(required=True, error_messages={"required": "9:Missing ContentType",
                                                                "invalid": "9:Missing ContentType"})
     HTMLContent = fields.String(error_messages={"invalid": "10:Missing HTMLContent"})

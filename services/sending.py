@@ -30,6 +30,7 @@ PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "
                      "return-path", "sender", "received", "list-unsubscribe", "list-unsubscribe-post",
                      "feedback-id", "x-gatepost-message-id"}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ":"
+MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
 
 def normalize_address(email: str) -> str:
@@ -172,7 +173,7 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
         check_quota(domain.user, len(kinds))
         message = Message.create(
             uuid=ident, user=domain.user, domain=domain, message_id_header=f"<{ident}@{domain.name}>",
-            mail_from=mail_from, subject=subject, tags=json.dumps(list(tags)), track_opens=track_opens,
+            mail_from=mail_from, subject=subject[:MAX_SUBJECT], tags=json.dumps(list(tags)), track_opens=track_opens,
             track_links=track_links, source=source, content=content, size=len(content), created_at=now,
             send_at=send_at)
         if tags:
@@ -181,7 +182,7 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
             delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
                                        kind=kind, next_attempt_at=send_at, updated_at=now,
                                        last_reply="scheduled" if send_at > now else "queued")
-            events.record("accepted", message=message, delivery=delivery, subject=subject, tags=list(tags),
+            events.record("accepted", message=message, delivery=delivery, subject=subject[:MAX_SUBJECT], tags=list(tags),
                           send_at=send_at.isoformat() if send_at > now else None)
     metrics.ACCEPTED.labels(source).inc()
     return ident

@@ -13,6 +13,7 @@ EVENTS = ("delivery", "bounce", "open", "click", "unsubscribe", "complaint")
 PUBLIC_NAMES = dict(zip(EVENTS, ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained")))
 _ALIASES = {**{e: e for e in EVENTS}, **{p: e for e, p in PUBLIC_NAMES.items()}}
 _LOCAL_NAMES = ("localhost", "local", "internal", "localdomain", "home.arpa")
+MAX_URL = 2048
 
 
 def event_name(name: str) -> str:
@@ -24,7 +25,10 @@ def event_name(name: str) -> str:
 
 
 def check_url(url: str) -> None:
-    """http(s) only; the host must be, or resolve only to, public addresses (unless allowed)."""
+    """http(s) only, at most 2048 characters; the host must be, or resolve only to, public
+    addresses (unless allowed)."""
+    if len(url or "") > MAX_URL:
+        raise InvalidWebhookURL(f"Webhook URL is longer than {MAX_URL} characters.")
     try:
         parts = urlsplit((url or "").strip())
         host = parts.hostname

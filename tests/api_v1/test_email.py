@@ -172,3 +172,10 @@ def test_send_at_schedules_delivery(send):
     delivery = Delivery.get()
     assert delivery.next_attempt_at >= clock.now().replace(microsecond=0) and delivery.last_reply == "scheduled"
     assert Message.get(Message.uuid == response.json["MessageID"]).send_at == delivery.next_attempt_at
+
+
+def test_a_subject_beyond_what_is_stored_is_refused(send):
+    """The fuzzer found it on MySQL: a 64 KB subject overflowed the TEXT column (500)."""
+    response = send(Subject="x" * 2001)
+    assert error(response) == (422, [8]) and "2000" in response.json["Errors"][0]["Message"]
+    assert send(Subject="y" * 2000).status_code == 200

@@ -73,3 +73,8 @@ def test_replace_api_rotates_every_key_of_the_domain(api, alice, add_domain):
     assert api(alice, "EmailGateway.ReplaceAPI", DomainID=domain["DomainID"])["ErrorCode"] == 1
     assert api(alice, "EmailGateway.ReplaceAPI", Description="x")["ErrorCode"] == 2
     assert api(alice, "EmailGateway.ReplaceAPI", DomainID=999999, Description="x")["ErrorCode"] == 3
+
+
+def test_a_description_longer_than_its_column_is_code_1(api, alice, add_domain):
+    domain = add_domain(alice)
+    assert api(alice, "EmailGateway.AddAPI", DomainID=domain["DomainID"], Description="d" * 256)["ErrorCode"] == 1

@@ -79,3 +79,10 @@ def test_delete_webhook_and_its_seed_error_codes(api, alice, add_domain, public_
     assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=999999, DomainID=domain["DomainID"])["ErrorCode"] == 4
     assert api(alice, "EmailGateway.DeleteWebhook", WebhookID=hook, DomainID=domain["DomainID"])["Success"]
     assert api(alice, "EmailGateway.GetWebhooks", DomainID=domain["DomainID"])["Webhooks"] == []
+
+
+def test_an_overlong_webhook_url_is_6(api, alice, add_domain, public_host):
+    domain = add_domain(alice)
+    answer = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="open",
+                 WebhookURL=public_host + "/" + "a" * 2100)
+    assert answer["ErrorCode"] == [6]
