@@ -129,15 +129,13 @@ def _activity(domain_ids) -> dict[int, dict]:
     """Sent7d (accepted in 7 days), BounceRate7d (bounced / sent, %), LastActivityAt per domain."""
     now = clock.now()
     recent = stats.totals(domain_ids, now - datetime.timedelta(days=7), now + datetime.timedelta(seconds=1))
-    last = dict(Event.select(Event.domain, fn.MAX(Event.created_at)).where(Event.domain.in_(domain_ids))
-                .group_by(Event.domain).tuples())
+    newest = fn.MAX(Event.created_at).python_value(Event.created_at.python_value)
+    last = dict(Event.select(Event.domain, newest).where(Event.domain.in_(domain_ids)).group_by(Event.domain).tuples())
     return {d: {"Sent7d": c["Sent"], "BounceRate7d": stats.with_rates(c)["BounceRate"], "LastActivityAt": _iso(last.get(d))}
             for d, c in recent.items()}
 
 
 def _iso(value) -> str | None:
-    if isinstance(value, str):  # SQLite hands MAX() back as text
-        value = datetime.datetime.fromisoformat(value)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 

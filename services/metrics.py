@@ -3,7 +3,6 @@ set PROMETHEUS_MULTIPROC_DIR and they are summed across workers); the queue gaug
 from the database at scrape time, so every process reports the same, true figure."""
 from __future__ import annotations
 
-import datetime
 import os
 
 from peewee import fn
@@ -35,10 +34,8 @@ class QueueCollector:
             depth.add_metric([state], counts.get(state, 0))
         yield depth
         now = clock.now()
-        oldest = (Delivery.select(fn.MIN(Delivery.next_attempt_at))
-                  .where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now).scalar())
-        if isinstance(oldest, str):  # SQLite hands MIN() back as text
-            oldest = datetime.datetime.fromisoformat(oldest)
+        first_due = fn.MIN(Delivery.next_attempt_at).python_value(Delivery.next_attempt_at.python_value)
+        oldest = Delivery.select(first_due).where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now).scalar()
         yield GaugeMetricFamily("gatepost_queue_oldest_due_seconds", "How long the oldest due delivery has waited",
                                 value=(now - oldest).total_seconds() if oldest else 0)
         yield GaugeMetricFamily("gatepost_webhook_outbox_pending", "Webhook deliveries waiting",

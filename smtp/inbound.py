@@ -3,29 +3,19 @@ bounces and complaints for the return-path hosts. Mail for any other host is ref
 no open relay); what is accepted is always kept, matched or not."""
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 
-from models.db import database
 from services import inbound
+from smtp import off_loop
 from smtp.replies import TRANSIENT
 
 log = logging.getLogger(__name__)
 
 
-def _in_database(function, *args):
-    with database.connection_context():
-        return function(*args)
-
-
 class Inbound:
-    async def _run(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(_in_database, function, *args))
-
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         host = address.rpartition("@")[2]
-        if not await self._run(inbound.is_return_path_host, host):
+        if not await off_loop(inbound.is_return_path_host, host):
             return "550 5.7.1 Relay access denied"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
@@ -33,7 +23,7 @@ class Inbound:
     async def handle_DATA(self, server, session, envelope):
         try:
             for rcpt in envelope.rcpt_tos:
-                outcome = await self._run(inbound.receive, envelope.mail_from or "", rcpt, envelope.original_content)
+                outcome = await off_loop(inbound.receive, envelope.mail_from or "", rcpt, envelope.original_content)
                 log.info("inbound %s for %s: %s", outcome.kind, rcpt, ", ".join(outcome.matched) or outcome.unmatched)
         except Exception:
             log.exception("inbound report from %s failed", session.peer)

@@ -8,8 +8,6 @@ SMTP smuggling. Database work runs in the executor so one slow query stalls no o
 """
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -19,17 +17,12 @@ from limits.strategies import MovingWindowRateLimiter
 
 import config
 from models import SenderDomain, SMTPCredential, User
-from models.db import database
 from services import sending, smtp_credentials, suppressions
 from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
+from smtp import in_database, off_loop
 from smtp.replies import TRANSIENT, reply_for
 
 log = logging.getLogger(__name__)
-def _in_database(function, *args):
-    with database.connection_context():
-        return function(*args)
-
-
 def _credential(credential_id: int) -> SMTPCredential:
     """The session's credential as it is now (it may have been deleted since AUTH)."""
     row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
@@ -71,7 +64,7 @@ class Submission:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         try:
-            credential = _in_database(smtp_credentials.authenticate, auth_data.login.decode("utf-8", "replace"),
+            credential = in_database(smtp_credentials.authenticate, auth_data.login.decode("utf-8", "replace"),
                                       auth_data.password.decode("utf-8", "replace"))
         except AuthenticationFailed:
             self.failures.hit(self.failure_limit, "smtp-auth", client)
@@ -79,14 +72,11 @@ class Submission:
             return AuthResult(success=False, handled=False)
         return AuthResult(success=True, auth_data=credential.id)
 
-    async def _run(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(_in_database, function, *args))
-
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if not session.authenticated:  # here, not aiosmtpd's auth_required: that warns on implicit-TLS ports
             return "530 5.7.0 Authentication required"
         try:
-            await self._run(_check_sender, session.auth_data, address)
+            await off_loop(_check_sender, session.auth_data, address)
         except GatewayError as exc:
             return reply_for(exc)
         envelope.mail_from = address
@@ -98,7 +88,7 @@ class Submission:
             return f"452 4.5.3 Too many recipients (at most {self.settings.max_recipients})"
         try:
             address = sending.normalize_address(address)
-            await self._run(_check_recipient, session.auth_data, address)
+            await off_loop(_check_recipient, session.auth_data, address)
         except GatewayError as exc:
             return reply_for(exc)
         envelope.rcpt_tos.append(address)
@@ -106,7 +96,7 @@ class Submission:
 
     async def handle_DATA(self, server, session, envelope):
         try:
-            ident = await self._run(_accept, session.auth_data, envelope.mail_from, envelope.rcpt_tos,
+            ident = await off_loop(_accept, session.auth_data, envelope.mail_from, envelope.rcpt_tos,
                                     envelope.original_content)
         except GatewayError as exc:
             return reply_for(exc)
