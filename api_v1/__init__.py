@@ -12,7 +12,7 @@ from flask_limiter.errors import RateLimitExceeded
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from commands.params import BadJSON, request_params
+from edge.params import BadJSON, request_params
 from models.db import UNAVAILABLE
 from services import api_keys, secrets
 from services.errors import InvalidSenderAPIKey

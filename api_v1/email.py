@@ -1,6 +1,6 @@
 """POST /api/v1/email: send one message; {"MessageID": "<uuid>"} once it is committed."""
 from api_v1 import ApiError, blueprint, params, presented_key
-from commands.send_email import SendRefused, send
+from edge.octeth_send import SendRefused, send
 
 
 @blueprint.post("/email")

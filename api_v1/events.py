@@ -6,8 +6,8 @@ Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:M
 """
 
 from api_v1 import ApiError, blueprint, load, params, presented_key, sender_key
-from commands.events import event_view
-from commands.params import Integer, Params, Text
+from edge.octeth_events import event_view
+from edge.params import Integer, Params, Text
 from services import event_log
 
 DEFAULT_COUNT, MAX_COUNT = 5, 100

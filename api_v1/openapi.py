@@ -18,8 +18,8 @@ from marshmallow import EXCLUDE, Schema, fields
 from api_v1 import RATE_LIMITED, blueprint
 from api_v1.events import DEFAULT_COUNT, MAX_COUNT, EventsParams
 from api_v1.webhooks import AddParams, DeleteParams
-from commands import send_email
-from commands.params import Flag
+from edge import octeth_send as send_email
+from edge.params import Flag
 from services import event_log, webhooks
 
 DESCRIPTION = """\

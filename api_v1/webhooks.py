@@ -5,7 +5,7 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 """
 from api_v1 import ApiError, blueprint, load, params, sender_key
-from commands.params import ID, Params, Text
+from edge.params import ID, Params, Text
 from models import Webhook
 from services import webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookNotFound

@@ -6,7 +6,7 @@ LastUsedDate) and the newer docs (APIKeyID, APIKey, Description, DomainID, Statu
 from marshmallow import validate
 
 from commands.domains import TIME_FORMAT, DomainParams
-from commands.params import ID, Params, Text
+from edge.params import ID, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import api_keys

@@ -11,7 +11,8 @@ from flask import Blueprint, g, request
 from marshmallow import ValidationError
 
 from commands import envelope, registry
-from commands.params import BadJSON, request_params
+from commands.registry import Rejected
+from edge.params import BadJSON, request_params
 from models.db import UNAVAILABLE
 from services import accounts
 from services.errors import AuthenticationFailed, GatewayError, PermissionDenied
@@ -20,14 +21,6 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("api_php", __name__)
 
 AUTH_FAILED = (99998, "Authentication failure or session expired")
-
-
-class Rejected(Exception):
-    """A handler error: `text` is the command's documented text, `detail` the specific reason."""
-
-    def __init__(self, code: int, text: str, detail: str | None = None, **extra):
-        super().__init__(text)
-        self.code, self.text, self.detail, self.extra = code, text, detail or text, extra
 
 
 @blueprint.route("/api.php", methods=["GET", "POST"])

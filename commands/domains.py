@@ -17,7 +17,7 @@ from peewee import fn
 
 import clock
 
-from commands.params import ID, Flag, Params, Text
+from edge.params import ID, Flag, Params, Text
 from commands.registry import Err, command
 from models import DomainAPIKey, Event, SMTPCredential, Webhook
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN

@@ -1,10 +1,10 @@
 """Mail commands: EmailGateway.SendEmail (the /api.php twin of POST /api/v1/email, with
 SenderAPIKey in the body; errors in the envelope, first code only) and ClearDomainQueue."""
-from commands.dispatcher import Rejected
+from commands.registry import Rejected
 from commands.domains import DomainParams
-from commands.params import AllParams
+from edge.params import AllParams
 from commands.registry import Err, command
-from commands.send_email import ERRORS, SendRefused, send
+from edge.octeth_send import ERRORS, SendRefused, send
 from models.accounts import MANAGE_DOMAIN
 from services import domains, queue
 from services.errors import DomainNotFound

@@ -17,7 +17,8 @@ import json
 
 import clock
 from commands.envelope import Download
-from commands.params import ID, Integer, Params, Text
+from edge.octeth_events import event_view
+from edge.params import ID, Integer, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import domains, event_log, stats
@@ -31,24 +32,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 class BadFilter(GatewayError):
     """Invalid StartDate, EndDate, Event or Query"""
-
-
-def _iso(moment: datetime.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _unix(moment: datetime.datetime) -> int:
-    return int(moment.replace(tzinfo=datetime.UTC).timestamp())
-
-
-def event_view(event, tags: list[str]) -> dict:
-    message = event.message
-    headers = {"subject": message.subject, "from": message.mail_from, "to": event.recipient,
-               "message-id": message.message_id_header} if message else {}
-    return {"id": event.id, "event": event.event, "event_type": event.event, "timestamp": _iso(event.created_at),
-            "logged_at": _unix(event.created_at), "recipient": event.recipient,
-            "message_id": message.uuid if message else None, "domain": event.domain.name, "tags": tags,
-            "details": json.loads(event.details or "{}"), "message": {"headers": headers}}
 
 
 def _domain_ids(user, domain_id) -> tuple[int, ...] | None:

@@ -9,7 +9,7 @@ from typing import Callable
 
 from marshmallow import Schema
 
-from commands.params import Flag
+from edge.params import Flag
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +41,14 @@ class Command:
 
     def for_error(self, exc: Exception) -> Err | None:
         return next((e for e in self.errors if isinstance(e.cause, type) and isinstance(exc, e.cause)), None)
+
+
+class Rejected(Exception):
+    """A handler error: `text` is the command's documented text, `detail` the specific reason."""
+
+    def __init__(self, code: int, text: str, detail: str | None = None, **extra):
+        super().__init__(text)
+        self.code, self.text, self.detail, self.extra = code, text, detail or text, extra
 
 
 class UnknownCommand(LookupError):

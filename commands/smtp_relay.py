@@ -6,13 +6,13 @@ Gatepost has no trust levels, and its rate limits are per API key."""
 import hmac
 
 import config
-from commands.dispatcher import Rejected
-from commands.params import AllParams
+from commands.registry import Rejected
+from edge.params import AllParams
 from commands.registry import command
 from services import sending, smtp_credentials
 from services.errors import (AccountDisabled, AuthenticationFailed, DomainNotActive, ForeignSender, GatewayError,
                              InvalidAddress, RecipientSuppressed, SendLimitReached, TooManyRecipients)
-from smtp.replies import reply_for
+from edge.smtp_replies import reply_for
 
 CODES = ((AuthenticationFailed, 3, "Invalid SMTP credentials"), (ForeignSender, 4, "Invalid sender domain"),
          (InvalidAddress, 4, "Invalid sender or recipient address"), (DomainNotActive, 5, "Sender domain is not active"),

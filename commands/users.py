@@ -1,7 +1,7 @@
 """User.Login and User.Logout: sessions for the SessionID form of authentication."""
 from marshmallow import ValidationError, validates_schema
 
-from commands.params import Params, Text
+from edge.params import Params, Text
 from commands.registry import Err, command
 from services import accounts
 from services.errors import InvalidLogin

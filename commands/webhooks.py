@@ -7,7 +7,7 @@ WebhookID or DomainID, 2 for an unknown DomainID, 3 when the webhook belongs to 
 the user's domains, 4 for an unknown WebhookID.
 """
 from commands.domains import DomainParams
-from commands.params import ID, Params, Text
+from edge.params import ID, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import domains, webhooks

@@ -2,7 +2,9 @@
 from models.accounts import Session, User, UserGroup
 from models.chores import Chore
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
-from models.events import Event, InboundReport, Suppression
+from models.events import Event
+from models.inbound import InboundReport
+from models.suppressions import Suppression
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
 

@@ -1,9 +1,9 @@
-"""What happened to mail, one row per state change; and who must not be mailed again."""
+"""What happened to mail, one row per state change."""
 from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from clock import now
 from models.accounts import User
-from models.db import BaseModel, ContentField
+from models.db import BaseModel
 from models.domains import SenderDomain
 from models.messages import Delivery, Message
 
@@ -22,25 +22,3 @@ class Event(BaseModel):
         # a page of events and a period's counts, per domain or per user, by type or not
         indexes = ((("domain", "created_at"), False), (("user", "created_at"), False),
                    (("domain", "event", "created_at"), False), (("user", "event", "created_at"), False))
-
-
-class Suppression(BaseModel):
-    user = ForeignKeyField(User, backref="suppressions", on_delete="CASCADE")
-    email = CharField(max_length=320)  # lower case
-    reason = CharField(max_length=20)  # hard-bounce | complaint | unsubscribe | manual
-    detail = TextField(default="")
-    created_at = DateTimeField(default=now)
-
-    class Meta:
-        indexes = ((("user", "email"), True),)
-
-
-class InboundReport(BaseModel):
-    """Mail that came back to a return-path host and could not be matched to a delivery:
-    kept whole for the operator (`gatepost bounces unmatched`), never dropped."""
-    received_at = DateTimeField(default=now, index=True)
-    mail_from = CharField(max_length=320, default="")
-    rcpt_to = CharField(max_length=320)
-    kind = CharField(max_length=20)  # bounce | complaint | unknown
-    reason = TextField(default="")
-    content = ContentField()

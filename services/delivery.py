@@ -19,7 +19,7 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
-from services import (dkim, dns, dns_records, engagement, events, metrics, queue, retention, secrets, suppressions,
+from services import (dkim, dns, dns_records, engagement, events, metrics, outbox, queue, retention, secrets, suppressions,
                       transport, verp)
 from services.transport import Reply
 
@@ -153,7 +153,7 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
             if attempted:
                 DeliveryAttempt.create(delivery=delivery, started_at=now, duration_ms=duration_ms, mx_host=reply.host,
                                        smtp_code=reply.code, reply=reply.text[:2000], outcome=outcome)
-            if not queue.settle(delivery, owner, **changes):
+            if not outbox.settle(delivery, owner, **changes):
                 raise LeaseLost()
             events.record(outcome, message=delivery.message, delivery=delivery, smtp_code=reply.code,
                           smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=attempts)

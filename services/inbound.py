@@ -18,7 +18,7 @@ import clock
 import config
 from models import Delivery, InboundReport, Message, SenderDomain
 from models.db import database
-from services import engagement, events, reports, suppressions, verp
+from services import bounces, engagement, events, suppressions, verp
 from services.errors import NotFound
 
 
@@ -51,7 +51,7 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
             InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind="unsubscribe",
                                  reason="invalid or expired unsubscribe token", content=raw)
             return Outcome("unsubscribe", unmatched="invalid or expired unsubscribe token")
-    report = reports.parse(raw)
+    report = bounces.parse(raw)
     outcome = Outcome(report.kind)
     lead = _delivery(verp.delivery_id(rcpt_to) or verp.delivery_id(report.original_return_path or ""))
     message = lead.message if lead else Message.get_or_none(Message.message_id_header == report.original_message_id)

@@ -26,7 +26,7 @@ import clock
 import config
 from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
 from models.db import database
-from services import domains, metrics, queue, secrets, webhooks
+from services import domains, metrics, outbox, secrets, webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def signing_keys(domain: SenderDomain) -> list[str]:
 
 def run_once(owner: str, limit: int = 50) -> int:
     """POST a batch of due webhook deliveries; returns how many were attempted."""
-    ids = queue.lease(WebhookDelivery, ("pending",), owner, limit)
+    ids = outbox.lease(WebhookDelivery, ("pending",), owner, limit)
     for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
                 .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
                 .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)):
@@ -94,7 +94,7 @@ def _attempt(owner: str, row: WebhookDelivery) -> None:
     hook.status, hook.status_reason = (Webhook.select(Webhook.status, Webhook.status_reason)
                                        .where(Webhook.id == hook.id).tuples().get())  # as it is now, not at claim
     if hook.status != "Enabled":
-        queue.settle(row, owner, status="failed", last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
+        outbox.settle(row, owner, status="failed", last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
         return
     body = json.dumps(payload(event, event.message, domain), separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Gatepost-Event": json.loads(body)["event"],
@@ -125,7 +125,7 @@ def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: s
     metrics.WEBHOOKS.labels("delivered" if ok else changes.get("status", "retry")).inc()
     with database.atomic():
         WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
-        if not queue.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
+        if not outbox.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
                             **changes):
             return
         if ok:

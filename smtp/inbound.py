@@ -7,7 +7,7 @@ import logging
 
 from services import inbound
 from smtp import off_loop
-from smtp.replies import TRANSIENT
+from edge.smtp_replies import TRANSIENT
 
 log = logging.getLogger(__name__)
 

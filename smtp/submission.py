@@ -20,7 +20,7 @@ from models import SenderDomain, SMTPCredential, User
 from services import sending, smtp_credentials, suppressions
 from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
 from smtp import in_database, off_loop
-from smtp.replies import TRANSIENT, reply_for
+from edge.smtp_replies import TRANSIENT, reply_for
 
 log = logging.getLogger(__name__)
 def _credential(credential_id: int) -> SMTPCredential:

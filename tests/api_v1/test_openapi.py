@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 
 from api_v1.events import EventsParams
 from api_v1.webhooks import AddParams, DeleteParams
-from commands.send_email import ERRORS, SendEmailParams
+from edge.octeth_send import ERRORS, SendEmailParams
 
 OPERATIONS = {("/api/v1/email", "post"), ("/api/v1/webhooks", "post"), ("/api/v1/webhooks", "get"),
               ("/api/v1/webhooks", "delete"), ("/api/v1/events", "get")}

@@ -5,7 +5,7 @@ import pytest
 from marshmallow import fields
 
 import clock
-from commands.params import Params
+from edge.params import Params
 from commands.registry import Err, command, lookup
 from services import accounts
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import cli
 import config
 from models import Delivery, Event, InboundReport, Message
-from services import reports, suppressions, verp
+from services import bounces, suppressions, verp
 from smtp import listeners
 from tests.conftest import free_port
 
@@ -50,8 +50,8 @@ def personalised(fixture: Path, message: Message, return_path: str) -> bytes:
     return FIXTURE_MESSAGE_ID.sub(message.message_id_header.encode(), raw)
 
 
-BOUNCES = sorted(p.name for p in FIXTURES.glob("*.eml") if reports.parse(p.read_bytes()).kind == "bounce")
-COMPLAINTS = sorted(p.name for p in FIXTURES.glob("*.eml") if reports.parse(p.read_bytes()).kind == "complaint")
+BOUNCES = sorted(p.name for p in FIXTURES.glob("*.eml") if bounces.parse(p.read_bytes()).kind == "bounce")
+COMPLAINTS = sorted(p.name for p in FIXTURES.glob("*.eml") if bounces.parse(p.read_bytes()).kind == "complaint")
 
 
 def test_the_corpus_has_bounces_and_complaints():
@@ -60,7 +60,7 @@ def test_the_corpus_has_bounces_and_complaints():
 
 @pytest.mark.parametrize("name", BOUNCES)
 def test_each_bounce_produces_its_event_and_suppression(inbound, send, deliver, sender, name):
-    expected = reports.parse((FIXTURES / name).read_bytes())
+    expected = bounces.parse((FIXTURES / name).read_bytes())
     recipients = [f.recipient for f in expected.failures]
     message, return_path = delivered_to(send, deliver, recipients)
     assert {d.status for d in message.deliveries} == {"delivered"}
@@ -80,7 +80,7 @@ def test_each_bounce_produces_its_event_and_suppression(inbound, send, deliver, 
 
 @pytest.mark.parametrize("name", COMPLAINTS)
 def test_each_complaint_produces_its_event_and_suppression(inbound, send, deliver, sender, name):
-    expected = reports.parse((FIXTURES / name).read_bytes())
+    expected = bounces.parse((FIXTURES / name).read_bytes())
     message, return_path = delivered_to(send, deliver, list(expected.complained))
     bring_back(inbound, return_path, personalised(FIXTURES / name, message, return_path))
     for recipient in expected.complained:
@@ -91,7 +91,7 @@ def test_each_complaint_produces_its_event_and_suppression(inbound, send, delive
 
 def test_a_complaint_sent_without_verp_is_matched_by_message_id(inbound, send, deliver, sender):
     name = COMPLAINTS[0]
-    expected = reports.parse((FIXTURES / name).read_bytes())
+    expected = bounces.parse((FIXTURES / name).read_bytes())
     message, return_path = delivered_to(send, deliver, list(expected.complained))
     bring_back(inbound, "fbl@gp.example.com", personalised(FIXTURES / name, message, return_path))
     assert Event.select().where(Event.event == "complained").count() == len(expected.complained)

@@ -1,4 +1,4 @@
-"""services.reports on a corpus of bounces and complaints modelled on what real MTAs send
+"""services.bounces on a corpus of bounces and complaints modelled on what real MTAs send
 (tests/fixtures/reports), on DSNs built with the email package, and on garbage. Pure parsing:
 no database fixtures."""
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services import reports
-from services.reports import Failure, Report, parse
+from services import bounces
+from services.bounces import Failure, Report, parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports"
 
@@ -25,7 +25,7 @@ def nothing_swallowed(caplog):
     """parse() turns any exception into "unknown" and logs it: these inputs must never need that,
     so a programming error fails the test instead of hiding behind the safety net."""
     yield
-    logged = [r.getMessage() for r in caplog.get_records("call") if r.name == reports.__name__]
+    logged = [r.getMessage() for r in caplog.get_records("call") if r.name == bounces.__name__]
     assert not logged, logged
 
 

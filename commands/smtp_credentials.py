@@ -8,7 +8,7 @@ The password appears only in the answers that create or reset it.
 """
 import config
 from commands.domains import DomainParams
-from commands.params import ID, Params
+from edge.params import ID, Params
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import smtp_credentials

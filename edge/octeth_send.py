@@ -17,7 +17,7 @@ import datetime
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 import config
-from commands.params import Flag, Params
+from edge.params import Flag, Params
 from services import api_keys, sending
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, GatewayError, HeaderRejected,

@@ -1,0 +1,40 @@
+"""The transactional outbox pattern: rows written in the same transaction as the change they
+announce (deliveries, webhook deliveries), then leased by workers. A claim is
+`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and MySQL; on SQLite every transaction begins
+IMMEDIATE (models.db), so the claim is a single writer's. A lease that expires (a crashed
+worker) makes the row claimable again, so nothing is lost: delivery is at least once."""
+from __future__ import annotations
+
+import datetime
+
+import clock
+import config
+from models.db import database
+
+
+def lease(model, pending, owner: str, limit: int) -> list[int]:
+    """Lease up to `limit` due rows of an outbox `model` (rows with status, next_attempt_at,
+    lease_owner and lease_expires_at) whose status is in `pending`; returns their ids."""
+    now = clock.now()
+    due = (model.select(model.id)
+           .where(model.status.in_(pending), model.next_attempt_at <= now,
+                  model.lease_expires_at.is_null() | (model.lease_expires_at < now))
+           .order_by(model.next_attempt_at, model.id).limit(limit))
+    if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+        due = due.for_update(skip_locked=True)
+    with database.atomic():
+        ids = [row.id for row in due]
+        if ids:
+            until = now + datetime.timedelta(seconds=config.current().lease_seconds)
+            model.update(lease_owner=owner, lease_expires_at=until).where(model.id.in_(ids)).execute()
+    return ids
+
+
+def settle(row, owner: str, **changes) -> bool:
+    """Write a leased row's outcome and release its lease, only if `owner` still holds it
+    (a lease that expired may have passed to another worker, whose word then counts)."""
+    model = type(row)
+    changes.update(lease_owner=None, lease_expires_at=None)
+    if hasattr(model, "updated_at"):
+        changes["updated_at"] = clock.now()
+    return bool(model.update(**changes).where(model.id == row.id, model.lease_owner == owner).execute())
