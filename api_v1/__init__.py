@@ -1,6 +1,7 @@
-"""The /api/v1 dialect: a sender-domain API key as `Authorization: Bearer` (or SenderAPIKey in
-the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]} on failure.
-Unlike /api.php, every failing parameter is reported, and the HTTP status carries meaning."""
+"""The /api/v1 dialect (Octeth's REST layer): a sender-domain API key as `Authorization: Bearer`
+(or SenderAPIKey in the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]}
+on failure. Unlike /api.php, every failing parameter is reported, and the HTTP status carries
+meaning. Each route declares its domain errors (edge.errors) beside itself."""
 from __future__ import annotations
 
 import logging
@@ -10,22 +11,16 @@ from flask import Blueprint, Flask, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException
 
 from edge.params import BadJSON, request_params
-from models.db import UNAVAILABLE
+from edge.errors import Declared, Refusal
 from services import api_keys, secrets
-from services.errors import InvalidSenderAPIKey
+from services.errors import AccountDisabled, InvalidSenderAPIKey
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+NAME = "api_v1"
 RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
-
-
-class ApiError(Exception):
-    def __init__(self, *errors: tuple[int, str], status: int = 422):
-        super().__init__(errors)
-        self.errors, self.status = errors, status
 
 
 def error_response(errors, status: int, headers: dict | None = None):
@@ -35,34 +30,25 @@ def error_response(errors, status: int, headers: dict | None = None):
     return response
 
 
-@blueprint.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return error_response(exc.errors, exc.status)
+@blueprint.errorhandler(Refusal)
+def _refused(exc: Refusal):
+    return error_response(exc.errors, exc.status, exc.headers)
 
 
-@blueprint.errorhandler(Exception)
-def _crash(exc: Exception):
-    """Anything unexpected: logged for the operator, never a traceback or an HTML page for the client."""
-    if isinstance(exc, HTTPException):
-        return http_error(exc)
-    if isinstance(exc, UNAVAILABLE):
-        log.error("database unavailable: %s", exc)
-        return error_response([(503, "Service temporarily unavailable: the database cannot be reached")], 503,
-                              {"Retry-After": "30"})
-    log.exception("%s %s failed", request.method, request.path)
-    return error_response([(100005, "API command failed")], 500)
+def owns(path: str) -> bool:
+    return path.startswith("/api/v1")
 
 
-def http_error(exc: HTTPException):
-    """Routing errors (404, 405) in this dialect's shape."""
-    return error_response([(exc.code, exc.description)], exc.code)
+def render_error(status: int, text: str, headers: dict):
+    """Routing errors (404, 405), a database that is down (503) and crashes (100005, 500)."""
+    return error_response([(100005 if status == 500 else status, text)], status, headers)
 
 
 def params() -> dict:
     try:
         return request_params(request)
     except BadJSON:
-        raise ApiError((100000, "Invalid JSON request body"), status=400) from None
+        raise Refusal((100000, "Invalid JSON request body"), status=400) from None
 
 
 def presented_key(values: dict | None = None) -> str:
@@ -72,15 +58,13 @@ def presented_key(values: dict | None = None) -> str:
     return str((values if values is not None else params()).get("senderapikey") or "")
 
 
+KEY_ERRORS = (Declared(InvalidSenderAPIKey, 13, 401, "Invalid SenderAPIKey"),
+              Declared(AccountDisabled, 2, 403, "Invalid user account"))
+
+
 def sender_key(values: dict):
-    """The API key row (with its domain and user) for this request, or 13 / HTTP 401."""
-    try:
-        row = api_keys.authenticate(presented_key(values))
-    except InvalidSenderAPIKey:
-        raise ApiError((13, "Invalid SenderAPIKey"), status=401) from None
-    if not row.domain.user.is_enabled:
-        raise ApiError((2, "Invalid user account"), status=403)
-    return row
+    """The API key row (with its domain and user) for this request; routes declare KEY_ERRORS."""
+    return api_keys.authenticate(presented_key(values))
 
 
 def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:
@@ -88,7 +72,7 @@ def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) 
     try:
         return schema().load(values)
     except ValidationError as exc:
-        raise ApiError(*sorted(codes[key.lower()] for key in exc.messages)) from None
+        raise Refusal(*sorted(codes[key.lower()] for key in exc.messages)) from None
 
 
 def _rate_key() -> str:
@@ -96,13 +80,13 @@ def _rate_key() -> str:
     return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
 
 
-def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
-    """Register the resources with a per-key rate limit (`storage_uri`: memory:// or redis://)."""
+def init_app(app: Flask, settings) -> Limiter:
+    """Register the resources with a per-key rate limit (memory:// or redis:// counters)."""
     from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
 
-    limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri, headers_enabled=True,
+    limiter = Limiter(_rate_key, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
                       key_prefix="gatepost")
-    limiter.limit(rate_limit)(blueprint)
+    limiter.limit(settings.api_rate_limit)(blueprint)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):

@@ -5,7 +5,9 @@ CampaignId, Details{UserAgent, IpAddress}}) and the newer docs ({Event, LoggedAt
 Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:MM:SS.
 """
 
-from api_v1 import ApiError, blueprint, load, params, presented_key, sender_key
+from api_v1 import KEY_ERRORS, blueprint, load, params, presented_key, sender_key
+from edge.errors import Declared, Refusal, declares
+from services.errors import BadQuery
 from edge.octeth_events import event_view
 from edge.params import Integer, Params, Text
 from services import event_log
@@ -36,22 +38,20 @@ def public_view(event, tags: list[str]) -> dict:
 
 
 @blueprint.get("/events")
+@declares(*KEY_ERRORS, Declared(BadQuery, 6, 422))
 def get_events():
     values = params()
     if not presented_key(values):
-        raise ApiError((1, "Missing SenderAPIKey"), status=401)
+        raise Refusal((1, "Missing SenderAPIKey"), status=401)
     key = sender_key(values)
     p = load(EventsParams, values, {"startfrom": (4, "Invalid StartFrom"), "retrievecount": (5, "Invalid RetrieveCount"),
                                     "startdate": (6, "Invalid StartDate"), "enddate": (6, "Invalid EndDate"),
                                     "event": (6, "Invalid Event"), "messageid": (6, "Invalid MessageID")})
-    try:
-        f = event_log.Filter(key.domain.user, (key.domain_id,),
-                             event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None,
-                             event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None,
-                             event_log.event_name(p["Event"]) if p.get("Event") else None,
-                             message_id=p.get("MessageID") or None)
-    except event_log.BadQuery as exc:
-        raise ApiError((6, str(exc))) from None
+    f = event_log.Filter(key.domain.user, (key.domain_id,),
+                         event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None,
+                         event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None,
+                         event_log.event_name(p["Event"]) if p.get("Event") else None,
+                         message_id=p.get("MessageID") or None)
     total, rows = event_log.page(f, p["StartFrom"], min(p["RetrieveCount"], MAX_COUNT))
     tags = event_log.tags_of(rows)
     return {"TotalRecords": total, "Events": [public_view(e, tags.get(e.message_id, [])) for e in rows]}

@@ -4,7 +4,8 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 ({WebhookID, Event, WebhookURL}); events use the public names (delivered, bounced...).
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 """
-from api_v1 import ApiError, blueprint, load, params, sender_key
+from api_v1 import KEY_ERRORS, blueprint, load, params, sender_key
+from edge.errors import Declared, declares
 from edge.params import ID, Params, Text
 from models import Webhook
 from services import webhooks
@@ -23,22 +24,18 @@ class AddParams(Params):
 
 
 @blueprint.post("/webhooks")
+@declares(*KEY_ERRORS, Declared(InvalidWebhookEvent, 3, 422, "Invalid Event value"),
+          Declared(InvalidWebhookURL, 6, 422), Declared(ForbiddenWebhookHost, 7, 422))
 def add_webhook():
     values = params()
     key = sender_key(values)
     p = load(AddParams, values, {"event": (2, "Event is missing"), "webhookurl": (5, "WebhookURL is missing")})
-    try:
-        hook = webhooks.add(key.domain.user, key.domain_id, p["Event"], p["WebhookURL"])
-    except InvalidWebhookEvent:
-        raise ApiError((3, "Invalid Event value")) from None
-    except InvalidWebhookURL as exc:
-        raise ApiError((6, str(exc))) from None
-    except ForbiddenWebhookHost as exc:
-        raise ApiError((7, str(exc))) from None
+    hook = webhooks.add(key.domain.user, key.domain_id, p["Event"], p["WebhookURL"])
     return {"NewWebhookID": hook.id}
 
 
 @blueprint.get("/webhooks")
+@declares(*KEY_ERRORS)
 def get_webhooks():
     key = sender_key(params())
     return {"Webhooks": [public_view(h) for h in webhooks.list_for(key.domain.user, key.domain_id)]}
@@ -49,15 +46,11 @@ class DeleteParams(Params):
 
 
 @blueprint.delete("/webhooks")
+@declares(*KEY_ERRORS, Declared(WebhookNotFound, 4, 404, "Invalid WebhookID"))
 def delete_webhook():
+    """Another domain's webhook of the same user is as unknown as anyone else's."""
     values = params()
     key = sender_key(values)
     p = load(DeleteParams, values, {"webhookid": (1, "WebhookID is missing")})
-    try:
-        hook = webhooks.get(key.domain.user, p["WebhookID"])
-        if hook.domain_id != key.domain_id:
-            raise WebhookNotFound()
-    except WebhookNotFound:
-        raise ApiError((4, "Invalid WebhookID"), status=404) from None
-    webhooks.delete(hook)
+    webhooks.delete(webhooks.get(key.domain.user, p["WebhookID"], key.domain_id))
     return {"Message": "Webhook successfully deleted."}

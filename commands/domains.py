@@ -10,16 +10,10 @@ as well as "123"); DNSRecords and VerifyDomain's DNSVerificationResults are list
 {host: [type, value, verified]} map cannot hold both the MX and the SPF TXT record of the
 return-path host.
 """
-import datetime
-
 from marshmallow import fields
-from peewee import fn
-
-import clock
 
 from edge.params import ID, Flag, Params, Text
 from commands.registry import Err, command
-from models import DomainAPIKey, Event, SMTPCredential, Webhook
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
 from services import dns_records, domains, stats, verification
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
@@ -119,22 +113,6 @@ class GetDomainsParams(Params):
     WithCounts = Flag()
 
 
-def _counts(model, domain_ids) -> dict[int, int]:
-    rows = (model.select(model.domain, fn.COUNT(model.id))
-            .where(model.domain.in_(domain_ids), model.status == "Enabled").group_by(model.domain).tuples())
-    return dict(rows)
-
-
-def _activity(domain_ids) -> dict[int, dict]:
-    """Sent7d (accepted in 7 days), BounceRate7d (bounced / sent, %), LastActivityAt per domain."""
-    now = clock.now()
-    recent = stats.totals(domain_ids, now - datetime.timedelta(days=7), now + datetime.timedelta(seconds=1))
-    newest = fn.MAX(Event.created_at).python_value(Event.created_at.python_value)
-    last = dict(Event.select(Event.domain, newest).where(Event.domain.in_(domain_ids)).group_by(Event.domain).tuples())
-    return {d: {"Sent7d": c["Sent"], "BounceRate7d": stats.with_rates(c)["BounceRate"], "LastActivityAt": _iso(last.get(d))}
-            for d, c in recent.items()}
-
-
 def _iso(value) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
@@ -147,12 +125,11 @@ def get_domains(user, p):
     views = [domain_view(d) for d in rows]
     if p.get("WithCounts") and rows:
         ids = [d.id for d in rows]
-        counts = {name: _counts(model, ids) for name, model in
-                  (("APIKeyCount", DomainAPIKey), ("SMTPCount", SMTPCredential), ("WebhookCount", Webhook))}
-        activity = _activity(ids)
+        counts, activity = domains.counts(ids), stats.activity(ids)
         for view in views:
-            view.update({name: by_domain.get(view["DomainID"], 0) for name, by_domain in counts.items()})
-            view.update(activity[view["DomainID"]])
+            c, a = counts[view["DomainID"]], activity[view["DomainID"]]
+            view.update(APIKeyCount=c["api_keys"], SMTPCount=c["smtp_credentials"], WebhookCount=c["webhooks"],
+                        Sent7d=a["sent"], BounceRate7d=a["bounce_rate"], LastActivityAt=_iso(a["last_activity_at"]))
     return {"Domains": views}
 
 

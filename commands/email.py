@@ -4,7 +4,8 @@ from commands.registry import Rejected
 from commands.domains import DomainParams
 from edge.params import AllParams
 from commands.registry import Err, command
-from edge.octeth_send import ERRORS, SendRefused, send
+from edge.errors import Refusal
+from edge.octeth_send import ERRORS, send
 from models.accounts import MANAGE_DOMAIN
 from services import domains, queue
 from services.errors import DomainNotFound
@@ -14,7 +15,7 @@ from services.errors import DomainNotFound
 def send_email(_, p):
     try:
         return {"MessageID": send(str(p.get("senderapikey") or ""), p)}
-    except SendRefused as exc:
+    except Refusal as exc:
         code, detail = exc.errors[0]
         raise Rejected(code, ERRORS[code][0], detail) from None
 

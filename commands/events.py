@@ -22,16 +22,12 @@ from edge.params import ID, Integer, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import domains, event_log, stats
-from services.errors import DomainNotFound, GatewayError
+from services.errors import BadQuery, DomainNotFound
 
 MAX_PAGE = 100
 EXPORT_LIMIT = 10_000
 EXPORT_CHUNK = 1_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class BadFilter(GatewayError):
-    """Invalid StartDate, EndDate, Event or Query"""
 
 
 def _domain_ids(user, domain_id) -> tuple[int, ...] | None:
@@ -41,28 +37,22 @@ def _domain_ids(user, domain_id) -> tuple[int, ...] | None:
 
 def _period(p: dict, default_days: int) -> tuple[datetime.datetime, datetime.datetime]:
     """StartDate..EndDate (whole days, Y-m-d), by default the last `default_days` days."""
-    try:
-        end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else \
-            clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
-        start = event_log.parse_date(p["StartDate"]) if p.get("StartDate") else end - datetime.timedelta(days=default_days)
-    except event_log.BadQuery as exc:
-        raise BadFilter(str(exc)) from None
+    end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else \
+        clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
+    start = event_log.parse_date(p["StartDate"]) if p.get("StartDate") else end - datetime.timedelta(days=default_days)
     return start, max(end, start)
 
 
 def _filter(user, p: dict, default_days: int | None = None) -> event_log.Filter:
     ids = _domain_ids(user, p.get("DomainID"))
-    try:
-        start = event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None
-        end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None
-        if start is None and default_days:
-            start = clock.now() - datetime.timedelta(days=default_days)
-        if p.get("Event"):
-            event_log.event_name(p["Event"])
-        if p.get("Query"):
-            event_log.parse_query(p["Query"])
-    except event_log.BadQuery as exc:
-        raise BadFilter(str(exc)) from None
+    start = event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None
+    end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None
+    if start is None and default_days:
+        start = clock.now() - datetime.timedelta(days=default_days)
+    if p.get("Event"):
+        event_log.event_name(p["Event"])
+    if p.get("Query"):
+        event_log.parse_query(p["Query"])
     return event_log.Filter(user, ids, start, end, p.get("Event") or None, p.get("Query") or "",
                             p.get("MessageID") or None)
 
@@ -74,7 +64,7 @@ FILTER_ERRORS = (
     Err(6, "Invalid StartDate, EndDate, Event or Query", "EndDate"),
     Err(6, "Invalid StartDate, EndDate, Event or Query", "Event"),
     Err(6, "Invalid StartDate, EndDate, Event or Query", "Query"),
-    Err(6, "Invalid StartDate, EndDate, Event or Query", BadFilter),
+    Err(6, "Invalid StartDate, EndDate, Event or Query", BadQuery),
 )
 
 
@@ -114,7 +104,7 @@ class AggrEventsParams(Params):
     Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", "EndDate"),
     Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", "AggregatedField"),
     Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", "AggregateSize"),
-    Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", BadFilter),
+    Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", BadQuery),
 ))
 def aggr_events(user, p):
     """AggregatedField: eventType (default), recipientDomain, recipient, tag or day."""
@@ -135,7 +125,7 @@ PERIOD_ERRORS = (
     Err(2, "Unable to retrieve domain information", DomainNotFound),
     Err(6, "Invalid StartDate or EndDate", "StartDate"),
     Err(6, "Invalid StartDate or EndDate", "EndDate"),
-    Err(6, "Invalid StartDate or EndDate", BadFilter),
+    Err(6, "Invalid StartDate or EndDate", BadQuery),
 )
 
 
@@ -161,7 +151,7 @@ class AccountStatsParams(Params):
     Err(6, "Invalid StartDate, EndDate or DomainIDs", "StartDate"),
     Err(6, "Invalid StartDate, EndDate or DomainIDs", "EndDate"),
     Err(6, "Invalid StartDate, EndDate or DomainIDs", "DomainIDs"),
-    Err(6, "Invalid StartDate, EndDate or DomainIDs", BadFilter),
+    Err(6, "Invalid StartDate, EndDate or DomainIDs", BadQuery),
 ))
 def account_stats(user, p):
     """Totals, ComparisonTotals (the same length before) and PerDomain (Sent first), with
@@ -191,7 +181,7 @@ class DailySeriesParams(Params):
     Err(2, "Failed to retrieve sender domain", DomainNotFound),
     Err(6, "Invalid StartDate or EndDate", "StartDate"),
     Err(6, "Invalid StartDate or EndDate", "EndDate"),
-    Err(6, "Invalid StartDate or EndDate", BadFilter),
+    Err(6, "Invalid StartDate or EndDate", BadQuery),
 ))
 def daily_series(user, p):
     ids = _domain_ids(user, p.get("DomainID")) or tuple(d.id for d in domains.list_for(user))

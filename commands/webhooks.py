@@ -11,12 +11,8 @@ from edge.params import ID, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
 from services import domains, webhooks
-from services.errors import (DomainNotFound, ForbiddenWebhookHost, GatewayError, InvalidWebhookEvent,
-                             InvalidWebhookURL, WebhookNotFound)
-
-
-class WebhookDomainMismatch(GatewayError):
-    """The webhook does not belong to this domain"""
+from services.errors import (DomainNotFound, ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL,
+                             WebhookDomainMismatch, WebhookNotFound)
 
 
 def webhook_view(hook) -> dict:
@@ -71,9 +67,5 @@ class DeleteWebhookParams(Params):
     Err(4, "Webhook not found or user does not have permission to access it", WebhookNotFound),
 ))
 def delete_webhook(user, p):
-    domain = domains.get(user, p["DomainID"])
-    hook = webhooks.get(user, p["WebhookID"])
-    if hook.domain_id != domain.id:
-        raise WebhookDomainMismatch()
-    webhooks.delete(hook)
+    webhooks.delete(webhooks.get(user, p["WebhookID"], p["DomainID"]))
     return {}

@@ -17,6 +17,7 @@ import datetime
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 import config
+from edge.errors import Declared, Refusal, refusal_for
 from edge.params import Flag, Params
 from services import api_keys, sending
 from services.compose import Address, Attachment
@@ -63,24 +64,18 @@ ERRORS = {  # code: (text, HTTP status)
     43: ("Header not allowed", 422),
     44: ("Invalid SendAt", 422),
 }
-SERVICE_CODES = ((InvalidSenderAPIKey, 13), (AccountDisabled, 12), (DomainNotActive, 32), (ForeignSender, 3),
-                 (RecipientSuppressed, 14), (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42),
-                 (HeaderRejected, 43))
+SERVICE_ERRORS = tuple(Declared(cause, code, ERRORS[code][1]) for cause, code in (
+    (InvalidSenderAPIKey, 13), (AccountDisabled, 12), (DomainNotActive, 32), (ForeignSender, 3), (RecipientSuppressed, 14),
+    (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42), (HeaderRejected, 43)))
 NOT_YET = {"templateid": 15, "targetlistid": 16, "listid": 35, "subscriberid": 36, "journeyid": 37, "actionid": 38}
 MAX_REPLY_TO = 10
 MAX_TAGS = 20
 
 
-class SendRefused(GatewayError):
-    """The request was refused; `errors` holds every (code, message), lowest code first."""
-
-    def __init__(self, *errors: tuple[int, str]):
-        self.errors = sorted(errors)
-        super().__init__(self.errors[0][1])
-
-    @property
-    def status(self) -> int:
-        return ERRORS[self.errors[0][0]][1]
+def refused(*errors: tuple[int, str]) -> Refusal:
+    """Every (code, message) found, lowest code first; the HTTP status is the lowest code's."""
+    errors = tuple(sorted(errors))
+    return Refusal(*errors, status=ERRORS[errors[0][0]][1])
 
 
 def _refuse(code: int, detail: str = "") -> ValidationError:
@@ -220,15 +215,15 @@ def _codes(messages) -> list[tuple[int, str]]:
 
 
 def read(values: dict) -> sending.Outgoing:
-    """The request as the core's Outgoing, or SendRefused with every problem found."""
+    """The request as the core's Outgoing, or a Refusal with every problem found."""
     unsupported = [(code, f"{ERRORS[code][0]}: {key} is not supported by Gatepost yet")
                    for key, code in NOT_YET.items() if values.get(key) not in (None, "", 0, "0")]
     try:
         p = SendEmailParams().load({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise SendRefused(*unsupported, *_codes(exc.messages)) from None
+        raise refused(*unsupported, *_codes(exc.messages)) from None
     if unsupported:
-        raise SendRefused(*unsupported)
+        raise refused(*unsupported)
     html = p.get("HTMLContent") if p["ContentType"].strip().lower() == "html" else None
     return sending.Outgoing(
         sender=p["From"], to=p.get("To", ()), cc=p.get("CC", ()), bcc=p.get("BCC", ()), reply_to=p.get("ReplyTo", ()),
@@ -240,15 +235,13 @@ def read(values: dict) -> sending.Outgoing:
 def send(presented_key: str, values: dict) -> str:
     """Authenticate the sender key, read the request, accept the message: its MessageID."""
     if not presented_key:
-        raise SendRefused((1, ERRORS[1][0]))
+        raise refused((1, ERRORS[1][0]))
     try:
         key = api_keys.authenticate(presented_key)
         sending.check_sender(key.domain)  # who may send comes before what is sent
         return sending.accept(key.domain, read(values))
-    except SendRefused:
-        raise
     except GatewayError as exc:
-        code = next((code for kind, code in SERVICE_CODES if isinstance(exc, kind)), None)
-        if code is None:
+        refusal = refusal_for(exc, SERVICE_ERRORS)
+        if refusal is None:
             raise
-        raise SendRefused((code, str(exc))) from None
+        raise refusal from None

@@ -67,3 +67,21 @@ def migrate() -> list[str]:
 def pending_migrations() -> list[str]:
     with database.connection_context():
         return [m.name for m in Runner(database.obj, directory=str(MIGRATIONS)).status() if not m.applied]
+
+
+def init_app(app, skip: tuple[str, ...] = ()) -> None:
+    """A connection per request (from the pool), handed back at teardown; endpoints in `skip`
+    (and unrouted paths) never touch the database."""
+
+    from flask import request  # here, so workers and the SMTP process never load Flask
+
+    def _connect():
+        if request.endpoint is not None and request.endpoint not in skip:
+            database.connect(reuse_if_open=True)
+
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+    app.before_request(_connect)
+    app.teardown_request(_close)

@@ -9,7 +9,7 @@ import clock
 from models import DomainAPIKey, SenderDomain, User
 from models.db import database
 from services import domains, secrets
-from services.errors import APIKeyNotFound, InvalidSenderAPIKey, KeyRotationFailed
+from services.errors import AccountDisabled, APIKeyNotFound, InvalidSenderAPIKey, KeyRotationFailed
 
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)  # bounds the writes a busy key causes
 
@@ -54,13 +54,16 @@ def delete(user: User, key_id) -> None:
 
 
 def authenticate(presented: str) -> DomainAPIKey:
-    """The enabled key row (with its domain and user loaded) for a presented key."""
+    """The enabled key row (with its domain and user loaded) for a presented key; a disabled
+    owner's key is AccountDisabled (each dialect has its own code for that)."""
     digest = secrets.lookup_hash(presented or "")
     row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User).join(SenderDomain).join(User)
            .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == "Enabled",
                   SenderDomain.status != domains.DELETED).first())
     if row is None or not secrets.same(row.key_hash, digest):
         raise InvalidSenderAPIKey()
+    if not row.domain.user.is_enabled:
+        raise AccountDisabled()
     now = clock.now()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         DomainAPIKey.update(last_used_at=now).where(DomainAPIKey.id == row.id).execute()

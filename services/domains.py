@@ -9,6 +9,7 @@ import base64
 import re
 
 import idna
+from peewee import fn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -114,6 +115,17 @@ def owned(model, user: User, row_id, missing: type[Exception]):
 def list_for(user: User) -> list[SenderDomain]:
     return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED)
                 .order_by(SenderDomain.id))
+
+
+def counts(domain_ids) -> dict[int, dict[str, int]]:
+    """Enabled API keys, SMTP credentials and webhooks per domain, in one grouped query each."""
+    found = {i: {"api_keys": 0, "smtp_credentials": 0, "webhooks": 0} for i in domain_ids}
+    for name, model in (("api_keys", DomainAPIKey), ("smtp_credentials", SMTPCredential), ("webhooks", Webhook)):
+        rows = (model.select(model.domain, fn.COUNT(model.id))
+                .where(model.domain.in_(domain_ids), model.status == ENABLED).group_by(model.domain).tuples())
+        for domain_id, n in rows:
+            found[domain_id][name] = n
+    return found
 
 
 def update(user: User, domain_id, **changes) -> tuple[SenderDomain, bool]:

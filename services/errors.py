@@ -48,6 +48,10 @@ class WebhookNotFound(NotFound):
     """Webhook not found or access denied"""
 
 
+class WebhookDomainMismatch(WebhookNotFound):
+    """The webhook does not belong to this domain"""
+
+
 class InvalidDomainName(GatewayError):
     """Invalid domain name provided"""
 
@@ -114,3 +118,7 @@ class MessageTooLarge(GatewayError):
 
 class HeaderRejected(GatewayError):
     """A header is not allowed"""
+
+
+class BadQuery(GatewayError):
+    """Invalid date, event or query"""

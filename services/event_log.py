@@ -17,6 +17,7 @@ import shlex
 from peewee import JOIN
 
 from models import Event, Message, MessageTag, SenderDomain, User
+from services.errors import BadQuery
 
 # every spelling a filter may use -> the event log's name
 EVENT_NAMES = {"accepted": "accepted", "deferred": "deferred", "delivered": "delivered", "delivery": "delivered",
@@ -33,10 +34,6 @@ MATCHERS = {
     "event": lambda v: Event.event == event_name(v),
     "": lambda v: Message.subject.contains(v) | Event.recipient.contains(v) | Message.mail_from.contains(v),
 }
-
-
-class BadQuery(ValueError):
-    pass
 
 
 def event_name(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from models import SenderDomain, SMTPCredential, User
+from models.vocabulary import Switch
 from services import domains, secrets
 from services.errors import AuthenticationFailed, SMTPCredentialNotFound
 
@@ -36,6 +37,17 @@ def reset_password(user: User, smtp_id) -> tuple[SMTPCredential, str]:
     row.password_hash = secrets.hash_password(password)
     row.save()
     return row, password
+
+
+def current(credential_id: int) -> SMTPCredential:
+    """An authenticated session's credential as it is now (it may have been deleted or its
+    domain deleted since AUTH), with its domain and user loaded."""
+    row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
+           .where(SMTPCredential.id == credential_id, SMTPCredential.status == Switch.ENABLED,
+                  SenderDomain.status != domains.DELETED).first())
+    if row is None:
+        raise AuthenticationFailed("The SMTP credential is no longer valid")
+    return row
 
 
 _VERIFIED: dict[tuple[int, str, str], float] = {}  # (credential, its hash, digest of password) -> until

@@ -9,6 +9,7 @@ import datetime
 
 from peewee import fn
 
+import clock
 from models import Delivery, Event, Message, MessageTag
 
 NAMES = {"accepted": "Sent", "delivered": "Delivered", "bounced": "Bounced", "opened": "Opened", "clicked": "Clicked",
@@ -65,6 +66,16 @@ def by_tag(domain_ids: list[int], start: datetime.datetime, end: datetime.dateti
     for tag, event, n in _window(query, start, end).tuples():
         found.setdefault(tag, {})[event] = n
     return {tag: _block(c) for tag, c in sorted(found.items())}
+
+
+def activity(domain_ids: list[int]) -> dict[int, dict]:
+    """Per domain: sent in the last 7 days, its bounce rate (%), and the time of its newest event."""
+    now = clock.now()
+    recent = totals(domain_ids, now - datetime.timedelta(days=7), now + datetime.timedelta(seconds=1))
+    newest = fn.MAX(Event.created_at).python_value(Event.created_at.python_value)
+    last = dict(Event.select(Event.domain, newest).where(Event.domain.in_(domain_ids)).group_by(Event.domain).tuples())
+    return {d: {"sent": c["Sent"], "bounce_rate": with_rates(c)["BounceRate"], "last_activity_at": last.get(d)}
+            for d, c in recent.items()}
 
 
 def previous(start: datetime.datetime, end: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import config
 from models import User, Webhook
 from services import dns, domains
-from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookNotFound
+from services.errors import (ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookDomainMismatch,
+                             WebhookNotFound)
 
 EVENTS = ("delivery", "bounce", "open", "click", "unsubscribe", "complaint")
 PUBLIC_NAMES = dict(zip(EVENTS, ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained")))
@@ -66,8 +67,14 @@ def list_for(user: User, domain_id) -> list[Webhook]:
     return list(Webhook.select().where(Webhook.domain == domain).order_by(Webhook.id))
 
 
-def get(user: User, webhook_id) -> Webhook:
-    return domains.owned(Webhook, user, webhook_id, WebhookNotFound)
+def get(user: User, webhook_id, domain_id=None) -> Webhook:
+    """The user's webhook; with `domain_id`, it must also hang off that domain (the domain is
+    checked first: DomainNotFound, then WebhookNotFound, then WebhookDomainMismatch)."""
+    domain = domains.get(user, domain_id) if domain_id is not None else None
+    hook = domains.owned(Webhook, user, webhook_id, WebhookNotFound)
+    if domain is not None and hook.domain_id != domain.id:
+        raise WebhookDomainMismatch()
+    return hook
 
 
 def delete(hook: Webhook) -> None:

@@ -16,36 +16,26 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 import config
-from models import SenderDomain, SMTPCredential, User
 from services import sending, smtp_credentials, suppressions
 from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
 from smtp import in_database, off_loop
 from edge.smtp_replies import TRANSIENT, reply_for
 
 log = logging.getLogger(__name__)
-def _credential(credential_id: int) -> SMTPCredential:
-    """The session's credential as it is now (it may have been deleted since AUTH)."""
-    row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
-           .where(SMTPCredential.id == credential_id, SMTPCredential.status == "Enabled").first())
-    if row is None:
-        raise AuthenticationFailed("The SMTP credential is no longer valid")
-    return row
-
-
 def _check_sender(credential_id: int, address: str) -> None:
-    domain = _credential(credential_id).domain
+    domain = smtp_credentials.current(credential_id).domain
     if sending.normalize_address(address).rpartition("@")[2].lower() != domain.name:
         raise ForeignSender(f"Sender address must be on {domain.name}")
     sending.check_sender(domain)
 
 
 def _check_recipient(credential_id: int, address: str) -> None:
-    if suppressions.suppressed(_credential(credential_id).domain.user, [address]):
+    if suppressions.suppressed(smtp_credentials.current(credential_id).domain.user, [address]):
         raise RecipientSuppressed("Recipient is on the suppression list")
 
 
 def _accept(credential_id: int, mail_from: str, recipients: list[str], data: bytes) -> str:
-    return sending.accept_raw(_credential(credential_id).domain, mail_from, recipients, data)
+    return sending.accept_raw(smtp_credentials.current(credential_id).domain, mail_from, recipients, data)
 
 
 class Submission:

@@ -6,14 +6,28 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Flask, Response, redirect, request
 
 from services import engagement
 from services.errors import NotFound
 
 blueprint = Blueprint("tracking", __name__, url_prefix="/t")
+NAME = "tracking"
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+
+
+def init_app(app: Flask, settings) -> None:
+    app.register_blueprint(blueprint)
+
+
+def owns(path: str) -> bool:
+    return path.startswith("/t/")
+
+
+def render_error(status: int, text: str, headers: dict) -> Response:
+    """Recipients see plain text, never a traceback."""
+    return Response(text, status, headers, mimetype="text/plain")
 
 
 def _client() -> dict:
