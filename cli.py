@@ -112,11 +112,10 @@ def worker_command():
 
 
 def _first_user() -> None:
-    from models import User
     from services import accounts, secrets
 
     with database.connection_context():
-        if User.select().exists():
+        if accounts.list_users():
             return
         password = secrets.new_password()
         user, api_key = accounts.create_user("admin@localhost.localdomain", password)
@@ -136,7 +135,6 @@ def user():
 @click.option("--group", "group_name", default=None, help="User group (default: Default).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def user_create(email, password, max_domains, group_name, as_json):
-    from models import UserGroup
     from services import accounts
     from services.errors import GatewayError
 
@@ -144,7 +142,7 @@ def user_create(email, password, max_domains, group_name, as_json):
     with database.connection_context():
         group = None
         if group_name:
-            group = UserGroup.get_or_none(UserGroup.name == group_name)
+            group = accounts.find_group(group_name)
             if group is None:
                 raise click.ClickException(f"no group named {group_name!r}")
         try:
@@ -158,13 +156,12 @@ def user_create(email, password, max_domains, group_name, as_json):
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def user_list(as_json):
-    from models import User, UserGroup
+    from services import accounts
 
     _open()
     with database.connection_context():
         rows = [{"UserID": u.id, "Username": u.email, "Status": u.status, "Group": u.group.name,
-                 "MaxSenderDomains": u.domain_limit}
-                for u in User.select(User, UserGroup).join(UserGroup).order_by(User.id)]
+                 "MaxSenderDomains": u.domain_limit} for u in accounts.list_users()]
     if as_json:
         click.echo(json.dumps(rows))
     else:
@@ -177,9 +174,7 @@ def _set_user_status(email: str, status: str) -> None:
 
     _open()
     with database.connection_context():
-        found = accounts.find_user(email)
-        if found is None:
-            raise click.ClickException(f"no user {email}")
+        found = _find_user(email)
         accounts.set_status(found, status)
     click.echo(f"{found.email}: {status}")
 
@@ -229,18 +224,9 @@ def domain():
 
 def _find_domain(name: str):
     """A live domain by name (or numeric id); refuses a name that several users share."""
-    from models import SenderDomain
     from services import domains
-    from services.errors import InvalidDomainName
 
-    query = SenderDomain.select().where(SenderDomain.status != domains.DELETED)
-    if name.isdigit():
-        found = list(query.where(SenderDomain.id == int(name)))
-    else:
-        try:
-            found = list(query.where(SenderDomain.name == domains.normalize_name(name)))
-        except InvalidDomainName:
-            found = []
+    found = domains.find_live(name)
     if not found:
         raise click.ClickException(f"no sender domain {name}")
     if len(found) > 1:
@@ -393,13 +379,12 @@ def bounces():
 @click.option("--show", type=int, help="Print one report whole, by id.")
 def bounces_unmatched(limit, show):
     """Reports that came back but match no delivery: kept here, never dropped."""
-    from models import InboundReport
     from services import inbound
 
     _open()
     with database.connection_context():
         if show:
-            report = InboundReport.get_or_none(InboundReport.id == show)
+            report = inbound.unmatched_report(show)
             if report is None:
                 raise click.ClickException(f"no unmatched report {show}")
             click.echo(bytes(report.content).decode("utf-8", "replace"))
@@ -499,15 +484,96 @@ def webhooks_enable(webhook_id):
 @click.option("--limit", default=50, show_default=True)
 def webhooks_failed(limit):
     """Deliveries that gave up, newest first, with why."""
-    from models import WebhookDelivery
+    from services import webhook_deliveries
 
     _open()
     with database.connection_context():
-        rows = (WebhookDelivery.select().where(WebhookDelivery.status == "failed")
-                .order_by(WebhookDelivery.id.desc()).limit(limit))
-        for row in rows:
+        for row in webhook_deliveries.failed(limit):
             click.echo(f"{row.id:>7}  webhook {row.webhook_id:<5} event {row.event_id:<8} "
                        f"attempts {row.attempts}  {row.last_error}")
+
+
+
+@main.group()
+def credentials():
+    """Credentials the other dialects authenticate with (shown once, stored as hashes)."""
+
+
+@credentials.command("create")
+@click.option("--user", "email", required=True)
+@click.option("--kind", required=True, help="kirim, sendpulse, smtpprovider or autorelay.")
+@click.option("--domain", "domain_name", default=None, help="Tie it to one sender domain of the user.")
+@click.option("--name", default="", help="A label to recognise it by.")
+@click.option("--test", is_flag=True, help="A test-mode key (autorelay sk_test_): mail recorded, never delivered.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the secret is shown this once).")
+def credentials_create(email, kind, domain_name, name, test, as_json):
+    from services import credentials as service
+    from services.errors import GatewayError
+
+    _open()
+    with database.connection_context():
+        owner = _find_user(email)
+        domain = _find_domain(domain_name) if domain_name else None
+        if domain is not None and domain.user_id != owner.id:
+            raise click.ClickException(f"{domain.name} is not a domain of {owner.email}")
+        try:
+            spec = service.kind_of(kind)
+            if not spec.issued_by_operator:
+                raise click.ClickException(f"{spec.name} credentials are issued by their dialect, not by hand")
+            row, shown = service.issue(owner, spec.name, domain=domain, name=name, test=test)
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+    info = {"id": row.id, "kind": row.kind, **shown}
+    click.echo(json.dumps(info) if as_json else "\n".join(f"{k}: {v}" for k, v in info.items()))
+
+
+@credentials.command("list")
+@click.option("--user", "email", required=True)
+@click.option("--kind", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def credentials_list(email, kind, as_json):
+    """A user's credentials, without their secrets."""
+    from services import credentials as service
+    from services.errors import GatewayError
+
+    _open()
+    with database.connection_context():
+        try:
+            rows = [service.view(c) for c in service.list_for(_find_user(email), kind)]
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else "expires " + str(r["expires_at"]) if r["expires_at"] else "live"
+        click.echo(f"{r['id']:>6}  {r['kind']:<16} {r['name'] or '-':<24} {r['public_id'] or '':<32} {state}")
+
+
+@credentials.command("revoke")
+@click.option("--user", "email", required=True)
+@click.argument("credential_id", type=int)
+def credentials_revoke(email, credential_id):
+    """Revoke a credential (and the tokens issued under it) at once."""
+    from services import credentials as service
+    from services.errors import GatewayError
+
+    _open()
+    with database.connection_context():
+        try:
+            service.revoke(_find_user(email), credential_id)
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"credential {credential_id} revoked")
+
+
+def _find_user(email: str):
+    from services import accounts
+
+    found = accounts.find_user(email)
+    if found is None:
+        raise click.ClickException(f"no user {email}")
+    return found
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
 from models.chores import Chore
+from models.credentials import Credential
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
 from models.events import Event
 from models.inbound import InboundReport
@@ -10,8 +11,8 @@ from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
           Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
-          WebhookDelivery, WebhookAttempt]
+          WebhookDelivery, WebhookAttempt, Credential]
 
-__all__ = ["MODELS", "Chore", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
+__all__ = ["MODELS", "Chore", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
            "MessageTag", "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook",
            "WebhookAttempt", "WebhookDelivery"]

@@ -33,6 +33,14 @@ def create_group(name: str, **options) -> UserGroup:
     return UserGroup.create(name=name, **options)
 
 
+def find_group(name: str) -> UserGroup | None:
+    return UserGroup.get_or_none(UserGroup.name == name)
+
+
+def list_users() -> list[User]:
+    return list(User.select(User, UserGroup).join(UserGroup).order_by(User.id))
+
+
 def create_user(email: str, password: str, *, group: UserGroup | None = None,
                 max_sender_domains: int | None = None, first_name: str = "", last_name: str = "") -> tuple[User, str]:
     """Create a user; returns it with its API key (stored encrypted, shown by `user list --keys`)."""

@@ -112,6 +112,17 @@ def owned(model, user: User, row_id, missing: type[Exception]):
     return row
 
 
+def find_live(name_or_id: str) -> list[SenderDomain]:
+    """Live domains by name (any user's: the operator's view) or by numeric id."""
+    query = SenderDomain.select(SenderDomain, User).join(User).where(SenderDomain.status != DELETED)
+    if name_or_id.isdigit():
+        return list(query.where(SenderDomain.id == int(name_or_id)))
+    try:
+        return list(query.where(SenderDomain.name == normalize_name(name_or_id)))
+    except InvalidDomainName:
+        return []
+
+
 def list_for(user: User) -> list[SenderDomain]:
     return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED)
                 .order_by(SenderDomain.id))

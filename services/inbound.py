@@ -121,3 +121,7 @@ def _complaint(delivery: Delivery, report) -> None:
 
 def unmatched(limit: int = 100) -> list[InboundReport]:
     return list(InboundReport.select().order_by(InboundReport.id.desc()).limit(limit))
+
+
+def unmatched_report(report_id: int) -> InboundReport | None:
+    return InboundReport.get_or_none(InboundReport.id == report_id)

@@ -148,6 +148,12 @@ def replay(*, delivery_ids: list[int] | None = None, since: datetime.datetime | 
     return query.where(condition).execute()
 
 
+def failed(limit: int) -> list[WebhookDelivery]:
+    """Deliveries that gave up, newest first (`gatepost webhooks failed`)."""
+    return list(WebhookDelivery.select().where(WebhookDelivery.status == "failed")
+                .order_by(WebhookDelivery.id.desc()).limit(limit))
+
+
 def enable(webhook_id: int) -> bool:
     """Lift a suspension; deliveries that failed meanwhile can be replayed."""
     return bool(Webhook.update(status="Enabled", status_reason="", consecutive_failures=0)

@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 import cli
 from models import User
-from services import accounts
+from services import accounts, credentials
+from services.errors import AuthenticationFailed
 
 
 @pytest.fixture
@@ -115,3 +116,24 @@ def test_queue_stats_and_inspect(run, send, deliver, sink):
     text = run("queue", "inspect", f"<{ident}@example.com>").output
     assert "greylist@example.net" in text and "451" in text
     assert run("queue", "inspect", "nope").exit_code != 0
+
+
+def test_credentials_create_list_revoke(run, alice, add_domain):
+    add_domain(alice, "example.com")
+    result = run("credentials", "create", "--user", alice.user.email, "--kind", "sendpulse", "--json")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["kind"] == "sendpulse" and {"client_id", "client_secret"} <= set(created)
+    assert credentials.authenticate("sendpulse", created["client_secret"], created["client_id"]).user.id == alice.user.id
+    tied = json.loads(run("credentials", "create", "--user", alice.user.email, "--kind", "autorelay", "--test",
+                          "--domain", "example.com", "--json").output)
+    assert tied["key"].startswith("sk_test_")
+    listed = json.loads(run("credentials", "list", "--user", alice.user.email, "--json").output)
+    assert [(c["kind"], c["domain"]) for c in listed] == [("sendpulse", None), ("autorelay", "example.com")]
+    assert created["client_secret"] not in json.dumps(listed)
+    assert run("credentials", "revoke", "--user", alice.user.email, str(created["id"])).exit_code == 0
+    with pytest.raises(AuthenticationFailed):
+        credentials.authenticate("sendpulse", created["client_secret"], created["client_id"])
+    refused = run("credentials", "create", "--user", alice.user.email, "--kind", "sendpulse-token", "--json")
+    assert refused.exit_code != 0 and "issued by their dialect" in refused.output
+    assert run("credentials", "create", "--user", "nobody@example.com", "--kind", "kirim").exit_code != 0
