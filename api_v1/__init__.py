@@ -4,35 +4,17 @@ on failure. Unlike /api.php, every failing parameter is reported, and the HTTP s
 meaning. Each route declares its domain errors (edge.errors) beside itself."""
 from __future__ import annotations
 
-import logging
 import time
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
-from marshmallow import Schema, ValidationError
 
-from edge.params import BadJSON, request_params
-from edge.errors import Declared, Refusal
-from services import api_keys, secrets
-from services.errors import AccountDisabled, InvalidSenderAPIKey
+from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
+from api_v1.resource import RATE_LIMITED, blueprint, error_response, presented_key
+from services import secrets
 
-log = logging.getLogger(__name__)
-blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 NAME = "api_v1"
-RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
-
-
-def error_response(errors, status: int, headers: dict | None = None):
-    response = jsonify({"Errors": [{"Code": code, "Message": message} for code, message in errors]})
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
-@blueprint.errorhandler(Refusal)
-def _refused(exc: Refusal):
-    return error_response(exc.errors, exc.status, exc.headers)
 
 
 def owns(path: str) -> bool:
@@ -44,37 +26,6 @@ def render_error(status: int, text: str, headers: dict):
     return error_response([(100005 if status == 500 else status, text)], status, headers)
 
 
-def params() -> dict:
-    try:
-        return request_params(request)
-    except BadJSON:
-        raise Refusal((100000, "Invalid JSON request body"), status=400) from None
-
-
-def presented_key(values: dict | None = None) -> str:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return str((values if values is not None else params()).get("senderapikey") or "")
-
-
-KEY_ERRORS = (Declared(InvalidSenderAPIKey, 13, 401, "Invalid SenderAPIKey"),
-              Declared(AccountDisabled, 2, 403, "Invalid user account"))
-
-
-def sender_key(values: dict):
-    """The API key row (with its domain and user) for this request; routes declare KEY_ERRORS."""
-    return api_keys.authenticate(presented_key(values))
-
-
-def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:
-    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`."""
-    try:
-        return schema().load(values)
-    except ValidationError as exc:
-        raise Refusal(*sorted(codes[key.lower()] for key in exc.messages)) from None
-
-
 def _rate_key() -> str:
     key = presented_key()
     return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
@@ -82,8 +33,6 @@ def _rate_key() -> str:
 
 def init_app(app: Flask, settings) -> Limiter:
     """Register the resources with a per-key rate limit (memory:// or redis:// counters)."""
-    from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
-
     limiter = Limiter(_rate_key, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
                       key_prefix="gatepost")
     limiter.limit(settings.api_rate_limit)(blueprint)

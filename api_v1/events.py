@@ -5,7 +5,7 @@ CampaignId, Details{UserAgent, IpAddress}}) and the newer docs ({Event, LoggedAt
 Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:MM:SS.
 """
 
-from api_v1 import KEY_ERRORS, blueprint, load, params, presented_key, sender_key
+from api_v1.resource import KEY_ERRORS, blueprint, load, params, presented_key, sender_key
 from edge.errors import Declared, Refusal, declares
 from services.errors import BadQuery
 from edge.octeth_events import event_view

@@ -15,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Response
 from marshmallow import EXCLUDE, Schema, fields
 
-from api_v1 import RATE_LIMITED, blueprint
+from api_v1.resource import RATE_LIMITED, blueprint
 from api_v1.events import DEFAULT_COUNT, MAX_COUNT, EventsParams
 from api_v1.webhooks import AddParams, DeleteParams
 from edge import octeth_send as send_email

@@ -4,7 +4,7 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 ({WebhookID, Event, WebhookURL}); events use the public names (delivered, bounced...).
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 """
-from api_v1 import KEY_ERRORS, blueprint, load, params, sender_key
+from api_v1.resource import KEY_ERRORS, blueprint, load, params, sender_key
 from edge.errors import Declared, declares
 from edge.params import ID, Params, Text
 from models import Webhook

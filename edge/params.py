@@ -3,6 +3,7 @@ multipart) or a JSON body, with every key lower-cased at every depth."""
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Request
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
@@ -31,10 +32,45 @@ def _text(value) -> str:
     return value
 
 
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def php_form(pairs) -> dict:
+    """Form pairs read as PHP reads them: `To[0][email]=a@b&To[0][name]=A&Tags[]=x` become
+    {"To": [{"email": "a@b", "name": "A"}], "Tags": ["x"]}; for a repeated plain key the last
+    value wins. A level whose keys are all whole numbers is a list, in the order of the numbers."""
+    root: dict = {}
+    for key, value in pairs:
+        name, _, rest = key.partition("[")
+        path = [name] + _BRACKETS.findall("[" + rest) if rest and name else [key]
+        node = root
+        for i, part in enumerate(path):
+            last = i == len(path) - 1
+            if part == "":  # "Tags[]": the next index
+                part = str(sum(1 for k in node if k.isdigit()))
+            if last:
+                node[part] = value
+            else:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+    return _lists(root)
+
+
+def _lists(value):
+    if not isinstance(value, dict):
+        return value
+    items = {k: _lists(v) for k, v in value.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
+
+
 def request_params(request: Request) -> dict:
-    """Query string, then the body on top. A body that looks like JSON is read as JSON whatever
-    its Content-Type (curl -d '{...}' sends it as a form, and the Octeth docs do exactly that)."""
-    params = request.args.to_dict()
+    """Query string, then the body on top, both read as PHP reads forms. A body that looks like
+    JSON is read as JSON whatever its Content-Type (curl -d '{...}' sends it as a form, and the
+    Octeth docs do exactly that)."""
+    params = php_form(request.args.items(multi=True))
     raw = request.get_data(cache=True)
     if request.is_json or raw.lstrip()[:1] == b"{":
         if raw.strip():
@@ -46,7 +82,7 @@ def request_params(request: Request) -> dict:
                 raise BadJSON()
             params.update(body)
     else:
-        params.update(request.form.to_dict())
+        params.update(php_form(request.form.items(multi=True)))
     return lower_keys(params)
 
 

@@ -179,3 +179,24 @@ def test_a_subject_beyond_what_is_stored_is_refused(send):
     response = send(Subject="x" * 2001)
     assert error(response) == (422, [8]) and "2000" in response.json["Errors"][0]["Message"]
     assert send(Subject="y" * 2000).status_code == 200
+
+
+def test_send_email_from_php_bracket_form_fields(client, sender, sink, deliver):
+    """`To[0][email]=...&Tags[]=...` as PHP's http_build_query writes them, on /api.php."""
+    from urllib.parse import urlencode
+
+    body = urlencode([("Command", "EmailGateway.SendEmail"), ("SenderAPIKey", sender.key), ("Subject", "Old"),
+                      ("Subject", "PHP form"), ("ContentType", "plain"), ("PlainContent", "Hello from PHP"),
+                      ("From[name]", "Alice"), ("From[email]", "alice@example.com"),
+                      ("To[0][email]", "rob@example.net"), ("To[0][name]", "Rob"),
+                      ("To[1][email]", "kim@example.org"), ("CC[0][email]", "cc@example.net"),
+                      ("Tags[]", "receipt"), ("Tags[]", "php"), ("Headers[X-Order]", "42")])
+    answer = client.post("/api.php", data=body, content_type="application/x-www-form-urlencoded").json
+    assert answer["Success"], answer
+    deliver()
+    message = Message.get(Message.uuid == answer["MessageID"])
+    assert message.subject == "PHP form" and json.loads(message.tags) == ["receipt", "php"]
+    received = {r for m in sink.received for r in m.rcpt_tos}
+    assert received == {"rob@example.net", "kim@example.org", "cc@example.net"}
+    raw = sink.received[0].data.decode()
+    assert "X-Order: 42" in raw and "Subject: PHP form" in raw and "Rob <rob@example.net>" in raw

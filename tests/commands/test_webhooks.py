@@ -86,3 +86,15 @@ def test_an_overlong_webhook_url_is_6(api, alice, add_domain, public_host):
     answer = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="open",
                  WebhookURL=public_host + "/" + "a" * 2100)
     assert answer["ErrorCode"] == [6]
+
+
+def test_add_webhook_from_a_php_form_body_last_value_wins(client, alice, add_domain, public_host):
+    """A PHP client posts a form; a repeated plain key counts by its last value, as PHP reads it."""
+    domain = add_domain(alice)
+    body = (f"Command=EmailGateway.AddWebhook&APIKey={alice.api_key}&DomainID=999999&DomainID={domain['DomainID']}"
+            f"&Event=open&Event=click&WebhookURL={public_host}")
+    answer = client.post("/api.php", data=body, content_type="application/x-www-form-urlencoded").json
+    assert answer["Success"], answer
+    hooks = client.post("/api.php", data={"Command": "EmailGateway.GetWebhooks", "APIKey": alice.api_key,
+                                          "DomainID": domain["DomainID"]}).json["Webhooks"]
+    assert [(h["WebhookID"], h["Event"]) for h in hooks] == [(answer["NewWebhookID"], "click")]
