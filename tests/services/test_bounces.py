@@ -324,7 +324,7 @@ def test_success_notices_are_left_out():
     assert [f.recipient for f in parse(raw).failures] == ["b@example.net"]
     only_success = parse(dsn({"Final-Recipient": "rfc822; a@example.net", "Action": "delivered",
                               "Status": "2.0.0"}))
-    assert (only_success.kind, only_success.failures) == ("unknown", ())
+    assert (only_success.kind, only_success.failures) == ("delivered", ())  # a delivery notice, not a failure
 
 
 def test_attached_original_message_and_missing_blank_line_after_per_message_fields():
@@ -343,9 +343,14 @@ def test_attached_original_message_and_missing_blank_line_after_per_message_fiel
 
 # -- not reports ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["autoreply.eml", "truncated.eml", "garbage.eml"])
+@pytest.mark.parametrize("name", ["truncated.eml", "garbage.eml"])
 def test_not_a_report(name):
     assert load(name) == Report("unknown")
+
+
+def test_an_auto_reply_is_recognised_and_is_no_failure():
+    report = load("autoreply.eml")
+    assert (report.kind, report.failures) == ("auto-reply", ())
 
 
 @pytest.mark.parametrize("raw", [
