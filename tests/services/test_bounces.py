@@ -74,7 +74,7 @@ def test_postfix_two_recipients_two_failures():
     assert "User unknown in virtual mailbox table" in gone.diagnostic
     assert gone.remote_mta == "mx.example.net"
     assert (full.recipient, full.action, full.status, full.permanent) == (
-        "full@example.org", "failed", "5.2.2", True)
+        "full@example.net", "failed", "5.2.2", True)
     assert "Mailbox full" in full.diagnostic
     assert full.remote_mta == "mx.example.org"
     assert report.original_message_id == "<c0ffee00-4444-5555-6666-0123456789ab@example.com>"
