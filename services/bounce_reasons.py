@@ -136,6 +136,9 @@ BY_REASON = _table(
     (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
     (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:disabled|inactive|suspended"
                      r"|deactivated|locked|frozen|closed|expired)|inactive (?:account|user|mailbox)"),
+    (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
+                         r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
+                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
@@ -143,9 +146,6 @@ BY_REASON = _table(
                          r"|unknown)|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
                          r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
                          r"|does ?n[o']t exist"),
-    (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
-                         r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
-                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client|connection)s? (?:address )?(?:is |has been |was )?"
