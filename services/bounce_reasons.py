@@ -74,7 +74,7 @@ BY_MTA = _table(
     (Reason.BADREPUTATION, r"(?:very )?low reputation of the (?:sending|sender)|poor reputation"),
     (Reason.SPAMDETECTED, r"likely unsolicited mail|has detected that this message is likely"),
     # Microsoft 365 / Exchange / Outlook.com
-    (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?RecipNotFound|recipient not found by SMTP address lookup"
+    (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
                          r"|Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
@@ -94,8 +94,8 @@ BY_MTA = _table(
     # qmail / netqmail / vpopmail
     (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
-    (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
     (Reason.EXPIRED, r"been in the queue too long"),
+    (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
     (Reason.HASMOVED, r"This address no longer accepts mail"),
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
@@ -136,6 +136,8 @@ BY_REASON = _table(
     (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
     (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:disabled|inactive|suspended"
                      r"|deactivated|locked|frozen|closed|expired)|inactive (?:account|user|mailbox)"),
+    (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
+                         r"|exit (?:code|status)|pipe to|transport returned \d+|from command:"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
                          r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
@@ -148,8 +150,8 @@ BY_REASON = _table(
                          r"|does ?n[o']t exist"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
-                     r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client|connection)s? (?:address )?(?:is |has been |was )?"
-                     r"(?:blocked|banned|blacklisted|refused|denied)|your (?:ip|server|host)"),
+                     r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
+                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)"),
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
@@ -172,8 +174,6 @@ BY_REASON = _table(
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"
                           r"|loops? back|mail loop|routing loop|too many hops|dns (?:lookup )?(?:fail|error|timeout)"
                           r"|temporary (?:dns |lookup )?failure in name resolution"),
-    (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
-                         r"|exit (?:code|status)|pipe to"),
     (Reason.SYNTAXERROR, r"syntax error|command (?:not )?(?:recognized|unrecognized|unknown|implemented)"
                          r"|bad sequence|invalid command|parameter"),
     (Reason.SYSTEMERROR, r"system (?:error|failure|problem)|internal (?:server )?error|server (?:error|failure|busy)"
@@ -261,7 +261,7 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
     if action in SUCCESS_ACTIONS:
         return Reason.DELIVERED, False
     diagnostic = diagnostic or ""
-    status = status or status_in(diagnostic)
+    status = status_in(status or "") or status_in(diagnostic)
     smtp_code = smtp_code if smtp_code is not None else code_in(diagnostic)
     phase = (phase or phase_in(diagnostic)).lower()
     if status:

@@ -75,6 +75,7 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned messa
                          r"|undelivered message|message follows)|^\s*return-path:\s*<", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
+SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
                        r"|diagnostic-code):", re.I | re.M)
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
@@ -288,10 +289,11 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
             log.warning("reports: flufl.bounce failed on a message", exc_info=True)
     found = {a.decode("ascii", "replace").strip().lower(): a in permanent and a not in temporary
              for a in set(temporary) | set(permanent)}
-    for address in _addresses([_header(msg, "x-failed-recipients")]):  # Exim: the recipients that failed
-        found.setdefault(address, True)
+    for address in _header(msg, "x-failed-recipients").split(","):  # Exim: the recipients that failed
+        found.setdefault(address.strip().lower(), True)  # (raw: a source route must stay one and be refused)
     human, quoted = _split_quote(text)
     not_recipients = _not_recipients(msg, original, quoted)
+    not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
     if not found:
         return UNKNOWN
@@ -397,7 +399,7 @@ def _ses(text: str) -> Report | None:
         diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", str(item.get("diagnosticCode") or "")))
         status = _enhanced(str(item.get("status") or "")) or _enhanced(diagnostic)
         reason, hard = classify(status, code_in(diagnostic), "", diagnostic, permanent=lasting)
-        if subtype is not None and (reason in (Reason.UNDEFINED, Reason.ONHOLD) or subtype != Reason.ONHOLD):
+        if subtype is not None:  # SES says why itself (OnAccountSuppressionList: it did not even try)
             reason, hard = subtype, subtype == Reason.USERUNKNOWN and lasting
         failures.append(Failure(recipient=recipient, action="failed" if lasting else "delayed", status=status,
                                 diagnostic=diagnostic, remote_mta=reporting, permanent=lasting, reason=reason,
