@@ -393,6 +393,29 @@ def bounces_unmatched(limit, show):
             click.echo(f"{r.id:>6}  {r.received_at:%Y-%m-%d %H:%M:%S}  {r.kind:<9} to {r.rcpt_to}  ({r.reason})")
 
 
+@bounces.command("classify")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message and line.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def bounces_classify(as_json, files):
+    """Why each message (raw, LF or CRLF) bounced, as the inbound listener reads it."""
+    from services import bounces as parser
+
+    for name in files:
+        with open(name, "rb") as fh:
+            report = parser.parse(fh.read())
+        results = [{"recipient": f.recipient, "reason": str(f.reason), "hard": f.hard, "status": f.status,
+                    "diagnostic": f.diagnostic} for f in report.failures]
+        results += [{"recipient": r, "reason": "feedback", "hard": False, "status": "",
+                     "diagnostic": report.feedback_type} for r in report.complained]
+        if as_json:
+            click.echo(json.dumps({"file": name, "kind": report.kind, "results": results}))
+            continue
+        click.echo(f"{name}: {report.kind}")
+        for r in results:
+            click.echo(f"  {r['recipient']:<40} {r['reason']:<16} {'hard' if r['hard'] else 'soft'}  "
+                       f"{r['status']:<8} {r['diagnostic'][:100]}")
+
+
 @main.group()
 def queue():
     """The delivery queue: what waits, and why a message has not gone."""

@@ -45,6 +45,10 @@ class Settings:
     smtp_allow_plain_auth: bool = False  # AUTH before STARTTLS (only for trusted networks)
     smtp_auth_failures: str = "5 per 5 minutes"  # failed AUTH attempts allowed per client address
     inbound_port: int = 25  # bounces and complaints for the return-path hosts
+    inbound_max_bytes: int = 1024 * 1024  # larger inbound reports are refused (MTAs return ~50-100 kB)
+    inbound_rate_limit: str = "60 per minute"  # inbound reports accepted per client address
+    soft_bounce_limit: int = 5  # soft failures of one address within soft_bounce_days that suppress it
+    soft_bounce_days: int = 30
     admin_api_key: str = ""  # EmailGateway.SMTPRelay (an external SMTP front end); unset: refused
     dns_servers: tuple[str, ...] = ()
     dns_timeout: float = 5.0
@@ -94,6 +98,10 @@ class Settings:
             smtp_allow_plain_auth=_flag(env.get("GATEPOST_SMTP_ALLOW_PLAIN_AUTH")),
             smtp_auth_failures=env.get("GATEPOST_SMTP_AUTH_FAILURES", cls.smtp_auth_failures),
             inbound_port=int(env.get("GATEPOST_INBOUND_PORT", cls.inbound_port)),
+            inbound_max_bytes=int(env.get("GATEPOST_INBOUND_MAX_BYTES", cls.inbound_max_bytes)),
+            inbound_rate_limit=env.get("GATEPOST_INBOUND_RATE_LIMIT", cls.inbound_rate_limit),
+            soft_bounce_limit=int(env.get("GATEPOST_SOFT_BOUNCE_LIMIT", cls.soft_bounce_limit)),
+            soft_bounce_days=int(env.get("GATEPOST_SOFT_BOUNCE_DAYS", cls.soft_bounce_days)),
             admin_api_key=env.get("GATEPOST_ADMIN_API_KEY", ""),
             dns_servers=tuple(s for s in env.get("GATEPOST_DNS_SERVERS", "").replace(" ", "").split(",") if s),
             dns_timeout=float(env.get("GATEPOST_DNS_TIMEOUT", cls.dns_timeout)),

@@ -9,7 +9,7 @@ from models.db import BaseModel
 class Suppression(BaseModel):
     user = ForeignKeyField(User, backref="suppressions", on_delete="CASCADE")
     email = CharField(max_length=320)  # lower case
-    reason = CharField(max_length=20)  # hard-bounce | complaint | unsubscribe | manual
+    reason = CharField(max_length=20)  # hard-bounce | repeated-soft-bounce | complaint | unsubscribe | manual
     detail = TextField(default="")
     created_at = DateTimeField(default=now)
 

@@ -8,14 +8,21 @@ Choices a consumer should know:
 
 - Success notices (Action delivered / relayed / expanded) are left out: a `Failure` is a
   recipient the message did not reach (yet), and we never ask for NOTIFY=SUCCESS. A DSN that
-  holds only success notices is kind "unknown".
+  holds only success notices is kind "delivered"; an auto-reply (vacation, out of office) is
+  kind "auto-reply": neither is a failure.
+- Every failure carries a reason and hard/soft from `services.bounce_reasons`: hard only when
+  the address is dead with a permanent code; `permanent` says only that the delivery is over.
 - `permanent` follows the Action first: "failed" is permanent even with a 4.x.x Status (the MTA
   gave up, the message will not arrive); "delayed" is not, whatever the Status. Without a usable
   Action the Status class decides (5 -> permanent).
 - A generic Status (X.0.0, as Exim sends) gives way to a more precise code of the same class
   found in the Diagnostic-Code (5.0.0 + "550 5.1.1 ..." -> 5.1.1).
-- Free-text bounces: flufl.bounce finds the recipients (it knows many MTAs' wording), but it says
-  nothing about why, so the status comes from a small scan of the text around each address.
+- Free-text bounces: flufl.bounce finds the recipients (it knows many MTAs' wording), with
+  Exim's X-Failed-Recipients; it says nothing about why, so the status and reason come from the
+  paragraph around each address (the whole notice when the address is not in it). A DSN whose
+  MIME boundary is broken is read from its raw field blocks; Amazon SES JSON notifications
+  are read as what they report.
+- A recipient is a valid address (email-validator) that is no Message-ID, pipe or source route.
 - Parsing uses compat32 with plain-string headers (`_Plain`), not policy.default: headers are
   read raw here anyway, policy.default's header objects raise on some mangled addresses
   (IndexError inside the address parser, found by fuzzing), it is about 10x slower on large
@@ -25,13 +32,17 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import logging
 import re
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
 
+from email_validator import EmailNotValidError, validate_email
 from flufl.bounce import all_failures
+
+from services.bounce_reasons import Reason, classify, code_in, phase_in
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,18 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned messa
                          r"|undelivered message|message follows)|^\s*return-path:\s*<", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
+SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
+DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
+                       r"|diagnostic-code):", re.I | re.M)
+AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
+                                r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
+FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
+                             r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce", re.I)
+DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
+SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
+                "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
+                "attachmentrejected": Reason.POLICYVIOLATION, "suppressed": Reason.ONHOLD,
+                "onaccountsuppressionlist": Reason.ONHOLD}
 
 
 class _Plain(email.policy.Compat32):
@@ -86,12 +109,20 @@ class Failure:
     status: str      # RFC 3463 "5.1.1", "" when none could be found
     diagnostic: str  # Diagnostic-Code without its "smtp;" type, else the notice's paragraph
     remote_mta: str  # Remote-MTA host, else Reporting-MTA, else ""
-    permanent: bool  # hard bounce: the message will not be delivered to this recipient
+    permanent: bool  # the message will not be delivered to this recipient (the delivery is over)
+    reason: str = Reason.UNDEFINED  # services.bounce_reasons.Reason
+    hard: bool = False  # the address is dead: suppress it
+    original_recipient: str = ""  # Original-Recipient, when it differs from Final-Recipient
+
+    def payload(self) -> dict:
+        """The normalised bounce that events and webhooks carry."""
+        return dict(reason=str(self.reason), hard=self.hard, status=self.status, diagnostic=self.diagnostic,
+                    remote_mta=self.remote_mta)
 
 
 @dataclass(frozen=True)
 class Report:
-    kind: str                           # "bounce" | "complaint" | "unknown"
+    kind: str                           # "bounce" | "complaint" | "auto-reply" | "delivered" | "unknown"
     failures: tuple[Failure, ...] = ()  # bounces
     complained: tuple[str, ...] = ()    # complaints: lower-case recipients who complained
     feedback_type: str = ""             # complaints: abuse | fraud | virus | other | not-spam ...
@@ -117,8 +148,9 @@ def parse(raw: bytes) -> Report:
 def _parse(raw: bytes) -> Report:
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         return UNKNOWN
+    raw = re.sub(rb"\r\n?", b"\n", bytes(raw))  # as the listener gets it (CRLF) or as files hold it (LF)
     try:
-        msg = email.message_from_bytes(bytes(raw), policy=POLICY)
+        msg = email.message_from_bytes(raw, policy=POLICY)
     except RecursionError:  # absurdly nested multiparts
         return UNKNOWN
     parts = _parts(msg)
@@ -131,11 +163,20 @@ def _parse(raw: bytes) -> Report:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    ses = _ses(text)
+    if ses is not None:
+        return ses
     dsn = next((by_type[t] for t in DSN_TYPES if t in by_type), None)
     if dsn is not None:
         report = _dsn(msg, _blocks(dsn), original, text)
         if report is not None:
             return report
+    elif DSN_FIELD.search(body := _raw_body(raw)) and re.search(r"^final-recipient:", body, re.I | re.M):
+        report = _dsn(msg, _loose_blocks(body), original, body)  # a broken MIME boundary: read the fields
+        if report is not None:
+            return report
+    if _auto_reply(msg):
+        return Report("auto-reply", original_message_id=_message_id_in(_header(msg, "in-reply-to")))
     return _free_text(msg, original, text)
 
 
@@ -182,7 +223,7 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
                   or _message_id_in(_header(msg, "in-reply-to")))
     return_path = (_return_path(original) or _address(_get(per_message, "x-postfix-sender"))
                    or _quoted_return_path(text) or _sole_address(msg, "to"))
-    return Report(kind="bounce" if failures else "unknown", failures=tuple(failures),
+    return Report(kind="bounce" if failures else "delivered", failures=tuple(failures),
                   original_message_id=message_id, original_return_path=return_path,
                   reporting_mta=reporting_mta)
 
@@ -204,7 +245,8 @@ def _has_recipient(block) -> bool:
 
 
 def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
-    recipient = _address(_get(block, "final-recipient")) or _address(_get(block, "original-recipient"))
+    final, original = _address(_get(block, "final-recipient")), _address(_get(block, "original-recipient"))
+    recipient = _recipient(final) or _recipient(original)
     if not recipient:
         return None
     action = _first_word(_get(block, "action"))
@@ -225,8 +267,11 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         permanent = False
     else:
         permanent = status.startswith("5") if status else bool(guess)
+    reason, hard = classify(status, code_in(diagnostic), phase_in(_window(text, recipient)), diagnostic,
+                            action=action, permanent=permanent)
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
-                   remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent)
+                   remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
+                   reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
 
 
 # -- free-text bounces --------------------------------------------------------------------------
@@ -236,35 +281,130 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     why each failed is read from the paragraph around the address (codes, then phrases, then
     the notice's general wording), since flufl.bounce only says temporary or permanent. There is
     no Action in such text: it is "failed" when permanent, else "delayed"."""
-    if not getaddresses([msg.get("from", "")]):
-        return UNKNOWN  # flufl.bounce 6.0's Yale detector raises IndexError on a missing From
-    try:
-        temporary, permanent = all_failures(msg)
-    except Exception:  # a heuristic detector tripped over odd input: nothing detected
-        log.warning("reports: flufl.bounce failed on a message", exc_info=True)
-        return UNKNOWN
+    temporary, permanent = set(), set()
+    if getaddresses([msg.get("from", "")]):  # flufl.bounce 6.0's Yale detector raises IndexError without From
+        try:
+            temporary, permanent = all_failures(msg)
+        except Exception:  # a heuristic detector tripped over odd input: nothing detected
+            log.warning("reports: flufl.bounce failed on a message", exc_info=True)
     found = {a.decode("ascii", "replace").strip().lower(): a in permanent and a not in temporary
              for a in set(temporary) | set(permanent)}
-    found = {a: p for a, p in found.items() if "@" in a}
+    for address in _header(msg, "x-failed-recipients").split(","):  # Exim: the recipients that failed
+        found.setdefault(address.strip().lower(), True)  # (raw: a source route must stay one and be refused)
+    human, quoted = _split_quote(text)
+    not_recipients = _not_recipients(msg, original, quoted)
+    not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
+    found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
     if not found:
         return UNKNOWN
-    human, quoted = _split_quote(text)
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
         window = _window(human, recipient)
-        status, guess = _classify(window, human)
+        explained = window if (_hint(window) or code_in(window) or _enhanced(window)) else \
+            " ".join(f"{window} {human}".split())[:4000]  # the reason is elsewhere in the notice
+        status, guess = _classify(explained, human)
         permanent_ = guess if guess is not None else found[recipient]
+        reason, hard = classify(status, code_in(explained), phase_in(explained), explained, permanent=permanent_)
         remote = REMOTE_HOST.search(window)
         failures.append(Failure(recipient=recipient, action="failed" if permanent_ else "delayed",
-                                status=status, diagnostic=window,
+                                status=status, diagnostic=window or explained[:1000],
                                 remote_mta=remote.group(1).lower() if remote else "",
-                                permanent=permanent_))
+                                permanent=permanent_, reason=reason, hard=hard))
     quoted_id = QUOTED_ID.search(quoted)
     return Report(kind="bounce", failures=tuple(failures),
                   original_message_id=(_message_id(original) or (quoted_id.group(1) if quoted_id else "")
                                        or _message_id_in(_header(msg, "in-reply-to"))),
                   original_return_path=(_return_path(original) or _quoted_return_path(quoted)
                                         or _sole_address(msg, "to")))
+
+
+def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[str]:
+    """Addresses a heuristic may pick up that are never the failed recipient: Message-IDs
+    ("<id@host>"), the notice's own sender and addressee, the original's return path."""
+    out = set()
+    for source, names in ((msg, ("message-id", "in-reply-to", "references", "from", "to")),
+                          (original, ("message-id", "in-reply-to", "references", "return-path"))):
+        for name in names if source is not None else ():
+            out.update(a.lower() for a in re.findall(r"[^\s<>,;:\"]+@[^\s<>,;:\"]+", _header(source, name)))
+    out.update(m.lower().strip("<>") for m in QUOTED_ID.findall(quoted))
+    return out
+
+
+def _recipient(address: str) -> str:
+    """`address` lower-cased when it is a valid mailbox; "" for a pipe, a file, a source route
+    ("@relay:user@host"), a Message-ID's odd local part or anything else no MTA would deliver to."""
+    address = (address or "").strip().strip("<>").strip().lower()
+    if not address or address[0] in "|/@\"" or ":" in address or "," in address:
+        return ""
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except (EmailNotValidError, ValueError):
+        return ""
+    return address
+
+
+def _auto_reply(msg: Message) -> bool:
+    """A vacation or out-of-office answer (RFC 3834 and the usual non-standard marks), which is
+    never a bounce. Bounces are auto-replied too, so a mailer-daemon sender or a failure subject
+    rules it out."""
+    subject, sender = _header(msg, "subject"), _header(msg, "from")
+    if DAEMON.search(sender) or FAILURE_SUBJECT.search(subject):
+        return False
+    marked = (_header(msg, "auto-submitted").lower().startswith("auto-replied")
+              or any(_header(msg, h) for h in ("x-autoreply", "x-autorespond", "x-autoresponder"))
+              or _header(msg, "precedence").lower() == "auto_reply"
+              or "oof" in _header(msg, "x-auto-response-suppress").lower())
+    return marked or bool(AUTO_REPLY_SUBJECT.search(subject))
+
+
+def _ses(text: str) -> Report | None:
+    """An Amazon SES notification (bounce, complaint or delivery) sent as email, bare or in its
+    SNS envelope; None when the text is no such JSON."""
+    body = text.strip()
+    if not body.startswith("{") or '"notificationType"' not in body and '"eventType"' not in body \
+            and '"Message"' not in body:
+        return None
+    try:
+        note = json.loads(body)
+        if isinstance(note, dict) and isinstance(note.get("Message"), str):
+            note = json.loads(note["Message"])
+    except ValueError:
+        return None
+    if not isinstance(note, dict):
+        return None
+    kind = str(note.get("notificationType") or note.get("eventType") or "").lower()
+    mail = note.get("mail") if isinstance(note.get("mail"), dict) else {}
+    headers = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    common = dict(original_message_id=_message_id_in(str(headers.get("messageId") or "")),
+                  original_return_path=_address(str(mail.get("source") or "")))
+    if kind == "delivery":
+        return Report("delivered", **common)
+    if kind == "complaint":
+        complaint = note.get("complaint") if isinstance(note.get("complaint"), dict) else {}
+        people = complaint.get("complainedRecipients") or []
+        complained = tuple(r for p in people if isinstance(p, dict) and (r := _recipient(str(p.get("emailAddress")))))
+        return Report("complaint", complained=complained, feedback_type=str(
+            complaint.get("complaintFeedbackType") or "abuse").lower(), **common)
+    if kind != "bounce":
+        return None
+    bounce = note.get("bounce") if isinstance(note.get("bounce"), dict) else {}
+    lasting = str(bounce.get("bounceType", "")).lower() == "permanent"
+    subtype = SES_SUBTYPES.get(str(bounce.get("bounceSubType", "")).lower())
+    reporting = _mta(str(bounce.get("reportingMTA") or ""))
+    failures = []
+    for item in bounce.get("bouncedRecipients") or []:
+        recipient = _recipient(str(item.get("emailAddress") or "")) if isinstance(item, dict) else ""
+        if not recipient:
+            continue
+        diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", str(item.get("diagnosticCode") or "")))
+        status = _enhanced(str(item.get("status") or "")) or _enhanced(diagnostic)
+        reason, hard = classify(status, code_in(diagnostic), "", diagnostic, permanent=lasting)
+        if subtype is not None:  # SES says why itself (OnAccountSuppressionList: it did not even try)
+            reason, hard = subtype, subtype == Reason.USERUNKNOWN and lasting
+        failures.append(Failure(recipient=recipient, action="failed" if lasting else "delayed", status=status,
+                                diagnostic=diagnostic, remote_mta=reporting, permanent=lasting, reason=reason,
+                                hard=hard))
+    return Report("bounce" if failures else "unknown", failures=tuple(failures), reporting_mta=reporting, **common)
 
 
 def _classify(text: str, context: str = "") -> tuple[str, bool | None]:
@@ -353,6 +493,17 @@ def _human_text(parts: list[tuple[str, Message]]) -> str:
     if not any(t.strip() for t in texts):
         texts = [re.sub(r"<[^>]*>", " ", _text(p)) for t, p in parts if t == "text/html"]
     return "\n\n".join(texts)[:4 * MAX_TEXT]
+
+
+def _raw_body(raw: bytes) -> str:
+    """The text after the top-level header block, decoded leniently, bounded."""
+    body = raw.split(b"\n\n", 1)[1] if b"\n\n" in raw else b""
+    return body[:4 * MAX_TEXT].decode("utf-8", "replace")
+
+
+def _loose_blocks(text: str) -> list[list[tuple[str, str]]]:
+    """The delivery-status field groups of a body whose MIME structure did not parse."""
+    return [b for b in _text_blocks(text) if any(DSN_FIELD.match(f"{name}:") for name, _ in b)]
 
 
 def _headers_of(part: Message) -> Message:

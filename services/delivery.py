@@ -3,8 +3,10 @@
 attempt and what it decided:
 
 2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
-seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced, and the recipient
-is suppressed for that user. Mail whose sender may no longer send fails with the reason.
+seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced. A bounced or failed
+delivery's event carries its reason (services.bounce_reasons); the recipient is suppressed
+only when that reason says the address is dead, or when it keeps failing softly. Mail whose
+sender may no longer send fails with the reason.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
-from services import (dkim, dns, dns_records, engagement, events, metrics, outbox, queue, retention, secrets, suppressions,
-                      transport, verp)
+from services import (bounce_reasons, dkim, dns, dns_records, engagement, events, metrics, outbox, queue, retention,
+                      secrets, suppressions, transport, verp)
 from services.transport import Reply
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,14 @@ def _private_key(encrypted: str) -> str:
     return secrets.decrypt(encrypted)
 
 
+def _bounce(reply: Reply, outcome: str) -> dict:
+    """The normalised bounce of a synchronous reply, as inbound reports give it."""
+    status = bounce_reasons.status_in(reply.text)
+    reason, hard = bounce_reasons.classify(status, reply.code, reply.phase, reply.text, action="failed",
+                                           permanent=outcome == "bounced")
+    return dict(reason=str(reason), hard=hard, status=status, diagnostic=reply.text[:1000], remote_mta=reply.host)
+
+
 def _settle_all(owner: str, deliveries: list[Delivery], reply: Reply, outcome: str | None = None) -> None:
     for delivery in deliveries:
         _settle(owner, delivery, reply, outcome=outcome)
@@ -155,10 +165,13 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
                                        smtp_code=reply.code, reply=reply.text[:2000], outcome=outcome)
             if not outbox.settle(delivery, owner, **changes):
                 raise LeaseLost()
+            bounce = _bounce(reply, outcome) if attempted and outcome in ("bounced", "failed") else None
             events.record(outcome, message=delivery.message, delivery=delivery, smtp_code=reply.code,
-                          smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=attempts)
-            if outcome == "bounced":
-                suppressions.add(delivery.message.user_id, delivery.recipient, "hard-bounce", str(reply))
+                          smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=attempts,
+                          **({"bounce": bounce} if bounce else {}))
+            if bounce:
+                suppressions.after_failure(delivery.message.user_id, delivery.recipient, bounce["hard"],
+                                           f"{bounce['reason']}: {reply}")
     except LeaseLost:
         log.warning("delivery %s: lease lost to another worker; its outcome stands", delivery.id,
                     extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})

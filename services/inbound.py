@@ -1,14 +1,19 @@
 """Mail that comes back: bounces (RFC 3464 DSNs and the non-standard kind) and complaints
 (RFC 5965 ARF), received for the return-path hosts, matched to the delivery they are about.
 
-Matching never guesses: the signed VERP token of the address it came to names the delivery
-that led the transaction; the report's recipient picks the delivery among that message's
-(a transaction may carry several). Without a token, the original Message-ID (which Gatepost
-wrote) names the message. Whatever cannot be matched is kept for the operator.
+Matching never guesses, and only a signed VERP token is proof: the token of the address the
+report came to (bounces), else the one in the Return-Path of the original message the report
+carries (feedback loops send to their own address and return the original). The token names
+the delivery that led the transaction; the report's recipient picks the delivery among those
+that shared it (same message, same destination). A Message-ID alone proves nothing (every
+recipient of a message knows it), so a report without a valid token, or whose recipient is no
+delivery of that transaction, is kept for the operator and changes nothing.
 
-Hard bounce (5.x.x, or the MTA gave up): the delivery is bounced, an event says why, and the
-recipient is suppressed for that user. Soft (4.x.x, delayed): recorded on the delivery as a
-`deferred` event, no suppression. Complaint: a `complained` event and a suppression.
+A failure the MTA gave up on: the delivery is bounced with its reason (services.bounce_reasons)
+in the event; the address is suppressed only when the reason says it is dead (or it keeps
+failing softly: suppressions.after_failure). A delay: a `deferred` event, no suppression.
+Complaint: a `complained` event and a suppression. Auto-replies and delivery notices are
+neither: they are kept as unmatched, never acted upon.
 """
 from __future__ import annotations
 
@@ -54,23 +59,23 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
     report = bounces.parse(raw)
     outcome = Outcome(report.kind)
     lead = _delivery(verp.delivery_id(rcpt_to) or verp.delivery_id(report.original_return_path or ""))
-    message = lead.message if lead else Message.get_or_none(Message.message_id_header == report.original_message_id)
-    if report.kind == "bounce":
+    if lead is not None and report.kind == "bounce":
         for failure in report.failures:
-            delivery = _match(message, lead, failure.recipient)
+            delivery = _match(lead, failure.recipient) or _match(lead, failure.original_recipient)
             if delivery is not None:  # (success notices never reach here: the parser leaves them out)
                 _bounce(delivery, failure, report)
-                outcome.matched.append(f"{'bounced' if failure.permanent else 'delayed'} {delivery.recipient}")
-    elif report.kind == "complaint":
-        for recipient in report.complained or ((lead.recipient,) if lead else ()):
-            delivery = _match(message, lead, recipient)
+                outcome.matched.append(f"{'bounced' if failure.permanent else 'delayed'} {delivery.recipient}"
+                                       f" ({failure.reason}{', suppressed' if failure.hard else ''})")
+    elif lead is not None and report.kind == "complaint":
+        for recipient in report.complained or (lead.recipient,):  # none named: the token's own delivery
+            delivery = _match(lead, recipient)
             if delivery is not None:
                 _complaint(delivery, report)
                 outcome.matched.append(f"complained {delivery.recipient}")
     if not outcome.matched:
-        outcome.unmatched = ("not a bounce or a complaint" if report.kind == "unknown"
-                             else "no delivery matches it" if message is None and lead is None
-                             else "none of its recipients is a delivery of that message")
+        outcome.unmatched = ("not a bounce or a complaint" if report.kind in ("unknown", "auto-reply", "delivered")
+                             else "no valid return-path token" if lead is None
+                             else "none of its recipients is a delivery of that transaction")
         InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind=report.kind,
                              reason=outcome.unmatched, content=raw)
     return outcome
@@ -82,33 +87,36 @@ def _delivery(delivery_id: int | None) -> Delivery | None:
     return Delivery.select(Delivery, Message).join(Message).where(Delivery.id == delivery_id).first()
 
 
-def _match(message: Message | None, lead: Delivery | None, recipient: str) -> Delivery | None:
-    """The delivery of `message` to `recipient`; the lead itself when it was the only one."""
-    if message is None:
+def _match(lead: Delivery, recipient: str) -> Delivery | None:
+    """The delivery to `recipient` among those that shared the lead's transaction (the same
+    message and destination); never another address's delivery."""
+    recipient = (recipient or "").lower()
+    if not recipient:
         return None
-    deliveries = list(message.deliveries)
-    found = next((d for d in deliveries if d.recipient == (recipient or "").lower()), None)
-    if found is None and lead is not None and len(deliveries) == 1:
-        found = lead  # a single-recipient message whose recipient the report spells otherwise
-    return found
+    if recipient == lead.recipient:
+        return lead
+    if not config.current().relay_url and recipient.rpartition("@")[2] != lead.recipient_domain:
+        return None  # not in the lead's transaction: its token proves nothing about this one
+    return Delivery.get_or_none(Delivery.message == lead.message_id, Delivery.recipient == recipient)
 
 
 def _bounce(delivery: Delivery, failure, report) -> None:
     reply = " ".join(part for part in (failure.status, failure.diagnostic) if part)
     details = dict(source="dsn", action=failure.action, status=failure.status, smtp_reply=failure.diagnostic,
-                   mx_host=failure.remote_mta, reporting_mta=report.reporting_mta)
+                   mx_host=failure.remote_mta, reporting_mta=report.reporting_mta, bounce=failure.payload())
     with database.atomic():
         if not failure.permanent:
             Delivery.update(last_reply=f"reported delayed: {reply}", updated_at=clock.now()).where(
                 Delivery.id == delivery.id).execute()
             events.record("deferred", message=delivery.message, delivery=delivery, **details)
             return
-        already = delivery.status == "bounced"
+        if delivery.status == "bounced":
+            return  # the same bounce again (or a second notice): counted once
         Delivery.update(status="bounced", last_reply=f"bounced after acceptance: {reply}", updated_at=clock.now()
                         ).where(Delivery.id == delivery.id).execute()
-        if not already:
-            events.record("bounced", message=delivery.message, delivery=delivery, **details)
-        suppressions.add(delivery.message.user_id, delivery.recipient, "hard-bounce", reply)
+        events.record("bounced", message=delivery.message, delivery=delivery, **details)
+        suppressions.after_failure(delivery.message.user_id, delivery.recipient, failure.hard,
+                                   f"{failure.reason}: {reply}")
 
 
 def _complaint(delivery: Delivery, report) -> None:

@@ -1,12 +1,16 @@
 """Recipients a user must not mail again: hard bounces, complaints, unsubscribes, operators' entries."""
 from __future__ import annotations
 
+import datetime
+
 import peewee
 
-from models import Suppression, User
+import clock
+import config
+from models import Event, Suppression, User
 from models.db import database
 
-REASONS = ("hard-bounce", "complaint", "unsubscribe", "manual")
+REASONS = ("hard-bounce", "repeated-soft-bounce", "complaint", "unsubscribe", "manual")
 
 
 def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
@@ -34,3 +38,21 @@ def suppressed(user: User, emails: list[str]) -> list[str]:
 
 def list_for(user: User) -> list[Suppression]:
     return list(Suppression.select().where(Suppression.user == user).order_by(Suppression.email))
+
+
+def after_failure(user: User | int, email: str, hard: bool, detail: str) -> None:
+    """What a failed delivery does to its address: a dead address (hard) is suppressed at once;
+    a soft failure only when the same address has failed softly GATEPOST_SOFT_BOUNCE_LIMIT times
+    in GATEPOST_SOFT_BOUNCE_DAYS (a mailbox full for weeks costs reputation like a dead one).
+    Call it after recording the failure's event, in the same transaction: the events are the count
+    (bounced/failed events whose bounce payload says `"hard": false`)."""
+    if hard:
+        return add(user, email, "hard-bounce", detail)
+    settings = config.current()
+    since = clock.now() - datetime.timedelta(days=settings.soft_bounce_days)
+    failures = (Event.select().where(Event.user == user, Event.recipient == email.strip().lower(),
+                                     Event.event.in_(("bounced", "failed")), Event.created_at >= since,
+                                     Event.details.contains('"hard": false')).count())
+    if settings.soft_bounce_limit and failures >= settings.soft_bounce_limit:
+        add(user, email, "repeated-soft-bounce", f"{failures} soft failures in {settings.soft_bounce_days} days; "
+                                                 f"last: {detail}")

@@ -36,6 +36,7 @@ class Reply:
     code: int | None  # None: no answer (connection refused, dropped, timed out)
     text: str
     host: str = ""
+    phase: str = ""  # the command answered: connect, mail, rcpt, data (bounce reasons read it)
 
     @property
     def outcome(self) -> str:
@@ -85,7 +86,7 @@ class Connection:
                 self.host = host
                 break
             except smtplib.SMTPResponseException as exc:
-                errors.append(Reply(exc.smtp_code, _text(exc.smtp_error), host))
+                errors.append(Reply(exc.smtp_code, _text(exc.smtp_error), host, "connect"))
             except (OSError, smtplib.SMTPException) as exc:
                 errors.append(Reply(None, f"{host}: {exc.__class__.__name__}: {exc}", host))
         if self.client is None:
@@ -122,10 +123,10 @@ class Connection:
             code, text = self.client.mail(mail_from)
             if code >= 300:
                 self.client.rset()
-                return {r: Reply(code, _text(text), self.host) for r in recipients}
+                return {r: Reply(code, _text(text), self.host, "mail") for r in recipients}
             for rcpt in recipients:
                 code, text = self.client.rcpt(rcpt)
-                replies[rcpt] = Reply(code, _text(text), self.host)
+                replies[rcpt] = Reply(code, _text(text), self.host, "rcpt")
             accepted = [r for r in recipients if replies[r].code < 300]
             if not accepted:
                 self.client.rset()
@@ -135,7 +136,7 @@ class Connection:
             except smtplib.SMTPDataError as exc:
                 code, text = exc.smtp_code, exc.smtp_error
             for rcpt in accepted:
-                replies[rcpt] = Reply(code, _text(text), self.host)
+                replies[rcpt] = Reply(code, _text(text), self.host, "data")
             return replies
         except (OSError, smtplib.SMTPException) as exc:
             self.client = None

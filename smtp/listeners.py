@@ -30,9 +30,9 @@ def submission_controllers(settings: config.Settings) -> list[Controller]:
 
 def inbound_controller(settings: config.Settings) -> Controller:
     tls = server_context(settings.tls_cert, settings.tls_key) if settings.tls_cert else None
-    return Controller(Inbound(), hostname=settings.smtp_listen_host, port=settings.inbound_port,
+    return Controller(Inbound(settings), hostname=settings.smtp_listen_host, port=settings.inbound_port,
                       server_hostname=settings.mail_host, ident="Gatepost ESMTP", tls_context=tls,
-                      data_size_limit=settings.max_message_bytes, auth_exclude_mechanism=["PLAIN", "LOGIN"])
+                      data_size_limit=settings.inbound_max_bytes, auth_exclude_mechanism=["PLAIN", "LOGIN"])
 
 
 def start(settings: config.Settings) -> list[Controller]:

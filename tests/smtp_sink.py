@@ -6,6 +6,8 @@ What it answers is scripted by the recipient's local part (case-insensitive, any
   greylist  first RCPT for the address: "451 4.7.1 Greylisted, try again in 5 seconds"; afterwards accepted
   tempfail  always "451 4.3.0 Temporary failure"
   bounce, bounce550  always "550 5.1.1 User unknown"
+  mailboxfull  always "552 5.2.2 Mailbox full" (permanent, but the address lives)
+  blocklisted  always "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org"
   drop      the TCP connection is closed at RCPT without an answer
   slow      accepted, but DATA is answered only after `slow_seconds`
   anything else  accepted
@@ -28,7 +30,9 @@ ACCEPT_RCPT = "250 2.1.5 OK"
 ACCEPT_DATA = "250 2.0.0 OK: queued"
 DROPPED = "(dropped)"  # the `attempts` entry for `drop`: there is no reply to record
 _FIXED = {"tempfail": "451 4.3.0 Temporary failure",
-          "bounce": "550 5.1.1 User unknown", "bounce550": "550 5.1.1 User unknown"}
+          "bounce": "550 5.1.1 User unknown", "bounce550": "550 5.1.1 User unknown",
+          "mailboxfull": "552 5.2.2 Mailbox full",
+          "blocklisted": "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org"}
 _FIRST_TIME = {"defer421": "421 4.7.0 Try again later",
                "greylist": "451 4.7.1 Greylisted, try again in 5 seconds"}
 

@@ -1,5 +1,6 @@
 """The gatepost command, run through click's runner against the test database."""
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -137,3 +138,20 @@ def test_credentials_create_list_revoke(run, alice, add_domain):
     refused = run("credentials", "create", "--user", alice.user.email, "--kind", "sendpulse-token", "--json")
     assert refused.exit_code != 0 and "issued by their dialect" in refused.output
     assert run("credentials", "create", "--user", "nobody@example.com", "--kind", "kirim").exit_code != 0
+
+
+def test_bounces_classify_prints_one_json_object_per_message(run, tmp_path):
+    """The classifier the inbound listener uses, for any file (LF or CRLF)."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    crlf = tmp_path / "multi-crlf.eml"
+    crlf.write_bytes((fixtures / "reports" / "postfix-multi.eml").read_bytes().replace(b"\n", b"\r\n"))
+    auto = str(fixtures / "bounces" / "exchange-autoreply.eml")
+    result = run("bounces", "classify", "--json", str(crlf), auto)
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(line) for line in result.output.splitlines()]
+    assert first == {"file": str(crlf), "kind": "bounce", "results": [
+        {"recipient": "gone@example.net", "reason": "userunknown", "hard": True, "status": "5.1.1",
+         "diagnostic": "550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown in virtual mailbox table"},
+        {"recipient": "full@example.net", "reason": "mailboxfull", "hard": False, "status": "5.2.2",
+         "diagnostic": "552 5.2.2 <full@example.net>: Mailbox full"}]}
+    assert second == {"file": auto, "kind": "auto-reply", "results": []}

@@ -74,7 +74,7 @@ def test_postfix_two_recipients_two_failures():
     assert "User unknown in virtual mailbox table" in gone.diagnostic
     assert gone.remote_mta == "mx.example.net"
     assert (full.recipient, full.action, full.status, full.permanent) == (
-        "full@example.org", "failed", "5.2.2", True)
+        "full@example.net", "failed", "5.2.2", True)
     assert "Mailbox full" in full.diagnostic
     assert full.remote_mta == "mx.example.org"
     assert report.original_message_id == "<c0ffee00-4444-5555-6666-0123456789ab@example.com>"
@@ -324,7 +324,7 @@ def test_success_notices_are_left_out():
     assert [f.recipient for f in parse(raw).failures] == ["b@example.net"]
     only_success = parse(dsn({"Final-Recipient": "rfc822; a@example.net", "Action": "delivered",
                               "Status": "2.0.0"}))
-    assert (only_success.kind, only_success.failures) == ("unknown", ())
+    assert (only_success.kind, only_success.failures) == ("delivered", ())  # a delivery notice, not a failure
 
 
 def test_attached_original_message_and_missing_blank_line_after_per_message_fields():
@@ -343,9 +343,14 @@ def test_attached_original_message_and_missing_blank_line_after_per_message_fiel
 
 # -- not reports ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["autoreply.eml", "truncated.eml", "garbage.eml"])
+@pytest.mark.parametrize("name", ["truncated.eml", "garbage.eml"])
 def test_not_a_report(name):
     assert load(name) == Report("unknown")
+
+
+def test_an_auto_reply_is_recognised_and_is_no_failure():
+    report = load("autoreply.eml")
+    assert (report.kind, report.failures) == ("auto-reply", ())
 
 
 @pytest.mark.parametrize("raw", [

@@ -2,10 +2,12 @@
 loopback DNS server (or a smarthost), with DKIM checked by dkimpy against that DNS."""
 import datetime
 import email
+import json
 import threading
 from email import policy
 
 import dkim
+
 import pytest
 
 import clock
@@ -90,7 +92,30 @@ def test_550_bounces_and_suppresses_the_recipient(send, deliver, sink, sender):
     assert suppressions.suppressed(sender.account.user, ["bounce@example.net"]) == ["bounce@example.net"]
     event = Event.get(Event.event == "bounced")
     assert "550" in event.details and "User unknown" in event.details
+    assert json.loads(event.details)["bounce"] == {"reason": "userunknown", "hard": True, "status": "5.1.1",
+                                                   "diagnostic": "5.1.1 User unknown", "remote_mta": "mx.example.net"}
     assert send(To=[{"email": "bounce@example.net"}]).json["Errors"][0]["Code"] == 14
+
+
+@pytest.mark.parametrize("local, reason", [("mailboxfull", "mailboxfull"), ("blocklisted", "blocked")])
+def test_a_5xx_that_is_not_a_dead_address_bounces_without_suppression(send, deliver, sink, sender, local, reason):
+    """Issue 13: a 5xx says the server refused, not that the address is gone."""
+    send(To=[{"email": f"{local}@example.net"}], TrackOpens=False, TrackLinks=False)
+    deliver()
+    assert statuses() == {f"{local}@example.net": "bounced"}
+    bounce = json.loads(Event.get(Event.event == "bounced").details)["bounce"]
+    assert (bounce["reason"], bounce["hard"]) == (reason, False)
+    assert suppressions.list_for(sender.account.user) == []
+
+
+def test_a_full_mailbox_bouncing_again_and_again_is_suppressed(send, deliver, sink, sender):
+    config.use(config.current().replace(soft_bounce_limit=2, soft_bounce_days=30))
+    for _ in range(2):
+        assert suppressions.list_for(sender.account.user) == []
+        send(To=[{"email": "mailboxfull@example.net"}], TrackOpens=False, TrackLinks=False)
+        deliver()
+    assert [(s.email, s.reason) for s in suppressions.list_for(sender.account.user)] == [
+        ("mailboxfull@example.net", "repeated-soft-bounce")]
 
 
 @pytest.mark.parametrize("local", ["tempfail", "drop"])
@@ -137,6 +162,9 @@ def test_domains_without_mx_use_their_address_and_dead_domains_bounce(send, deli
     deliver()
     assert statuses() == {"a@implicit.example": "delivered", "b@nxdomain.example": "bounced",
                           "c@nullmx.example": "bounced"}
+    reasons = {e.recipient: json.loads(e.details)["bounce"]["reason"] for e in Event.select().where(
+        Event.event == "bounced")}
+    assert reasons == {"b@nxdomain.example": "hostunknown", "c@nullmx.example": "notaccept"}
 
 
 def test_unreachable_hosts_defer(send, deliver, dns_server, settings):

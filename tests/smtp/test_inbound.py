@@ -1,6 +1,9 @@
 """Inbound bounces and complaints: mail is delivered to the sink first, then the fixture
 corpus's real-world style reports come back to the inbound listener, addressed to the VERP
-return path of that delivery; each must produce its event and suppression."""
+return path of that delivery; each must produce its event, and a suppression only when the
+address is dead. Forged reports (no valid token, a Message-ID only, another transaction's
+recipient) are kept and change nothing; the listener bounds what one client makes it keep."""
+import json
 import re
 import smtplib
 from pathlib import Path
@@ -71,7 +74,8 @@ def test_each_bounce_produces_its_event_and_suppression(inbound, send, deliver, 
         if failure.permanent:
             assert delivery.status == "bounced" and failure.status in delivery.last_reply
             event = Event.get(Event.delivery == delivery, Event.event == "bounced")
-            assert failure.status in event.details and suppressed == [failure.recipient]
+            assert json.loads(event.details)["bounce"] == failure.payload()
+            assert suppressed == ([failure.recipient] if failure.hard else [])
         else:
             assert delivery.status == "delivered" and delivery.last_reply.startswith("reported delayed")
             assert Event.get(Event.delivery == delivery, Event.event == "deferred") and suppressed == []
@@ -89,12 +93,97 @@ def test_each_complaint_produces_its_event_and_suppression(inbound, send, delive
         assert suppressions.suppressed(sender.account.user, [recipient]) == [recipient]
 
 
-def test_a_complaint_sent_without_verp_is_matched_by_message_id(inbound, send, deliver, sender):
-    name = COMPLAINTS[0]
+def test_a_feedback_loop_report_is_matched_by_the_return_path_it_carries(inbound, send, deliver, sender):
+    name = "arf-abuse.eml"
     expected = bounces.parse((FIXTURES / name).read_bytes())
     message, return_path = delivered_to(send, deliver, list(expected.complained))
     bring_back(inbound, "fbl@gp.example.com", personalised(FIXTURES / name, message, return_path))
     assert Event.select().where(Event.event == "complained").count() == len(expected.complained)
+
+
+@pytest.mark.parametrize("name", ["arf-abuse.eml", "postfix-hard.eml"])
+def test_a_report_with_only_the_message_id_is_refused(inbound, send, deliver, sender, name):
+    """The forgery of issue 16: any recipient knows the Message-ID, so a report that names the
+    right message but carries no valid token (here: another tenant's, or none) matches nothing."""
+    expected = bounces.parse((FIXTURES / name).read_bytes())
+    victims = list(expected.complained) or [f.recipient for f in expected.failures]
+    message, return_path = delivered_to(send, deliver, victims)
+    forged = FIXTURE_MESSAGE_ID.sub(message.message_id_header.encode(), (FIXTURES / name).read_bytes())
+    forged = FIXTURE_VERP.sub(b"attacker@evil.example", forged)
+    bring_back(inbound, "fbl@gp.example.com", forged)
+    assert Event.select().where(Event.event.in_(("complained", "bounced"))).count() == 0
+    assert suppressions.list_for(sender.account.user) == []
+    assert [(r.kind, r.reason) for r in InboundReport.select()] == [(expected.kind, "no valid return-path token")]
+
+
+def test_a_token_matches_only_recipients_of_its_own_transaction(inbound, send, deliver, sender):
+    """A recipient on one domain sees its own VERP address, but a bounce sent there that names
+    another domain's recipient of the same message must not suppress that recipient."""
+    message, return_path = delivered_to(send, deliver, ["mallory@example.net", "victim@example.org"])
+    lead = min(message.deliveries, key=lambda d: d.id)
+    assert lead.recipient == "mallory@example.net"
+    forged = personalised(FIXTURES / "postfix-hard.eml", message, return_path)
+    bring_back(inbound, return_path, forged.replace(b"nobody@example.net", b"victim@example.org"))
+    assert suppressions.list_for(sender.account.user) == []
+    assert [r.reason for r in InboundReport.select()] == ["none of its recipients is a delivery of that transaction"]
+
+
+def test_a_soft_failure_is_a_bounce_with_its_reason_and_no_suppression(inbound, send, deliver, sender):
+    message, return_path = delivered_to(send, deliver, ["full@example.net"])
+    raw = personalised(FIXTURES / "postfix-multi.eml", message, return_path)
+    bring_back(inbound, return_path, raw)
+    delivery = Delivery.get(Delivery.message == message)
+    event = Event.get(Event.delivery == delivery, Event.event == "bounced")
+    assert delivery.status == "bounced"
+    assert json.loads(event.details)["bounce"] == {
+        "reason": "mailboxfull", "hard": False, "status": "5.2.2", "remote_mta": "mx.example.org",
+        "diagnostic": "552 5.2.2 <full@example.net>: Mailbox full"}
+    assert suppressions.list_for(sender.account.user) == []
+
+
+def test_an_address_failing_softly_again_and_again_is_suppressed(inbound, send, deliver, sender, settings):
+    config.use(config.current().replace(soft_bounce_limit=3, soft_bounce_days=7))
+    for attempt in range(3):
+        assert suppressions.list_for(sender.account.user) == []
+        message, return_path = delivered_to(send, deliver, ["full@example.net"])
+        bring_back(inbound, return_path, personalised(FIXTURES / "postfix-multi.eml", message, return_path))
+    [entry] = suppressions.list_for(sender.account.user)
+    assert (entry.email, entry.reason) == ("full@example.net", "repeated-soft-bounce")
+    assert entry.detail.startswith("3 soft failures in 7 days; last: mailboxfull:")
+
+
+def test_an_auto_reply_changes_nothing(inbound, send, deliver, sender):
+    message, return_path = delivered_to(send, deliver, ["someone@example.net"])
+    bring_back(inbound, return_path, (FIXTURES / "autoreply.eml").read_bytes())
+    assert Event.select().where(Event.event.in_(("bounced", "deferred", "complained"))).count() == 0
+    assert [(r.kind, r.reason) for r in InboundReport.select()] == [("auto-reply", "not a bounce or a complaint")]
+
+
+def test_the_listener_refuses_oversized_reports(inbound):
+    big = b"Subject: x\r\n\r\n" + b"y" * (inbound.inbound_max_bytes + 10) + b"\r\n"
+    with smtplib.SMTP("127.0.0.1", inbound.inbound_port, timeout=10) as smtp:
+        with pytest.raises(smtplib.SMTPResponseException) as refused:
+            smtp.sendmail("", ["postmaster@gp.example.com"], big)
+    assert refused.value.smtp_code == 552
+    assert InboundReport.select().count() == 0
+
+
+def test_the_listener_limits_reports_per_client(settings, sink, sender):
+    current = config.use(config.current().replace(smtp_ports=(), inbound_port=free_port(), tls_cert="",
+                                                  inbound_rate_limit="3 per hour"))
+    controllers = listeners.start(current)
+    try:
+        codes = []
+        for i in range(5):
+            with smtplib.SMTP("127.0.0.1", current.inbound_port, timeout=10) as smtp:
+                smtp.ehlo()
+                smtp.mail("")
+                smtp.rcpt("postmaster@gp.example.com")
+                codes.append(smtp.data(f"Subject: {i}\r\n\r\nhello\r\n".encode())[0])
+    finally:
+        listeners.stop(controllers)
+    assert codes == [250, 250, 250, 450, 450]
+    assert InboundReport.select().count() == 3
 
 
 def test_mail_for_other_hosts_is_refused(inbound):
@@ -116,7 +205,7 @@ def test_forged_or_unmatched_reports_are_kept_for_the_operator(inbound, send, de
     assert Event.select().where(Event.event == "bounced").count() == 0
     assert suppressions.list_for(sender.account.user) == []
     kept = list(InboundReport.select().order_by(InboundReport.id))
-    assert [(r.kind, r.reason) for r in kept] == [("bounce", "no delivery matches it"),
+    assert [(r.kind, r.reason) for r in kept] == [("bounce", "no valid return-path token"),
                                                   ("unknown", "not a bounce or a complaint")]
     listed = CliRunner().invoke(cli.main, ["bounces", "unmatched"])
     assert listed.exit_code == 0 and "postmaster@gp.example.com" in listed.output

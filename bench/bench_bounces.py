@@ -1,0 +1,81 @@
+"""Bounce classification against the labelled corpus (tests/fixtures/bounces/labels.tsv, or the
+directory given as the first argument, laid out the same way): agreement per reason and overall,
+false suppressions (a soft failure suppressed) and missed hard bounces, for services.bounces and
+for the old rule measured in the same run ("Action failed or 5xx = hard", the baseline).
+Prints the figures and writes them to bench/results/bounces.json."""
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from harness import ROOT, save
+
+from services.bounces import parse
+
+CORPUS = ROOT / "tests" / "fixtures" / "bounces"
+
+
+def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
+    return [tuple(line.split("\t")) for line in (corpus / "labels.tsv").read_text().splitlines()
+            if line and not line.startswith("#")]
+
+
+def main() -> None:
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
+    rows = labels(corpus)
+    files = sorted({row[0] for row in rows})
+    start = time.perf_counter()
+    reports = {name: parse((corpus / name).read_bytes()) for name in files}
+    parse_ms = (time.perf_counter() - start) / len(files) * 1000
+
+    per_reason = defaultdict(lambda: [0, 0])  # reason -> [agreed, total]
+    agree = dict(ours=0, baseline=0)
+    recognised = reason_agreed = 0
+    false_suppressions = dict(ours=0, baseline=0)
+    missed_hard = dict(ours=0, baseline=0)
+    soft = sum(1 for row in rows if row[4] == "soft")
+    hard = sum(1 for row in rows if row[4] == "hard")
+    for name, kind, recipient, reason, label in rows:
+        report = reports[name]
+        failure = next((f for f in report.failures if f.recipient == recipient), None)
+        if kind == "bounce":
+            ours = ("hard" if failure.hard else "soft") if failure else "none"
+            baseline = ("hard" if failure.permanent else "soft") if failure else "none"
+            got_reason = str(failure.reason) if failure else ""
+        elif kind == "complaint":
+            ours = baseline = "complaint" if recipient in report.complained else "none"
+            got_reason = "feedback" if ours == "complaint" else ""
+        else:
+            ours = "none" if report.kind == kind else "soft" if report.failures else "none"
+            baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
+            got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
+        recognised += report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+        reason_agreed += got_reason == reason
+        per_reason[reason][0] += got_reason == reason
+        per_reason[reason][1] += 1
+        for who, got in (("ours", ours), ("baseline", baseline)):
+            agree[who] += got == label
+            false_suppressions[who] += label == "soft" and got == "hard"
+            missed_hard[who] += label == "hard" and got != "hard"
+
+    n = len(rows)
+    figures = {
+        "corpus": str(corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus),
+        "messages": len(files), "results": n, "hard_labelled": hard, "soft_labelled": soft,
+        "agreement_class": agree["ours"] / n, "agreement_class_baseline": agree["baseline"] / n,
+        "agreement_reason": reason_agreed / n, "recognised": recognised / n,
+        "false_suppressions": false_suppressions["ours"] / max(1, soft),
+        "false_suppressions_baseline": false_suppressions["baseline"] / max(1, soft),
+        "missed_hard": missed_hard["ours"] / max(1, hard),
+        "missed_hard_baseline": missed_hard["baseline"] / max(1, hard),
+        "parse_ms_per_message": parse_ms,
+        "per_reason": {reason: f"{a}/{t}" for reason, (a, t) in sorted(per_reason.items())},
+    }
+    figures["ratio_agreement_to_baseline"] = figures["agreement_class"] / max(1e-9, figures["agreement_class_baseline"])
+    save("bounces", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Why mail failed, and whether that makes the address dead.
+
+`Action: failed` and a 5xx reply say that the remote server stopped trying, not that the
+address does not exist: a full mailbox, a blocklisted IP or a spam filter are 5xx too. So a
+failure gets a *reason* first (the taxonomy the reference classifiers use), and only the
+address-dead reasons with a permanent code make it hard (suppressed).
+
+The reason comes from, in order: the diagnostic text matched against what common MTAs write
+(their own wording first, then wording per reason), the RFC 3463 status, the SMTP phase, the
+basic reply code. Text wins over the status because statuses are often generic (5.0.0, 5.7.1)
+and sometimes wrong ("550 5.2.1 ... User Unknown"). Pure: strings in, a reason out.
+"""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    USERUNKNOWN = "userunknown"
+    HOSTUNKNOWN = "hostunknown"
+    HASMOVED = "hasmoved"
+    NOTACCEPT = "notaccept"            # the domain publishes a null MX
+    MAILBOXFULL = "mailboxfull"
+    EXCEEDLIMIT = "exceedlimit"        # the message would exceed the mailbox's own size limit
+    SYSTEMFULL = "systemfull"
+    SUSPEND = "suspend"                # mailbox disabled or inactive
+    EXPIRED = "expired"                # retried until the sender's MTA gave up
+    NETWORKERROR = "networkerror"
+    TOOMANYCONN = "toomanyconn"
+    RATELIMITED = "ratelimited"
+    MESGTOOBIG = "mesgtoobig"
+    CONTENTERROR = "contenterror"
+    SPAMDETECTED = "spamdetected"
+    VIRUSDETECTED = "virusdetected"
+    POLICYVIOLATION = "policyviolation"
+    BLOCKED = "blocked"                # the sending IP (blocklists)
+    REJECTED = "rejected"              # the envelope sender refused
+    FILTERED = "filtered"              # the recipient's own filter or rules
+    AUTHFAILURE = "authfailure"        # SPF / DKIM / DMARC
+    REQUIREPTR = "requireptr"
+    BADREPUTATION = "badreputation"
+    SECURITYERROR = "securityerror"    # TLS or SMTP AUTH required
+    NORELAYING = "norelaying"
+    SYNTAXERROR = "syntaxerror"
+    SYSTEMERROR = "systemerror"
+    MAILERERROR = "mailererror"        # a local delivery program failed
+    ONHOLD = "onhold"                  # the notice names a failure it does not explain
+    UNDEFINED = "undefined"
+    DELIVERED = "delivered"            # never a failure
+    VACATION = "vacation"              # an auto-reply: never a bounce
+    FEEDBACK = "feedback"              # a complaint (ARF)
+
+
+ADDRESS_DEAD = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMOVED, Reason.NOTACCEPT})
+SUCCESS_ACTIONS = {"delivered", "relayed", "expanded", "deliverable"}
+
+
+def _table(*rows: tuple[Reason, str]) -> list[tuple[Reason, re.Pattern]]:
+    return [(reason, re.compile(pattern, re.I)) for reason, pattern in rows]
+
+
+# What particular MTAs and providers write, matched first: their wording is precise.
+BY_MTA = _table(
+    # Gmail / Google Workspace
+    (Reason.USERUNKNOWN, r"email account that you tried to reach does not exist|address couldn't be found"
+                         r"|no such user here"),
+    (Reason.SUSPEND, r"email account that you tried to reach is (?:disabled|inactive)"),
+    (Reason.MAILBOXFULL, r"email account that you tried to reach is over quota|out of storage space"),
+    (Reason.RATELIMITED, r"receiving mail at a rate that|unusual rate of unsolicited mail|4\.7\.28"),
+    (Reason.REQUIREPTR, r"does not have a PTR record|not have a (?:valid )?reverse"),
+    (Reason.AUTHFAILURE, r"does not have authentication information|fails to pass authentication checks"
+                         r"|not authenticated with DKIM|unauthenticated email from"),
+    (Reason.BADREPUTATION, r"(?:very )?low reputation of the (?:sending|sender)|poor reputation"),
+    (Reason.SPAMDETECTED, r"likely unsolicited mail|has detected that this message is likely"),
+    # Microsoft 365 / Exchange / Outlook.com
+    (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
+                         r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
+                         r"|Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
+    (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
+    (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
+    (Reason.FILTERED, r"RESOLVER\.RST\.(?:NotAuthorized|AuthRequired|SenderNotAuthenticated)"
+                      r"|delivery not authorized, message refused"),
+    (Reason.EXPIRED, r"QUEUE\.Expired|message (?:has )?expired"),
+    (Reason.BLOCKED, r"\b(?:S3150|S3140|SC-00\d|DY-00\d|OU-00\d|CS-00\d)\b|banned sending IP"
+                     r"|traffic not accepted from this IP|part of their network is on our block list"),
+    (Reason.RATELIMITED, r"\bRP-00\d\b|limits for how many messages can be sent"),
+    (Reason.NORELAYING, r"TenantAttribution; Relay Access Denied|5\.7\.64"),
+    # Yahoo / AOL
+    (Reason.USERUNKNOWN, r"doesn't have an? \S+ account|dd This user doesn't"),
+    (Reason.SUSPEND, r"This mailbox is disabled"),
+    (Reason.RATELIMITED, r"\[TS(?:S)?0[1-4]\]|temporarily deferred due to unexpected volume"),
+    (Reason.BLOCKED, r"\[(?:BL|TSS)\d\d\]|permanently deferred"),
+    # qmail / netqmail / vpopmail
+    (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
+    (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
+    (Reason.EXPIRED, r"been in the queue too long"),
+    (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
+    (Reason.HASMOVED, r"This address no longer accepts mail"),
+    # Exim and cPanel hosts
+    (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
+    # Mimecast
+    (Reason.USERUNKNOWN, r"550 Invalid Recipient"),
+    (Reason.FILTERED, r"Envelope blocked - User (?:Domain )?Entry"),
+    (Reason.POLICYVIOLATION, r"rejected due to security policies|Anti-Spoofing policy"),
+    # Proofpoint, Barracuda, Zoho, Cisco
+    (Reason.BLOCKED, r"ipcheck\.proofpoint\.com|blocked using Barracuda|barracudacentral"),
+    (Reason.FILTERED, r"permanent failure for one or more recipients \([^)]*:blocked\)"),
+    (Reason.POLICYVIOLATION, r"Email policy violation detected|rejected due to content restrictions"),
+)
+
+# Wording per reason, in order: specific before generic (a sender refused for "Domain not found"
+# is not a dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox).
+BY_REASON = _table(
+    (Reason.REJECTED, r"sender (?:address )?(?:rejected|refused|denied|blocked|verif\w* failed)|bad sender"
+                      r"|domain of sender address|sender domain (?:does not exist|must resolve|not found)"
+                      r"|envelope sender|mail from .{0,60}(?:rejected|refused)|sender is not allowed"
+                      r"|blocked the sender|senders? (?:is )?on (?:the )?(?:recipient'?s?|user'?s?) block ?list"),
+    (Reason.AUTHFAILURE, r"\bdmarc\b|\bspf\b|\bdkim\b|sender policy framework|domainkeys"
+                         r"|does not designate .{0,80} as permitted sender|unauthenticated (?:e-?mail|message)"),
+    (Reason.REQUIREPTR, r"reverse (?:dns|lookup|hostname|dns lookup)|\bptr\b|\brdns\b|cannot find your hostname"
+                        r"|client host rejected: cannot find"),
+    (Reason.NORELAYING, r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)"
+                        r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"),
+    (Reason.MAILBOXFULL, r"mailbox (?:is |was )?(?:full|over ?quota)|over ?quota|quota (?:exceeded|exceed)"
+                         r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
+                         r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
+                         r"|account is full|full mailbox|disk quota|user is over"),
+    (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
+                        r"|out of (?:disk )?space"),
+    (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
+    (Reason.MESGTOOBIG, r"message (?:is )?too (?:big|large)|message (?:size )?exceeds|size limit"
+                        r"|exceeds (?:the )?maximum (?:message )?size|message length exceeds"),
+    (Reason.HASMOVED, r"has moved|address has changed|no longer (?:valid|in use|available|active|at this)"
+                      r"|user not local; please try"),
+    (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
+    (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:disabled|inactive|suspended"
+                     r"|deactivated|locked|frozen|closed|expired)|inactive (?:account|user|mailbox)"),
+    (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
+                         r"|exit (?:code|status)|pipe to|transport returned \d+|from command:"),
+    (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
+                         r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
+                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
+    (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
+                         r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
+                         r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
+                         r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unavailable"
+                         r"|unknown)|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
+                         r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
+                         r"|does ?n[o']t exist"),
+    (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
+    (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
+                     r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
+                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)"),
+    (Reason.BADREPUTATION, r"reputation|sender ?score"),
+    (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
+                     r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
+                     r"|cannot send message for|queue file too old|message timed out"),
+    (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
+                         r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
+    (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
+                         r"|connection (?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
+    (Reason.SPAMDETECTED, r"spam|junk|bulk mail|unsolicited|scored too high|phish|content (?:was )?rejected"
+                          r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
+    (Reason.CONTENTERROR, r"header|mime|malformed|rfc ?5322|rfc ?2822|rfc ?822|bare (?:lf|cr|linefeed)"
+                          r"|8-?bit|line too long|message contains invalid"),
+    (Reason.SECURITYERROR, r"starttls|\btls\b|encryption required|authentication (?:required|failed|failure)"
+                           r"|(?:auth|login) (?:failed|required)|certificate"),
+    (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
+                             r"|administrative|attachment"),
+    (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses"
+                      r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
+    (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
+                          r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"
+                          r"|loops? back|mail loop|routing loop|too many hops|dns (?:lookup )?(?:fail|error|timeout)"
+                          r"|temporary (?:dns |lookup )?failure in name resolution"),
+    (Reason.SYNTAXERROR, r"syntax error|command (?:not )?(?:recognized|unrecognized|unknown|implemented)"
+                         r"|bad sequence|invalid command|parameter"),
+    (Reason.SYSTEMERROR, r"system (?:error|failure|problem)|internal (?:server )?error|server (?:error|failure|busy)"
+                         r"|local error|temporary (?:local )?(?:problem|failure|error)|service (?:not available"
+                         r"|unavailable|temporarily unavailable)|resources? (?:temporarily )?unavailable|too busy"),
+)
+
+# RFC 3463 subject.detail -> reason (the class is separate); "" and X.0.0 say nothing.
+BY_STATUS = {
+    "1.1": Reason.USERUNKNOWN, "1.2": Reason.HOSTUNKNOWN, "1.3": Reason.USERUNKNOWN, "1.4": Reason.USERUNKNOWN,
+    "1.5": Reason.USERUNKNOWN, "1.6": Reason.HASMOVED, "1.7": Reason.REJECTED, "1.8": Reason.REJECTED,
+    "1.10": Reason.NOTACCEPT, "2.0": Reason.MAILBOXFULL, "2.1": Reason.SUSPEND, "2.2": Reason.MAILBOXFULL,
+    "2.3": Reason.EXCEEDLIMIT, "2.4": Reason.SYSTEMERROR, "3.0": Reason.SYSTEMERROR, "3.1": Reason.SYSTEMFULL,
+    "3.2": Reason.SYSTEMERROR, "3.3": Reason.SYSTEMERROR, "3.4": Reason.MESGTOOBIG, "3.5": Reason.SYSTEMERROR,
+    "4.0": Reason.NETWORKERROR, "4.1": Reason.NETWORKERROR, "4.2": Reason.NETWORKERROR,
+    "4.3": Reason.SYSTEMERROR, "4.4": Reason.NETWORKERROR, "4.5": Reason.SYSTEMERROR, "4.6": Reason.NETWORKERROR,
+    "4.7": Reason.EXPIRED, "5.0": Reason.SYNTAXERROR, "5.1": Reason.SYNTAXERROR, "5.2": Reason.SYNTAXERROR,
+    "5.3": Reason.TOOMANYCONN, "5.4": Reason.SYNTAXERROR, "5.5": Reason.SYNTAXERROR, "5.6": Reason.CONTENTERROR,
+    "6.0": Reason.CONTENTERROR, "6.1": Reason.CONTENTERROR, "6.2": Reason.CONTENTERROR,
+    "6.3": Reason.CONTENTERROR, "6.4": Reason.CONTENTERROR, "6.5": Reason.CONTENTERROR,
+    "6.6": Reason.CONTENTERROR, "6.7": Reason.CONTENTERROR, "6.8": Reason.CONTENTERROR,
+    "7.0": Reason.SECURITYERROR, "7.1": Reason.POLICYVIOLATION, "7.2": Reason.FILTERED, "7.3": Reason.SECURITYERROR,
+    "7.4": Reason.SECURITYERROR, "7.5": Reason.SECURITYERROR, "7.6": Reason.SECURITYERROR,
+    "7.7": Reason.SECURITYERROR, "7.8": Reason.SECURITYERROR, "7.9": Reason.SECURITYERROR,
+    "7.10": Reason.SECURITYERROR, "7.11": Reason.SECURITYERROR, "7.12": Reason.SECURITYERROR,
+    "7.13": Reason.SUSPEND, "7.14": Reason.SECURITYERROR, "7.15": Reason.POLICYVIOLATION,
+    "7.16": Reason.POLICYVIOLATION, "7.17": Reason.SUSPEND, "7.18": Reason.SUSPEND,
+    "7.19": Reason.POLICYVIOLATION, "7.20": Reason.AUTHFAILURE, "7.21": Reason.AUTHFAILURE,
+    "7.22": Reason.AUTHFAILURE, "7.23": Reason.AUTHFAILURE, "7.24": Reason.AUTHFAILURE,
+    "7.25": Reason.REQUIREPTR, "7.26": Reason.AUTHFAILURE, "7.27": Reason.REJECTED, "7.28": Reason.RATELIMITED,
+    "7.29": Reason.AUTHFAILURE, "7.30": Reason.SECURITYERROR,
+}
+
+# Basic reply codes with a meaning of their own (RFC 5321 section 4.2.3).
+BY_CODE = {421: Reason.SYSTEMERROR, 450: Reason.ONHOLD, 451: Reason.SYSTEMERROR, 452: Reason.SYSTEMFULL,
+           454: Reason.SECURITYERROR, 500: Reason.SYNTAXERROR, 501: Reason.SYNTAXERROR, 502: Reason.SYNTAXERROR,
+           503: Reason.SYNTAXERROR, 504: Reason.SYNTAXERROR, 530: Reason.SECURITYERROR, 551: Reason.HASMOVED,
+           552: Reason.MAILBOXFULL, 553: Reason.USERUNKNOWN, 554: Reason.ONHOLD, 550: Reason.ONHOLD}
+
+# A reply refused before any recipient is named is about the sender or its IP, not the address.
+BY_PHASE = {"connect": Reason.BLOCKED, "helo": Reason.BLOCKED, "ehlo": Reason.BLOCKED, "mail": Reason.REJECTED}
+
+ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?!\w)")
+BASIC = re.compile(r"(?:^|(?<=[\s(\[]))([245]\d\d)(?=[\s:\-]|$)")
+PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:after|during) (?:end of )?"
+                   r"(data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to", re.I)
+# Reasons that say nothing more than "it did not work" when the MTA then gave up on the message.
+VAGUE = {Reason.NETWORKERROR, Reason.SYSTEMERROR, Reason.ONHOLD, Reason.UNDEFINED, Reason.SYNTAXERROR}
+
+
+def status_in(text: str) -> str:
+    """The first RFC 3463 code in a text ("5.1.1"), or ""."""
+    found = ENHANCED.search(text or "")
+    return found.group(0) if found else ""
+
+
+def code_in(text: str) -> int | None:
+    found = BASIC.search(text or "")
+    return int(found.group(1)) if found else None
+
+
+def phase_in(text: str) -> str:
+    """The SMTP phase a reply answered, from MTA wording ("(in reply to RCPT TO command)")."""
+    found = PHASE.search(text or "")
+    return next((g.lower() for g in found.groups() if g), "") if found else ""
+
+
+def by_text(text: str) -> Reason | None:
+    """The reason the diagnostic's wording gives, if any."""
+    for table in (BY_MTA, BY_REASON):
+        for reason, pattern in table:
+            if pattern.search(text):
+                return reason
+    return None
+
+
+def classify(status: str = "", smtp_code: int | None = None, phase: str = "", diagnostic: str = "",
+             *, action: str = "", permanent: bool | None = None) -> tuple[Reason, bool]:
+    """(reason, hard) for one failed recipient. `status` is the RFC 3463 code ("" when none),
+    `phase` the SMTP command answered (connect, helo, mail, rcpt, data; "" unknown), `action` the
+    DSN Action. Permanence comes from the status class, else the reply code, else `permanent`
+    (what the notice says), else an Action "failed". Hard means: the address is dead (a reason
+    in ADDRESS_DEAD) and the failure is permanent."""
+    action = (action or "").lower()
+    if action in SUCCESS_ACTIONS:
+        return Reason.DELIVERED, False
+    diagnostic = diagnostic or ""
+    status = status_in(status or "") or status_in(diagnostic)
+    smtp_code = smtp_code if smtp_code is not None else code_in(diagnostic)
+    phase = (phase or phase_in(diagnostic)).lower()
+    if status:
+        lasting = status[0] == "5"
+    elif smtp_code is not None:
+        lasting = smtp_code >= 500
+    elif permanent is not None:
+        lasting = permanent
+    else:
+        lasting = action == "failed"
+    reason = by_text(diagnostic)
+    if reason is None and status:
+        reason = BY_STATUS.get(status.split(".", 1)[1]) if not status.endswith(".0.0") else None
+    if reason is None:
+        reason = BY_PHASE.get(phase) or BY_CODE.get(smtp_code or 0) or Reason.UNDEFINED
+    if reason in VAGUE and action == "failed" and not lasting:
+        reason = Reason.EXPIRED  # a temporary failure that lasted until the sending MTA gave up
+    return reason, reason in ADDRESS_DEAD and lasting
