@@ -36,6 +36,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     logs.configure(settings.log_format)
     app = Flask(__name__)
     app.json.sort_keys = False  # the envelope reads Success, ErrorCode, ErrorText first
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes  # larger bodies: 413, unread
     app.before_request(_start)
     app.after_request(_finish)
     db.init_app(app, skip=("health.healthz",))

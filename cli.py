@@ -9,6 +9,7 @@ import threading
 import click
 
 import config
+import logs
 from models.db import database, migrate as apply_migrations, open_database
 
 
@@ -82,6 +83,7 @@ def smtp_command():
     from smtp import listeners
 
     settings = _open()
+    logs.configure(settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     controllers = listeners.start(settings)
@@ -102,7 +104,7 @@ def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
     from services import worker
 
-    _open()
+    logs.configure(_open().log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

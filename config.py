@@ -69,6 +69,7 @@ class Settings:
     retention_events_days: int = 90  # events, attempts, delivered messages' metadata
     retention_content_days: int = 30  # message bodies (kept apart: they are the bulk)
     drop_content_when_final: bool = False  # drop a body as soon as every delivery of it is final
+    metrics_token: str = ""  # /metrics answers only with `Authorization: Bearer <token>`; unset: no /metrics
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -122,6 +123,7 @@ class Settings:
             retention_events_days=int(env.get("GATEPOST_RETENTION_EVENTS_DAYS", cls.retention_events_days)),
             retention_content_days=int(env.get("GATEPOST_RETENTION_CONTENT_DAYS", cls.retention_content_days)),
             drop_content_when_final=_flag(env.get("GATEPOST_DROP_CONTENT_WHEN_FINAL")),
+            metrics_token=env.get("GATEPOST_METRICS_TOKEN", ""),
         )
 
     @property
@@ -129,15 +131,28 @@ class Settings:
         """What AddSMTP/GetSMTPs hand out: the submission ports, and 465 when TLS is configured."""
         return (*self.smtp_ports, *((self.smtp_tls_port,) if self.tls_cert and self.smtp_tls_port else ()))
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest HTTP request body: a message at the size limit, base64-encoded (4/3) in
+        JSON, plus room for the rest of the request. Larger bodies are refused unread."""
+        return self.max_message_bytes * 4 // 3 + 1024 * 1024
+
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+
+def private_dir(path: Path) -> Path:
+    """Create a missing directory (and its missing parents) only this user can enter: var/ holds
+    the database, message bodies and keys. An existing directory is left as the operator made it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
 
 
 def _stored_secret(var_dir: Path) -> str:
     """Generate the secret key on first run and keep it under var/ (mode 0600)."""
     path = var_dir / "secret_key"
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(var_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))

@@ -13,6 +13,8 @@ keepalive = 5
 max_requests = 10000  # recycle workers now and then, whatever leaks
 max_requests_jitter = 1000
 accesslog = "-"
+# %(U)s is the path without its query string: Octeth clients put APIKey and SessionID there
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
 forwarded_allow_ips = os.environ.get("GATEPOST_TRUSTED_PROXIES", "127.0.0.1")
 
 

@@ -7,8 +7,28 @@ import contextvars
 import datetime
 import json
 import logging
+import re
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# Credentials that clients put in query strings or forms (Octeth's APIKey=..., the other
+# dialects' tokens) never reach a log line: the value after the name is replaced.
+SECRET_PARAMS = re.compile(r"((?:api_?key|sender_?api_?key|admin_?api_?key|session_?id|smtp_?password|password|"
+                           r"client_secret|access_token|token|secret)=)[^&\s\"']*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    return SECRET_PARAMS.sub(r"\1[redacted]", text)
+
+
+class Redacting(logging.Filter):
+    """On the handler, so every logger's lines pass it (werkzeug's and gunicorn's request lines too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
 _FIELDS = ("message_id", "delivery_id", "command")
 
 
@@ -26,6 +46,7 @@ class JSONFormatter(logging.Formatter):
 
 def configure(kind: str = "json", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(Redacting())
     handler.setFormatter(JSONFormatter() if kind == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

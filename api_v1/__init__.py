@@ -22,8 +22,10 @@ def owns(path: str) -> bool:
 
 
 def render_error(status: int, text: str, headers: dict):
-    """Routing errors (404, 405), a database that is down (503) and crashes (100005, 500)."""
-    return error_response([(100005 if status == 500 else status, text)], status, headers)
+    """Routing errors (404, 405), a body over the size limit (42, 413), a database that is down
+    (503) and crashes (100005, 500)."""
+    code = {500: 100005, 413: 42}.get(status, status)
+    return error_response([(code, text)], status, headers)
 
 
 def _rate_key() -> str:

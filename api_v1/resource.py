@@ -6,9 +6,9 @@ from flask import Blueprint, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from edge.params import BadJSON, request_params
-from edge.errors import Declared, Refusal
+from edge.errors import Declared, Refusal, refusal_for
 from services import api_keys
-from services.errors import AccountDisabled, InvalidSenderAPIKey
+from services.errors import AccountDisabled, GatewayError, InvalidSenderAPIKey
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
@@ -47,6 +47,20 @@ KEY_ERRORS = (Declared(InvalidSenderAPIKey, 13, 401, "Invalid SenderAPIKey"),
 def sender_key(values: dict):
     """The API key row (with its domain and user) for this request; routes declare KEY_ERRORS."""
     return api_keys.authenticate(presented_key(values))
+
+
+LARGE_BODY = 64 * 1024
+
+
+@blueprint.before_request
+def _key_before_a_large_body():
+    """With the key in the Authorization header, a large body is read only for a valid key: a
+    stranger's upload is refused before a byte of it is parsed."""
+    if (request.content_length or 0) > LARGE_BODY and request.headers.get("Authorization"):
+        try:
+            sender_key({})
+        except GatewayError as exc:
+            raise refusal_for(exc, KEY_ERRORS) or exc from None
 
 
 def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:

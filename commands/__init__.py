@@ -20,10 +20,13 @@ def owns(path: str) -> bool:
 
 
 def render_error(status: int, text: str, headers: dict):
-    """Octeth's hard failures: a wrong method is 100001 (HTTP 400); anything else the dispatcher
-    did not answer itself (database down, a crash) is 100005 with the HTTP status."""
+    """Octeth's hard failures: a wrong method is 100001 (HTTP 400); a body over the size limit
+    is Gatepost's 42 (HTTP 413); anything else the dispatcher did not answer itself (database
+    down, a crash) is 100005 with the HTTP status."""
     if status == 405:
         return envelope.render(envelope.hard_failure(100001, "Invalid connection method"), 400, headers=headers)
+    if status == 413:
+        return envelope.render(envelope.hard_failure(42, "Message too large"), 413, headers=headers)
     if status not in (500, 503):
         text = "API command failed"
     return envelope.render(envelope.hard_failure(100005, text), status, headers=headers)

@@ -1,7 +1,11 @@
 """For the operator, not a dialect: liveness, readiness and Prometheus metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import hmac
+
+from flask import Blueprint, Response, abort, request
+
+import config
 
 from models.db import pending_migrations
 from services import metrics
@@ -27,4 +31,10 @@ def readyz():
 
 @blueprint.get("/metrics")
 def prometheus():
+    """Opt-in: only with GATEPOST_METRICS_TOKEN set, and only for `Authorization: Bearer <it>`
+    (the listener also serves /t/ to the whole internet)."""
+    token = config.current().metrics_token
+    presented = request.headers.get("Authorization", "")
+    if not token or not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):
+        abort(404)
     return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")

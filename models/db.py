@@ -1,12 +1,15 @@
 """The database: one proxy every model binds to, opened from a URL, migrated by peewee's runner."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
+
+from config import private_dir
 
 database = peewee.DatabaseProxy()
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -45,8 +48,10 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
     field_types = {"CONTENT": CONTENT_TYPES[family]}
     if family == "sqlite":
         path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
+            private_dir(Path(path).parent)
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.chmod(path, 0o600)
         db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types,
                          lock_type="IMMEDIATE")
     else:
