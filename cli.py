@@ -206,12 +206,14 @@ def group():
 @click.option("--per-day", type=int, default=0, help="Messages per day (0 = unlimited).")
 @click.option("--per-month", type=int, default=0, help="Messages per month (0 = unlimited).")
 @click.option("--manual-approval", is_flag=True, help="Verified domains wait for an operator (Blocked).")
-def group_create(name, permissions, max_domains, per_day, per_month, manual_approval):
+@click.option("--rate", type=int, default=0, help="Messages a second per sender domain (0 = unlimited).")
+@click.option("--burst", type=int, default=0, help="Messages at once above the rate (default: the rate).")
+def group_create(name, permissions, max_domains, per_day, per_month, manual_approval, rate, burst):
     from services import accounts
 
     _open()
     options = dict(max_sender_domains=max_domains, send_limit_per_day=per_day, send_limit_per_month=per_month,
-                   manual_domain_approval=manual_approval)
+                   manual_domain_approval=manual_approval, send_rate_per_second=rate, send_rate_burst=burst)
     if permissions is not None:
         options["permissions"] = permissions
     with database.connection_context():

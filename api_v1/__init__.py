@@ -15,6 +15,7 @@ from api_v1.resource import RATE_LIMITED, blueprint, error_response, presented_k
 from services import secrets
 
 NAME = "api_v1"
+RATE_LIMITED_TEXTS = {"api_v1.get_events": "Too many requests. Please wait for {seconds} seconds before trying again."}
 
 
 def owns(path: str) -> bool:
@@ -34,16 +35,19 @@ def _rate_key() -> str:
 
 
 def init_app(app: Flask, settings) -> Limiter:
-    """Register the resources with a per-key rate limit (memory:// or redis:// counters)."""
+    """Register the resources with one request budget per key across all of them, as Octeth
+    counts it (memory:// or redis:// counters). Each resource answers a 429 in the seed's words
+    for it (events has its own text)."""
     limiter = Limiter(_rate_key, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
                       key_prefix="gatepost")
-    limiter.limit(settings.api_rate_limit)(blueprint)
+    limiter.shared_limit(settings.api_rate_limit, scope="api_v1")(blueprint)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):
         current = limiter.current_limit
         seconds = max(1, int(current.reset_at - time.time())) if current else 60
-        message = RATE_LIMITED.format(seconds=seconds, attempts=exc.limit.limit.amount)
+        text = RATE_LIMITED_TEXTS.get(request.endpoint, RATE_LIMITED)
+        message = text.format(seconds=seconds, attempts=exc.limit.limit.amount)
         return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
 
     app.register_blueprint(blueprint)

@@ -23,7 +23,7 @@ from services import api_keys, sending
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, GatewayError, HeaderRejected,
                              InvalidAddress, InvalidSenderAPIKey, MessageTooLarge, RecipientSuppressed,
-                             SendLimitReached, TooManyRecipients)
+                             SendLimitReached, SendRateExceeded, TooManyRecipients)
 
 ERRORS = {  # code: (text, HTTP status)
     1: ("Missing SenderAPIKey", 401),
@@ -63,10 +63,11 @@ ERRORS = {  # code: (text, HTTP status)
     42: ("Message too large", 413),
     43: ("Header not allowed", 422),
     44: ("Invalid SendAt", 422),
+    429: ("You have exceeded your send rate limits. Please wait before sending another email.", 429),
 }
 SERVICE_ERRORS = tuple(Declared(cause, code, ERRORS[code][1]) for cause, code in (
     (InvalidSenderAPIKey, 13), (AccountDisabled, 12), (DomainNotActive, 32), (ForeignSender, 3), (RecipientSuppressed, 14),
-    (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42), (HeaderRejected, 43)))
+    (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42), (HeaderRejected, 43), (SendRateExceeded, 429)))
 NOT_YET = {"templateid": 15, "targetlistid": 16, "listid": 35, "subscriberid": 36, "journeyid": 37, "actionid": 38}
 MAX_REPLY_TO = 10
 MAX_TAGS = 20

@@ -14,6 +14,8 @@ class UserGroup(BaseModel):
     max_sender_domains = IntegerField(default=0)  # 0 = unlimited
     send_limit_per_day = IntegerField(default=0)
     send_limit_per_month = IntegerField(default=0)
+    send_rate_per_second = IntegerField(default=0)  # messages a second per sender domain, 0 = unlimited
+    send_rate_burst = IntegerField(default=0)  # messages at once (0: the rate itself)
     manual_domain_approval = BooleanField(default=False)
     created_at = DateTimeField(default=now)
 

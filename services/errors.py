@@ -108,6 +108,10 @@ class SendLimitReached(GatewayError):
     """Email sending limit reached"""
 
 
+class SendRateExceeded(GatewayError):
+    """You have exceeded your send rate limits. Please wait before sending another email."""
+
+
 class TooManyRecipients(GatewayError):
     """The number of recipients exceeds the allowed count"""
 

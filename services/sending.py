@@ -18,11 +18,12 @@ import clock
 import config
 from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
-from services import events, metrics, suppressions
+from services import events, metrics, rate_limits, suppressions
 from services.compose import Address, Attachment, Draft, compose
 from services.domains import ENABLED
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected, InvalidAddress,
-                             MessageTooLarge, RecipientSuppressed, SendLimitReached, TooManyRecipients)
+                             MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
+                             TooManyRecipients)
 
 # Headers the gateway owns: set from the request's own fields, by signing, or by tracking.
 PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
@@ -100,6 +101,15 @@ def check_quota(user, adding: int) -> None:
             raise SendLimitReached(f"Email sending limit reached ({period} limit of {limit})")
 
 
+def check_rate(domain: SenderDomain) -> None:
+    """The group's send rate, per sender domain, counted where every send passes (HTTP, SMTP,
+    the relay): a message that would exceed it is refused, and counts for nothing."""
+    group = domain.user.group
+    if group.send_rate_per_second and not rate_limits.hit(
+            rate_limits.per_second(group.send_rate_per_second, group.send_rate_burst), "send-rate", str(domain.id)):
+        raise SendRateExceeded()
+
+
 def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
     """Queue a message; returns its MessageID once the message and its deliveries are committed."""
     settings = config.current()
@@ -164,6 +174,7 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
     settings = config.current()
     if len(content) > settings.max_message_bytes:
         raise MessageTooLarge(f"The message is larger than {settings.max_message_bytes} bytes")
+    check_rate(domain)
     now = clock.now()
     send_at = max(send_at or now, now)
     kinds: dict[str, str] = {}

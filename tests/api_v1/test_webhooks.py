@@ -118,3 +118,17 @@ def test_rate_limit_counters_can_live_in_redis(settings, key):
     assert second.get("/api/v1/webhooks", headers=bearer(key)).status_code == 200
     # two processes (here two apps) share the count: the third request anywhere is refused
     assert first.get("/api/v1/webhooks", headers=bearer(key)).status_code == 429
+
+
+def test_one_request_budget_per_key_across_endpoints_with_each_seed_text(settings, key):
+    from app import create_app
+
+    client = create_app(settings.replace(api_rate_limit="2 per minute")).test_client()
+    assert client.get("/api/v1/webhooks", headers=bearer(key)).status_code == 200
+    assert client.get("/api/v1/events", headers=bearer(key)).status_code == 200
+    events = client.get("/api/v1/events", headers=bearer(key))
+    hooks = client.get("/api/v1/webhooks", headers=bearer(key))
+    assert events.status_code == hooks.status_code == 429
+    seconds = int(events.headers["Retry-After"])
+    assert events.json["Errors"][0]["Message"] == f"Too many requests. Please wait for {seconds} seconds before trying again."
+    assert hooks.json["Errors"][0]["Message"].startswith("Too many requests. Wait for ")

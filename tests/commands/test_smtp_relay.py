@@ -50,3 +50,22 @@ def test_error_codes_carry_an_smtp_response(relay, sender):
 def test_refused_without_an_admin_key_configured(relay):
     config.use(config.current().replace(admin_api_key=""))
     assert relay()["ErrorCode"] == 99998
+
+
+def test_the_send_rate_counts_every_path_of_a_domain(relay, client, send, sender, api):
+    """The group's rate (1 a second, a burst of 2) is one budget for /api/v1, /api.php and the
+    relay alike: two messages pass, the third is refused in each dialect's words."""
+    group = sender.account.user.group
+    group.send_rate_per_second, group.send_rate_burst = 1, 2
+    group.save()
+    assert send().status_code == 200 and send().status_code == 200
+    refused = send()
+    assert refused.status_code == 429 and refused.json["Errors"] == [
+        {"Code": 429, "Message": "You have exceeded your send rate limits. Please wait before sending another email."}]
+    legacy = client.post("/api.php", json={"Command": "EmailGateway.SendEmail", "SenderAPIKey": sender.key,
+                                           "Subject": "Hi", "ContentType": "plain", "PlainContent": "x",
+                                           "From": {"email": "alice@example.com"}, "To": [{"email": "a@example.net"}]}).json
+    assert (legacy["Success"], legacy["ErrorCode"]) == (False, 429)
+    relayed = relay(MailFrom="alice@example.com", RcptTo="rob@example.net", RawEmail=RAW)
+    assert (relayed["ErrorCode"], relayed["SMTPResponse"][:9]) == (12, "451 4.7.1")
+    assert Message.select().count() == 2  # a refused message counts for nothing and is not kept

@@ -1,0 +1,27 @@
+"""Moving-window counters (the `limits` library) on the configured storage: memory:// within one
+process, redis:// shared by every process of an installation. One limiter per storage URI."""
+from __future__ import annotations
+
+import functools
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+import config
+
+
+@functools.cache
+def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+
+def hit(limit: RateLimitItem, *identifiers: str) -> bool:
+    """Count one against `limit` for `identifiers`; False (and nothing counted) when over it."""
+    return _limiter(config.current().ratelimit_storage).hit(limit, "gatepost", *identifiers)
+
+
+def per_second(rate: int, burst: int) -> RateLimitItem:
+    """`rate` a second on average, with up to `burst` at once: `burst` per burst/rate seconds."""
+    burst = max(burst, rate)
+    return RateLimitItemPerSecond(burst, max(1, round(burst / rate)))
