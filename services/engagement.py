@@ -68,9 +68,10 @@ def _delivery(kind: str, token: str, host: str | None) -> tuple[Delivery, str]:
                 .where(Delivery.id == found[0]).first())
     if delivery is None or delivery.message.domain.status != ENABLED:
         raise NotFound()
-    if host is not None and _name(host) not in {_name(tracking_host(delivery.message.domain)),
-                                                _name(config.current().tracking_host)}:
-        raise NotFound()
+    if host is not None:
+        allowed = {_name(tracking_host(delivery.message.domain)), _name(config.current().tracking_host)} - {None}
+        if _name(host) not in allowed:
+            raise NotFound()
     return delivery, found[1]
 
 
