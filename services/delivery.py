@@ -17,6 +17,8 @@ import logging
 import re
 import time
 
+import peewee
+
 import clock
 import config
 from models import Delivery, DeliveryAttempt
@@ -47,9 +49,24 @@ def run_once(owner: str) -> int:
     """One pass: claim a batch, deliver it; returns how many deliveries were handled."""
     claimed = queue.claim(owner, config.current().worker_batch)
     claimed.sort(key=lambda d: (_destination(d), d.message_id, d.id))
-    for _, batch in itertools.groupby(claimed, key=_destination):
-        _deliver(owner, list(batch))
+    for destination, batch in itertools.groupby(claimed, key=_destination):
+        batch = list(batch)
+        try:
+            _deliver(owner, batch)
+        except Exception as exc:  # one destination's trouble must not hold the others' mail
+            log.exception("delivery pass: mail for %s stopped", destination or "the relay")
+            _defer_unsettled(owner, batch, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
     return len(claimed)
+
+
+def _defer_unsettled(owner: str, batch: list[Delivery], reason: str) -> None:
+    """What of a batch is still ours waits for the next retry with the reason, rather than
+    staying leased until the lease expires and coming back in the same batch."""
+    held = {row_id for (row_id,) in Delivery.select(Delivery.id).where(Delivery.id.in_([d.id for d in batch]),
+                                                                      Delivery.lease_owner == owner).tuples()}
+    for delivery in batch:
+        if delivery.id in held:
+            _settle(owner, delivery, Reply(None, reason), outcome="deferred", attempted=False)
 
 
 def _destination(delivery: Delivery) -> str:
@@ -89,13 +106,16 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     groups = list(_transactions(ready))
     try:
         for i, group in enumerate(groups):
+            content = _prepared(owner, group)
+            if content is None:
+                continue
             if connection is None or not connection.open:  # (re)connect: a 421 or a drop closes it
                 connection = transport.Connection(route, helo=config.current().mail_host)
                 if not connection.open:  # the destination is unreachable: the rest waits too
                     _settle_all(owner, [d for rest in groups[i:] for d in rest], connection.failure)
                     break
             started = time.monotonic()
-            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], _content(group))
+            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], content)
             for delivery in group:
                 _settle(owner, delivery, replies[delivery.recipient], duration_ms=transport.elapsed_ms(started))
     finally:
@@ -115,6 +135,22 @@ def _transactions(deliveries: list[Delivery]):
 
 def _return_path(lead: Delivery) -> str:
     return verp.address(lead.id, dns_records.return_path_host(lead.message.domain))
+
+
+def _prepared(owner: str, group: list[Delivery]) -> bytes | None:
+    """The transaction's content; None once its deliveries are settled because it could not be
+    made. A message that cannot be tracked or signed fails alone, with the reason; the batch goes
+    on. Database trouble is not the message's fault: it waits for a retry."""
+    try:
+        return _content(group)
+    except Exception as exc:
+        transient = isinstance(exc, peewee.PeeweeException)
+        log.warning("message %s could not be prepared for delivery", group[0].message.uuid, exc_info=not transient,
+                    extra={"message_id": group[0].message.uuid})
+        reply = Reply(None, f"Message could not be prepared for delivery: {exc.__class__.__name__}: {exc}")
+        for delivery in group:
+            _settle(owner, delivery, reply, outcome="deferred" if transient else "failed")
+        return None
 
 
 def _content(group: list[Delivery]) -> bytes:

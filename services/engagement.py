@@ -1,9 +1,20 @@
 """What recipients do with delivered mail: opens, clicks and unsubscribes, through the signed
 tracking URLs (and the List-Unsubscribe mailto). Each becomes an event; an unsubscribe also a
-suppression. Mail of a domain that is no longer Enabled is not tracked: its URLs are 404s.
+suppression. Mail of a domain that is no longer Enabled is not tracked: its URLs are 404s, and
+so are they under any host but the domain's own tracking host and the installation's (one
+tenant's links never redirect under another tenant's brand).
+
+Repeats collapse: an open of a delivery, or a click of one of its URLs, within a minute of the
+last one recorded adds to that event's `count` rather than writing another event and webhook
+call (mail scanners and image proxies fetch the same URL many times).
 """
 from __future__ import annotations
 
+import datetime
+import json
+from urllib.parse import urlsplit
+
+import clock
 import config
 from models import Delivery, Event, Message, SenderDomain
 from models.db import database
@@ -11,13 +22,17 @@ from services import dns_records, events, suppressions, tracking, verification
 from services.domains import ENABLED
 from services.errors import NotFound
 
+REPEAT_WINDOW = datetime.timedelta(minutes=1)
+
+
+def tracking_host(domain: SenderDomain) -> str:
+    """The domain's own tracking host once its CNAME verified, else the installation's."""
+    own = dns_records.tracking_host(domain)
+    return own if own and verification.last_results(domain).get("tracking") else config.current().tracking_host
+
 
 def base_url(domain: SenderDomain) -> str:
-    """The domain's own tracking host once its CNAME verified, else the installation's."""
-    settings = config.current()
-    own = dns_records.tracking_host(domain)
-    host = own if own and verification.last_results(domain).get("tracking") else settings.tracking_host
-    return f"{settings.tracking_scheme}://{host}"
+    return f"{config.current().tracking_scheme}://{tracking_host(domain)}"
 
 
 def tracking_for(delivery: Delivery) -> tracking.Tracking | None:
@@ -43,7 +58,9 @@ def personalise(delivery: Delivery) -> bytes:
     return tracking.personalise(content, wanted, mailto)
 
 
-def _delivery(kind: str, token: str) -> tuple[Delivery, str]:
+def _delivery(kind: str, token: str, host: str | None) -> tuple[Delivery, str]:
+    """The delivery and URL of a token arriving under `host` (the request's Host; None when it
+    came by mail, where the inbound listener took only return-path hosts)."""
     found = tracking.read(kind, token)
     if found is None:
         raise NotFound()
@@ -51,34 +68,64 @@ def _delivery(kind: str, token: str) -> tuple[Delivery, str]:
                 .where(Delivery.id == found[0]).first())
     if delivery is None or delivery.message.domain.status != ENABLED:
         raise NotFound()
+    if host is not None:
+        allowed = {_name(tracking_host(delivery.message.domain)), _name(config.current().tracking_host)} - {None}
+        if _name(host) not in allowed:
+            raise NotFound()
     return delivery, found[1]
 
 
-def opened(token: str, *, user_agent: str = "", ip: str = "") -> None:
-    delivery, _ = _delivery("o", token)
-    with database.atomic():
-        events.record("opened", message=delivery.message, delivery=delivery, user_agent=user_agent[:500], ip=ip)
+def _name(host: str) -> str | None:
+    """A Host header's name, without port, case or trailing dot; None when it is no host at all."""
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return None
+    return name.rstrip(".") if name else None
 
 
-def clicked(token: str, *, user_agent: str = "", ip: str = "") -> str:
-    """Record the click; returns where it goes (only ever a signed http(s) URL)."""
-    delivery, url = _delivery("c", token)
-    if not url.lower().startswith(("http://", "https://")):
+def opened(token: str, *, host: str, user_agent: str = "", ip: str = "") -> None:
+    delivery, _ = _delivery("o", token, host)
+    _record_repeatable("opened", delivery, user_agent=user_agent[:500], ip=ip)
+
+
+def clicked(token: str, *, host: str, user_agent: str = "", ip: str = "") -> str:
+    """Record the click; returns where it goes (only ever a signed http(s) URL without control
+    characters: checked before anything is recorded)."""
+    delivery, url = _delivery("c", token, host)
+    if not tracking.safe_url(url):
         raise NotFound()
-    with database.atomic():
-        events.record("clicked", message=delivery.message, delivery=delivery, url=url, user_agent=user_agent[:500],
-                      ip=ip)
+    _record_repeatable("clicked", delivery, url=url, user_agent=user_agent[:500], ip=ip)
     return url
 
 
-def check_unsubscribe(token: str) -> Delivery:
+def _record_repeatable(event: str, delivery: Delivery, **details) -> None:
+    """A new event, or one more on the `count` of the same event (same URL) of this delivery
+    recorded less than REPEAT_WINDOW ago."""
+    with database.atomic():
+        if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+            list(Delivery.select(Delivery.id).where(Delivery.id == delivery.id).for_update())  # repeats take turns
+        recent = (Event.select(Event.id, Event.details)
+                  .where(Event.delivery == delivery, Event.event == event,
+                         Event.created_at > clock.now() - REPEAT_WINDOW).order_by(Event.id.desc()))
+        for row in recent:
+            seen = json.loads(row.details or "{}")
+            if seen.get("url") == details.get("url"):
+                seen["count"] = seen.get("count", 1) + 1
+                Event.update(details=json.dumps(seen)).where(Event.id == row.id).execute()
+                return
+        events.record(event, message=delivery.message, delivery=delivery, count=1, **details)
+
+
+def check_unsubscribe(token: str, *, host: str) -> Delivery:
     """The delivery an unsubscribe token is for (the confirmation page shows its address)."""
-    return _delivery("u", token)[0]
+    return _delivery("u", token, host)[0]
 
 
-def unsubscribed(token: str, *, how: str, user_agent: str = "", ip: str = "") -> Delivery:
-    """Idempotent: a second unsubscribe of the same delivery records nothing new."""
-    delivery = check_unsubscribe(token)
+def unsubscribed(token: str, *, how: str, host: str | None = None, user_agent: str = "", ip: str = "") -> Delivery:
+    """Idempotent: a second unsubscribe of the same delivery records nothing new. `host` is None
+    for an unsubscribe by mail."""
+    delivery = _delivery("u", token, host)[0]
     with database.atomic():
         if not delivery.events.where(Event.event == "unsubscribed").exists():
             events.record("unsubscribed", message=delivery.message, delivery=delivery, method=how,

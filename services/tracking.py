@@ -9,12 +9,15 @@ last 22 characters. payload = one byte n + the delivery id in n big-endian bytes
 UTF-8; the MAC covers the kind too, so a click token is not an unsubscribe token.
 
 `personalise` must run before DKIM signing: it changes the body and adds List-Unsubscribe
-headers, which RFC 8058 wants signed.
+headers, which RFC 8058 wants signed. A part whose bytes cannot be read faithfully (an unknown
+charset such as `x-bogus` or `unknown-8bit` over text that is not UTF-8, or bytes its charset
+refuses) is left exactly as it was, untracked, rather than guessed at or failed.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email
 import hashlib
 import hmac
@@ -26,6 +29,8 @@ from html import escape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+import webencodings
+
 import config
 from services.secrets import derive
 
@@ -34,6 +39,9 @@ MAC_CHARS = 22  # 16 bytes, base64url without padding
 MAX_TOKEN = 3800  # the request line must fit gunicorn's default limit_request_line (4094)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 NOTRACK = ("data-gatepost-notrack", "gatepost-notrack")
+_BROWSER_DROPS = re.compile("[\t\r\n]")  # what a browser removes from a URL (WHATWG URL standard)
+_AS_RECEIVED = policy.SMTP.clone(refold_source="none")  # header lines we leave alone go out as they came
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _b64(raw: bytes) -> str:
@@ -82,6 +90,15 @@ def read(kind: str, token: str) -> tuple[int, str] | None:
         return None
 
 
+def safe_url(url: str) -> bool:
+    """An http(s) URL a redirect may send a browser to: no control characters (a CR/LF would split
+    the Location header)."""
+    try:
+        return not _CONTROL.search(url) and urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Tracking:
     base_url: str  # e.g. "https://track-gp.example.com" (no trailing slash)
@@ -98,24 +115,32 @@ class Tracking:
 def personalise(message: bytes, tracking: Tracking, unsubscribe_mailto: str = "") -> bytes:
     """One delivery's copy of a composed message: tracked links, open pixel, unsubscribe footer and headers.
 
-    Untouched when no tracking applies (the same bytes object), so enabling nothing costs nothing.
+    Untouched when no tracking applies (the same bytes object), so enabling nothing costs nothing;
+    untouched too when the email package cannot write the message back (malformed MIME, headers
+    it cannot refold): such a message goes out as it came rather than not at all.
     """
     if not (tracking.opens or tracking.clicks or tracking.unsubscribe):
         return message
-    parsed = email.message_from_bytes(message, policy=policy.SMTP)
-    changed = False
-    for part in _bodies(parsed):
-        text = part.get_content()
-        new = (rewrite_html(text, tracking) if part.get_content_subtype() == "html"
-               else _text_footer(text, tracking))
-        if new != text:
-            _set_text(part, new)
-            changed = True
-    if not tracking.unsubscribe:
-        return parsed.as_bytes() if changed else message
-    del parsed["List-Unsubscribe"]
-    del parsed["List-Unsubscribe-Post"]
-    head, blank, rest = parsed.as_bytes().partition(b"\r\n\r\n")
+    parsed = email.message_from_bytes(message, policy=_AS_RECEIVED)
+    try:
+        changed = False
+        for part in _bodies(parsed):
+            text = _text_of(part)
+            if text is None:
+                continue
+            new = (rewrite_html(text, tracking) if part.get_content_subtype() == "html"
+                   else _text_footer(text, tracking))
+            if new != text:
+                _set_text(part, new)
+                changed = True
+        if not tracking.unsubscribe:
+            return parsed.as_bytes() if changed else message
+        del parsed["List-Unsubscribe"]
+        del parsed["List-Unsubscribe-Post"]
+        written = parsed.as_bytes()
+    except (LookupError, ValueError):  # UnicodeError and the email package's header errors among them
+        return message
+    head, blank, rest = written.partition(b"\r\n\r\n")
     return head + _list_unsubscribe(tracking, unsubscribe_mailto) + blank + rest
 
 
@@ -140,6 +165,29 @@ def _bodies(part):
             yield from _bodies(sub)
     elif part.get_content_type() in ("text/html", "text/plain"):
         yield part
+
+
+def _text_of(part) -> str | None:
+    """A text part's content, decoded by its charset (Python's name for it, else the WHATWG
+    label mail clients also use: windows-874, iso-8859-8-i ...), else as UTF-8 (which covers
+    plain ASCII under an `unknown-8bit` label); None when neither reads the bytes exactly."""
+    raw = part.get_payload(decode=True) or b""
+    for codec in (_codec(part.get_content_charset("us-ascii")), "utf-8"):
+        if codec is None:
+            continue
+        try:
+            return raw.decode(codec)
+        except (LookupError, UnicodeError):  # a codec that is not a text encoding, or bytes it refuses
+            continue
+    return None
+
+
+def _codec(label: str) -> str | None:
+    try:
+        return codecs.lookup(label).name
+    except (LookupError, ValueError):
+        found = webencodings.lookup(label)
+        return found.codec_info.name if found else None
 
 
 def _text_footer(text: str, tracking: Tracking) -> str:
@@ -232,13 +280,14 @@ class _Links(HTMLParser):
             self.html_end = self._offset()
 
     def _tracked(self, href: str | None) -> str | None:
-        """A click URL for an absolute http(s) link; anything else (mailto:, #, relative, too long) as it was."""
+        """A click URL for an absolute http(s) link; anything else (mailto:, #, relative, too long,
+        control characters) as it was. Tabs and line breaks go, as a browser drops them."""
         if href is None:
             return None
-        url = href.strip()
+        url = _BROWSER_DROPS.sub("", href).strip()
+        if not safe_url(url):
+            return href
         try:
-            if urlsplit(url).scheme.lower() not in ("http", "https"):
-                return href
             return self.tracking.url("c", url)
-        except ValueError:
+        except ValueError:  # too long to track
             return href

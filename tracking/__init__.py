@@ -1,12 +1,14 @@
 """The recipients' side: the open pixel, click redirects and the unsubscribe page, under /t/ on
-whatever host the tracking CNAME points here. A forged or damaged token, or a domain that is
-no longer Enabled, is a 404: never an open redirect."""
+the installation's tracking host and the sender domains' verified tracking CNAMEs. A forged or
+damaged token, a domain that is no longer Enabled, or a token under another domain's tracking
+host is a 404: never an open redirect."""
 from __future__ import annotations
 
 import base64
 from html import escape
 
 from flask import Blueprint, Flask, Response, redirect, request
+from werkzeug.urls import iri_to_uri
 
 from services import engagement
 from services.errors import NotFound
@@ -31,7 +33,7 @@ def render_error(status: int, text: str, headers: dict) -> Response:
 
 
 def _client() -> dict:
-    return {"user_agent": request.headers.get("User-Agent", ""), "ip": request.remote_addr or ""}
+    return {"host": request.host, "user_agent": request.headers.get("User-Agent", ""), "ip": request.remote_addr or ""}
 
 
 @blueprint.errorhandler(NotFound)
@@ -47,7 +49,8 @@ def opened(token: str):
 
 @blueprint.get("/c/<token>")
 def clicked(token: str):
-    response = redirect(engagement.clicked(token, **_client()), 302)
+    # a URL in plain ASCII: a raw non-Latin-1 character cannot go into a header at all
+    response = redirect(iri_to_uri(engagement.clicked(token, **_client())), 302)
     response.headers.update(NO_STORE)
     return response
 
@@ -60,7 +63,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><meta name="viewport"
 @blueprint.get("/u/<token>")
 def unsubscribe_page(token: str):
     """A confirmation page: a GET (a mail scanner following links) must not unsubscribe anyone."""
-    delivery = engagement.check_unsubscribe(token)
+    delivery = engagement.check_unsubscribe(token, host=request.host)
     body = (f"<h1>Unsubscribe</h1><p>Stop mail from {escape(delivery.message.domain.name)} to "
             f"<b>{escape(delivery.recipient)}</b>?</p><form method=post><button name=confirm value=1>"
             "Unsubscribe</button></form>")

@@ -323,3 +323,52 @@ def test_an_unreachable_destination_is_tried_once_per_batch(send, deliver, setti
         hangup.close()
     assert set(statuses().values()) == {"deferred"}
     assert len(accepted) == 1  # one connection for the batch, not one per message
+
+
+def raw_message(charset: str, body: bytes, to: str = "rob@example.net") -> bytes:
+    return (f"From: Alice <alice@example.com>\r\nTo: {to}\r\nSubject: odd charset\r\nMIME-Version: 1.0\r\n"
+            f'Content-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n').encode() + body
+
+
+def test_a_poison_message_fails_alone_and_the_batch_goes_on(send, deliver, sink, sender):
+    from models import Message
+    from services import sending
+
+    send(To=[{"email": "first@example.net"}], Subject="first")
+    bogus = b'<p>caf\xe9 <a href="https://shop.example.org/">shop</a></p>\r\n'
+    sending.accept_raw(sender.domain, "alice@example.com", ["bogus@example.net"], raw_message("x-bogus", bogus))
+    sending.accept_raw(sender.domain, "alice@example.com", ["thai@example.net"],
+                       raw_message("windows-874", b'<p>\xca\xc7\xd1\xca\xb4\xd5 <a href="https://shop.example.org/">x</a></p>'))
+    poison = send(To=[{"email": "poison@example.net"}], Subject="poison").json["MessageID"]
+    # stored content that cannot be signed (no From header left): a message no retry can mend
+    Message.update(content=b"Subject: poison\r\n\r\nbody\r\n").where(Message.uuid == poison).execute()
+    send(To=[{"email": "last@example.net"}], Subject="last")
+
+    assert deliver() == 5
+    arrived = {r.rcpt_tos[0]: r.data for r in sink.received}
+    assert set(arrived) == {"first@example.net", "bogus@example.net", "thai@example.net", "last@example.net"}
+    assert arrived["bogus@example.net"].endswith(b"\r\n\r\n" + bogus)  # unreadable as x-bogus: sent as it came
+    assert dkim.verify(arrived["bogus@example.net"], dnsfunc=dns_txt)
+    thai = email.message_from_bytes(arrived["thai@example.net"], policy=policy.default).get_body(("html",))
+    assert "สวัสดี" in thai.get_content() and "/t/c/" in thai.get_content()  # decoded, tracked, now UTF-8
+
+    row = Delivery.get(Delivery.recipient == "poison@example.net")
+    reason = "Message could not be prepared for delivery: ValueError: a DKIM signature must cover the From header"
+    assert (row.status, row.last_reply, row.lease_owner) == ("failed", reason, None)
+    assert DeliveryAttempt.get(DeliveryAttempt.delivery == row).reply == reason
+    assert reason in Event.get(Event.delivery == row, Event.event == "failed").details
+    assert statuses() == {"first@example.net": "delivered", "bogus@example.net": "delivered",
+                          "thai@example.net": "delivered", "poison@example.net": "failed", "last@example.net": "delivered"}
+
+
+def test_a_destination_that_breaks_the_pass_waits_and_the_others_go(send, deliver, sink):
+    send(To=[{"email": "rob@example.net"}])
+    send(To=[{"email": "ann@example.org"}])
+    label = "x" * 64  # no resolver takes a label this long: the MX lookup raises, not answers
+    Delivery.update(recipient=f"ann@{label}.example", recipient_domain=f"{label}.example").where(
+        Delivery.recipient == "ann@example.org").execute()
+    assert deliver() == 2
+    assert [r.rcpt_tos for r in sink.received] == [["rob@example.net"]]
+    broken = Delivery.get(Delivery.recipient_domain == f"{label}.example")
+    assert (broken.status, broken.lease_owner) == ("deferred", None)
+    assert broken.last_reply.startswith("Delivery interrupted: LabelTooLong") and broken.next_attempt_at > clock.now()

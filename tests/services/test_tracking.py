@@ -319,3 +319,66 @@ def test_transfer_encodings_are_decoded_and_reencoded(cte):
     assert rich.startswith("<html><body><p>Ünïcödé long line") and '<img src="' in rich
     assert content(out, "text/plain") == "Plain\n"
     assert part(out, "text/plain")["Content-Transfer-Encoding"] == "quoted-printable"  # untouched part
+
+
+# Poison messages: charsets Python does not know, bytes their charset refuses, MIME the email package cannot write back
+
+def raw_html(charset: str, body: bytes, cte: str = "8bit", headers: bytes = b"Subject: hi\r\n") -> bytes:
+    return (b"From: news@example.com\r\nTo: ann@example.org\r\n" + headers + b"MIME-Version: 1.0\r\n"
+            + f'Content-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'.encode() + body)
+
+
+@pytest.mark.parametrize("charset,body,text", [
+    ("windows-874", b"\xca\xc7\xd1\xca\xb4\xd5", "สวัสดี"),  # WHATWG labels Python's codecs lack
+    ("iso-8859-8-i", b"\xf9\xec\xe5\xed", "שלום"),
+    ("x-mac-roman", b"caf\x8e", "café"),
+    ("unknown-8bit", "naïve".encode(), "naïve"),  # an unknown label over UTF-8
+    ("x-bogus", b"plain ascii", "plain ascii"),
+])
+def test_odd_charsets_are_decoded_and_rewritten(charset, body, text):
+    raw = raw_html(charset, b'<html><body><p>' + body + b' <a href="https://x.test/1">x</a></p></body></html>')
+    out = personalise(raw, track(opens=True, clicks=True))
+    rewritten = part(out, "text/html")
+    assert rewritten.get_content_charset() == "utf-8"
+    html = rewritten.get_content()
+    assert f"<p>{text} " in html and clicks_in(html) == ["https://x.test/1"] and "/t/o/" in html
+
+
+@pytest.mark.parametrize("charset,cte", [("x-bogus", "8bit"), ("unknown-8bit", "quoted-printable"),
+                                         ("utf-8", "8bit"), ("base64", "8bit"), ("rot13", "8bit")])
+def test_a_part_that_cannot_be_read_exactly_goes_out_as_it_came(charset, cte):
+    body = b'<p>caf\xe9 <a href="https://x.test/1">x</a></p>' if cte == "8bit" else b"<p>caf=E9 =FF</p>"
+    raw = raw_html(charset, body, cte)
+    out = personalise(raw, track(opens=True, clicks=True, unsubscribe=True), "u@gp.example.com")
+    assert out.endswith(b"\r\n\r\n" + body)  # the body byte for byte, its charset label too
+    assert f'charset="{charset}"'.encode() in out
+    assert parse(out)["List-Unsubscribe"].startswith(f"<{BASE}/t/u/")  # the headers still come
+
+
+def test_mime_the_email_package_cannot_write_back_is_returned_untouched():
+    raw = (b"From: news@example.com\r\nTo: ann@example.org\r\nContent-Type: multipart/alternative\r\n\r\n"
+           b"--b\r\nContent-Type: text/html; charset*=utf-8''%E9\r\n\r\n=E9=\r\n--b\r\n"
+           b"Content-Type: text/plain; charset=x-bogus\r\n\r\n\xe9\r\n--b--\r\n")
+    assert personalise(raw, track(opens=True, clicks=True, unsubscribe=True), "u@gp.example.com") is raw
+
+
+def test_raw_8bit_and_undecodable_headers_do_not_stop_the_rewrite():
+    raw = raw_html("utf-8", b'<a href="https://x.test/1">x</a>',
+                   headers=b"Subject: caf\xe9 =?x-bogus?q?=E9?=\r\nX-Long: " + b"x" * 1200 + b"\r\n")
+    out = personalise(raw, track(clicks=True))
+    assert b"Subject: caf\xe9 =?x-bogus?q?=E9?=\r\n" in out and b"X-Long: " + b"x" * 1200 + b"\r\n" in out  # as they came
+    assert clicks_in(part(out, "text/html").get_content()) == ["https://x.test/1"]
+
+
+# Control characters in hrefs never reach a token (a CR/LF would split the redirect's Location header)
+
+def test_line_breaks_in_an_href_go_as_a_browser_drops_them():
+    out = rewrite('<a href="https://x.test/a\r\nSet-Cookie: s=1\tb">x</a>', clicks=True)
+    assert clicks_in(out) == ["https://x.test/aSet-Cookie: s=1b"]
+
+
+@pytest.mark.parametrize("href", ["https://x.test/\x00a", "https://x.test/\x0bb", "https://x.test/\x85c",
+                                  "https://x.test/\u2028d", "https://x.test/\x7fe"])
+def test_hrefs_with_other_control_characters_are_left_alone(href):
+    html = f'<a href="{href}">x</a>'
+    assert rewrite(html, clicks=True) == html
