@@ -1,7 +1,8 @@
 """Statistics from the event log, each a grouped SQL query on the (domain|user, event, created_at)
 indexes: counts by type, by tag, by day, by recipient domain. "Sent" is messages accepted (one
-per recipient); the other counts are events (an open counted each time it happens, as Octeth's
-event-based stats do); rates are x / Sent x 100, two decimals, 0 when nothing was sent.
+per recipient); the other counts are events, as Octeth's event-based stats are (an open is an
+event each time it happens, but repeats of one recipient within a minute are one event with a
+`count`: services.engagement); rates are x / Sent x 100, two decimals, 0 when nothing was sent.
 """
 from __future__ import annotations
 
