@@ -68,20 +68,20 @@ class Answer:
 def parse(url: str) -> Target:
     """The URL's parts, or InvalidURL when any parser could read it differently."""
     if not url.isascii() or re.search(r"[\x00-\x20\x7f\\]", url):
-        raise InvalidURL("Webhook URL must be ASCII without spaces, control characters or backslashes "
+        raise InvalidURL("URL must be ASCII without spaces, control characters or backslashes "
                          "(use punycode and percent-encoding).")
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in _DEFAULT_PORTS:
-        raise InvalidURL("Webhook URL must start with http:// or https://.")
+        raise InvalidURL("URL must start with http:// or https://.")
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     found = _AUTHORITY.fullmatch(authority)
     if not found:
-        raise InvalidURL("Webhook URL host must be a plain name or address and a port: no user info, "
+        raise InvalidURL("URL host must be a plain name or address and a port: no user info, "
                          "percent-encoding or empty port.")
     host, port = found["host"].lower(), int(found["port"] or _DEFAULT_PORTS[scheme])
     if port > 65535:
-        raise InvalidURL("Webhook URL port must be between 1 and 65535.")
+        raise InvalidURL("URL port must be between 1 and 65535.")
     ip = _host_address(host)
     try:  # what urllib3 itself reads must agree
         parsed = parse_url(url)
@@ -91,7 +91,7 @@ def parse(url: str) -> Target:
     except ValueError:
         agree = False
     if not agree:
-        raise InvalidURL("Webhook URL is ambiguous.")
+        raise InvalidURL("URL is ambiguous.")
     return Target(scheme, str(ip) if ip else host, port, parsed.request_uri, ip)
 
 
@@ -102,20 +102,20 @@ def _host_address(host: str) -> Address | None:
         try:
             return ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            raise InvalidURL("Webhook URL has an invalid IPv6 address.") from None
+            raise InvalidURL("URL has an invalid IPv6 address.") from None
     labels = host.split(".")
     if _NUMERIC_LABEL.fullmatch(labels[-1]):
         try:
             ip = ipaddress.IPv4Address(host)  # four decimal parts, no leading zeros
         except ValueError:
-            raise InvalidURL("Webhook URL has an IPv4 address in a non-canonical form.") from None
+            raise InvalidURL("URL has an IPv4 address in a non-canonical form.") from None
         return ip
     if len(host) > 253:
-        raise InvalidURL("Webhook URL host name is longer than 253 characters.")
+        raise InvalidURL("URL host name is longer than 253 characters.")
     if any(len(label) > 63 for label in labels):
-        raise InvalidURL("Webhook URL host has a label longer than 63 characters.")
+        raise InvalidURL("URL host has a label longer than 63 characters.")
     if not all(_LABEL.fullmatch(label) for label in labels):
-        raise InvalidURL("Webhook URL host is not a valid name (empty label, trailing dot or stray hyphen).")
+        raise InvalidURL("URL host is not a valid name (empty label, trailing dot or stray hyphen).")
     return None
 
 

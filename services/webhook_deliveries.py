@@ -86,8 +86,9 @@ def signing_keys(domain: SenderDomain) -> list[str]:
 def run_once(owner: str, limit: int = 50, submit: Callable[[Callable[[], None]], None] | None = None) -> int:
     """Lease a batch of due webhook deliveries and POST them: here, one after another, or each
     through `submit` (the worker's webhook pool). Endpoints that already have PER_ENDPOINT POSTs
-    in flight (under any worker's lease) are left for later, so a slow one holds few threads.
-    Returns how many were leased."""
+    in flight (under any worker's lease) are left for later, so a slow one holds few threads;
+    the pool leases with limit=1, so a batch cannot exceed that either. Returns how many were
+    leased."""
     with database.atomic():  # one transaction: on SQLite no other worker leases in between
         now = clock.now()
         busy = (WebhookDelivery.select(WebhookDelivery.webhook)

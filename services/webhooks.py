@@ -49,7 +49,7 @@ def _parse(url: str) -> outbound_http.Target:
     try:
         return outbound_http.parse((url or "").strip())
     except outbound_http.InvalidURL as exc:
-        raise InvalidWebhookURL(str(exc)) from None
+        raise InvalidWebhookURL(f"Webhook {exc}") from None
 
 
 def _addresses(target: outbound_http.Target) -> list[str]:

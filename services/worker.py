@@ -15,7 +15,7 @@ from models.db import database
 from services import chores, delivery, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
-WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; each endpoint gets PER_ENDPOINT of them
+WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
 
 
 def schedule() -> dict:
@@ -35,8 +35,8 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
     name = name or worker_name()
     log.info("worker %s started", name)
     pool = WebhookPool(name)
-    webhooks = threading.Thread(target=pool.run, args=(stop, idle), name=f"webhooks-{name}", daemon=True)
-    webhooks.start()
+    posting = threading.Thread(target=pool.run, args=(stop, idle), name=f"webhooks-{name}", daemon=True)
+    posting.start()
     while not stop.is_set():
         try:
             with database.connection_context():
@@ -47,7 +47,7 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
             handled = 0
         if not handled:
             stop.wait(idle)
-    webhooks.join()
+    posting.join()
     log.info("worker %s stopped", name)
 
 
