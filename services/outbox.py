@@ -12,14 +12,17 @@ import config
 from models.db import database
 
 
-def lease(model, pending, owner: str, limit: int) -> list[int]:
+def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
     """Lease up to `limit` due rows of an outbox `model` (rows with status, next_attempt_at,
-    lease_owner and lease_expires_at) whose status is in `pending`; returns their ids."""
+    lease_owner and lease_expires_at) whose status is in `pending` and that match `where`;
+    returns their ids."""
     now = clock.now()
     due = (model.select(model.id)
            .where(model.status.in_(pending), model.next_attempt_at <= now,
                   model.lease_expires_at.is_null() | (model.lease_expires_at < now))
            .order_by(model.next_attempt_at, model.id).limit(limit))
+    if where is not None:
+        due = due.where(where)
     if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():

@@ -1,8 +1,10 @@
 """Signed webhook POSTs from the outbox, retried until they land.
 
 `events.record` writes a WebhookDelivery row for each matching webhook in the event's own
-transaction; workers lease due rows (as they lease mail) and POST them with one shared
-`requests` Session: 10 s timeout, no redirects, the SSRF check repeated before every POST.
+transaction; workers lease due rows (as they lease mail, at most PER_ENDPOINT in flight per
+webhook) and POST them through `outbound_http`: the URL parsed strictly, resolved and checked
+again before every POST and connected to at exactly the checked address, 10 s for the whole
+POST, no redirects.
 A 2xx is success; anything else is retried after 1 m, 5 m, 15 m, 1 h, 3 h, 6 h, 12 h and 24 h,
 then the row is `failed` (`gatepost webhooks replay` sends it again). Each attempt is kept,
 with a truncated response. An endpoint that fails GATEPOST_WEBHOOK_SUSPEND_AFTER times in a
@@ -14,27 +16,29 @@ second `v1=` from the previous key for a day after RegenerateSigningKey.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 
-import requests
+from peewee import fn
 
 import clock
 import config
 from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
 from models.db import database
-from services import domains, metrics, outbox, secrets, webhooks
+from services import dns, domains, metrics, outbound_http, outbox, secrets, webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)  # seconds, after attempt 1, 2, ...
-TIMEOUT = 10
+TIMEOUT = 10  # seconds for a whole POST: connect, send, answer
+PER_ENDPOINT = 2  # POSTs in flight at once to one webhook, across all workers
 KEY_GRACE = datetime.timedelta(days=1)
 USER_AGENT = "Gatepost-Webhooks/1"
-_session = requests.Session()
 
 # event names of the event log -> the webhook event types of AddWebhook
 WEBHOOK_EVENTS = {"delivered": "delivery", "bounced": "bounce", "opened": "open", "clicked": "click",
@@ -79,13 +83,25 @@ def signing_keys(domain: SenderDomain) -> list[str]:
     return keys
 
 
-def run_once(owner: str, limit: int = 50) -> int:
-    """POST a batch of due webhook deliveries; returns how many were attempted."""
-    ids = outbox.lease(WebhookDelivery, ("pending",), owner, limit)
+def run_once(owner: str, limit: int = 50, submit: Callable[[Callable[[], None]], None] | None = None) -> int:
+    """Lease a batch of due webhook deliveries and POST them: here, one after another, or each
+    through `submit` (the worker's webhook pool). Endpoints that already have PER_ENDPOINT POSTs
+    in flight (under any worker's lease) are left for later, so a slow one holds few threads;
+    the pool leases with limit=1, so a batch cannot exceed that either. Returns how many were
+    leased."""
+    with database.atomic():  # one transaction: on SQLite no other worker leases in between
+        now = clock.now()
+        busy = (WebhookDelivery.select(WebhookDelivery.webhook)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.lease_expires_at > now)
+                .group_by(WebhookDelivery.webhook).having(fn.COUNT(WebhookDelivery.id) >= PER_ENDPOINT))
+        ids = outbox.lease(WebhookDelivery, ("pending",), owner, limit, where=WebhookDelivery.webhook.not_in(busy))
     for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
                 .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
                 .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)):
-        _attempt(owner, row)
+        if submit is None:
+            _attempt(owner, row)
+        else:
+            submit(functools.partial(_attempt, owner, row))
     return len(ids)
 
 
@@ -102,13 +118,15 @@ def _attempt(owner: str, row: WebhookDelivery) -> None:
                "X-Gatepost-Signature": signature(body, int(time.time()), signing_keys(domain))}
     started, status, response, error = time.monotonic(), None, "", ""
     try:
-        webhooks.check_url(hook.url)  # again at send time: DNS may have changed since registration
-        answer = _session.post(hook.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-        status, response = answer.status_code, answer.text[:2000]
+        target, addresses = webhooks.destination(hook.url)  # resolved and checked now, for this POST only
+        answer = outbound_http.post(target, addresses, body, headers, TIMEOUT)
+        status, response = answer.status, answer.text[:2000]
     except (ForbiddenWebhookHost, InvalidWebhookURL) as exc:
         error = f"Webhook URL is not an allowed outbound destination: {exc}"
-    except requests.RequestException as exc:
-        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    except dns.DNSTimeout:
+        error = "DNSTimeout: the webhook host could not be resolved in time"
+    except outbound_http.Failure as exc:
+        error = str(exc)[:2000]
     _record(owner, row, hook, status, response, error, int((time.monotonic() - started) * 1000))
 
 

@@ -1,12 +1,12 @@
-"""Webhook endpoints: registration with the SSRF rules Octeth v6 applies (public addresses only)."""
+"""Webhook endpoints: registration with the SSRF rules Octeth v6 applies (public addresses only),
+and the same rules for each POST (`destination`)."""
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
 
 import config
 from models import User, Webhook
-from services import dns, domains
+from services import dns, domains, outbound_http
 from services.errors import (ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookDomainMismatch,
                              WebhookNotFound)
 
@@ -26,33 +26,47 @@ def event_name(name: str) -> str:
 
 
 def check_url(url: str) -> None:
-    """http(s) only, at most 2048 characters; the host must be, or resolve only to, public
-    addresses (unless allowed)."""
+    """At registration: a URL `outbound_http.parse` reads without ambiguity, whose host is, or
+    resolves only to, public addresses (unless GATEPOST_WEBHOOK_ALLOW_PRIVATE)."""
+    target = _parse(url)
+    if not config.current().webhook_allow_private:
+        try:
+            _addresses(target)
+        except dns.DNSTimeout:
+            raise ForbiddenWebhookHost("Webhook URL host could not be resolved; try again later.") from None
+
+
+def destination(url: str) -> tuple[outbound_http.Target, list[str]]:
+    """At send time: the URL's parts and the addresses to connect to, resolved once now and all
+    checked (DNS may have changed since registration). DNSTimeout when no server answered."""
+    target = _parse(url)
+    return target, _addresses(target)
+
+
+def _parse(url: str) -> outbound_http.Target:
     if len(url or "") > MAX_URL:
         raise InvalidWebhookURL(f"Webhook URL is longer than {MAX_URL} characters.")
     try:
-        parts = urlsplit((url or "").strip())
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise InvalidWebhookURL() from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise InvalidWebhookURL()
-    if config.current().webhook_allow_private:
-        return
-    try:
-        found = [ipaddress.ip_address(host)]
-    except ValueError:
-        if any(host == n or host.endswith("." + n) for n in _LOCAL_NAMES):
-            raise ForbiddenWebhookHost() from None
-        try:
-            found = [ipaddress.ip_address(a) for a in dns.addresses(host)]
-        except dns.DNSTimeout:
-            raise ForbiddenWebhookHost("Webhook URL host could not be resolved; try again later.") from None
+        return outbound_http.parse((url or "").strip())
+    except outbound_http.InvalidURL as exc:
+        raise InvalidWebhookURL(f"Webhook {exc}") from None
+
+
+def _addresses(target: outbound_http.Target) -> list[str]:
+    """Every address of the host, through the one resolver; ForbiddenWebhookHost unless all of
+    them are public (any address goes with GATEPOST_WEBHOOK_ALLOW_PRIVATE)."""
+    allow_private = config.current().webhook_allow_private
+    if target.ip is not None:
+        found = [target.ip]
+    elif not allow_private and any(target.host == n or target.host.endswith("." + n) for n in _LOCAL_NAMES):
+        raise ForbiddenWebhookHost()
+    else:
+        found = [ipaddress.ip_address(a) for a in dns.addresses(target.host)]
     if not found:
         raise ForbiddenWebhookHost("Webhook URL host does not resolve to an address.")
-    if not all(ip.is_global for ip in found):
+    if not allow_private and not all(outbound_http.public(ip) for ip in found):
         raise ForbiddenWebhookHost()
+    return [str(ip) for ip in found]
 
 
 def add(user: User, domain_id, event: str, url: str) -> Webhook:

@@ -1,5 +1,5 @@
-"""The worker process: mail and webhook delivery passes until told to stop (`gatepost worker`, or a thread of
-`gatepost serve`). Any number of workers may share one database."""
+"""The worker process: mail delivery passes and a pool of webhook POSTs until told to stop (`gatepost worker`,
+or a thread of `gatepost serve`). Any number of workers may share one database."""
 from __future__ import annotations
 
 import datetime
@@ -8,12 +8,14 @@ import os
 import socket
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import config
 from models.db import database
 from services import chores, delivery, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
+WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
 
 
 def schedule() -> dict:
@@ -28,16 +30,66 @@ def worker_name() -> str:
 
 
 def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) -> None:
+    """Mail passes on this thread; webhook POSTs on their own pool (a `WebhookPool` thread), so a
+    slow endpoint never holds mail, and mail never holds webhooks."""
     name = name or worker_name()
     log.info("worker %s started", name)
+    pool = WebhookPool(name)
+    posting = threading.Thread(target=pool.run, args=(stop, idle), name=f"webhooks-{name}", daemon=True)
+    posting.start()
     while not stop.is_set():
         try:
             with database.connection_context():
                 chores.run_due(schedule())
-                handled = delivery.run_once(name) + webhook_deliveries.run_once(name)
+                handled = delivery.run_once(name)
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0
         if not handled:
             stop.wait(idle)
+    posting.join()
     log.info("worker %s stopped", name)
+
+
+class WebhookPool:
+    """Up to `threads` webhook POSTs at once. Rows are leased one at a time, only when a thread
+    is free, so none waits in a queue holding its lease; `webhook_deliveries.run_once` skips
+    endpoints that already have PER_ENDPOINT POSTs in flight, so a slow endpoint holds at most
+    that many threads and other tenants' webhooks go on."""
+
+    def __init__(self, name: str, threads: int = WEBHOOK_THREADS):
+        self.name, self.threads, self.in_flight = name, threads, 0
+        self.changed = threading.Condition()
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="webhook-post")
+
+    def run(self, stop: threading.Event, idle: float) -> None:
+        while not stop.is_set():
+            with self.changed:
+                if self.in_flight >= self.threads:
+                    self.changed.wait(idle)
+                    continue
+            try:
+                with database.connection_context():
+                    handled = webhook_deliveries.run_once(self.name, limit=1, submit=self._submit)
+            except Exception:
+                log.exception("webhook pass failed; retrying")
+                handled = 0
+            if not handled:
+                stop.wait(idle)
+        self.executor.shutdown(wait=True)  # POSTs under way end within their deadline
+
+    def _submit(self, post) -> None:
+        with self.changed:
+            self.in_flight += 1
+        self.executor.submit(self._post, post)
+
+    def _post(self, post) -> None:
+        try:
+            with database.connection_context():
+                post()
+        except Exception:
+            log.exception("webhook POST failed; its lease expires and it is tried again")
+        finally:
+            with self.changed:
+                self.in_flight -= 1
+                self.changed.notify()

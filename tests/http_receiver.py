@@ -1,11 +1,13 @@
 """A real HTTP server on loopback that receives webhooks, checks their signature as a user's
-code would, and fails on demand."""
+code would, and fails on demand, or trickles its answer like a hostile endpoint."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,10 +34,13 @@ def verify(received: Received, key: str, tolerance: int | None = None, now: int 
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, trickle: float | None = None):
+        """`trickle`: answer 200 with a 1000-byte body sent one byte every `trickle` seconds,
+        until the client hangs up (`cut` is set then)."""
         self.received: list[Received] = []
         self.answers: list[int] = []  # statuses to answer next, in order; then 200
         self.lock = threading.Lock()
+        self.cut = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,17 +49,40 @@ class Receiver:
                 with receiver.lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.answers.pop(0) if receiver.answers else 200
+                if trickle is not None:
+                    return self.trickle()
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:1/elsewhere")
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"nope " * 1000)
 
+            def trickle(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                for _ in range(1000):
+                    try:
+                        self.wfile.write(b".")
+                        self.wfile.flush()
+                        if self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                            break  # end of file: the client hung up
+                    except BlockingIOError:  # the client is still there, waiting for more
+                        time.sleep(trickle)
+                    except OSError:
+                        break
+                else:
+                    return
+                receiver.cut.set()
+
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        server_class = ThreadingHTTPServer
+        if ":" in host:
+            server_class = type("ThreadingHTTPServer6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self.server = server_class((host, port), Handler)
+        self.url = f"http://{'[' + host + ']' if ':' in host else host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -58,6 +58,15 @@ def test_post_errors_list_every_failing_parameter(client, key):
     assert code({"Event": "sent", "WebhookURL": "https://hooks.example.net/"}) == 3
     assert code({"Event": "opened", "WebhookURL": "gopher://hooks.example.net/"}) == 6
     assert code({"Event": "opened", "WebhookURL": "http://10.0.0.1/"}) == 7
+    assert code({"Event": "opened", "WebhookURL": "http://127.0.0.1:80\\@hooks.example.net/"}) == 6
+    assert code({"Event": "opened", "WebhookURL": "http://[::ffff:127.0.0.1]/"}) == 7
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example.net", "abcdefghi." * 26 + "net"])
+def test_an_overlong_host_name_is_6_not_a_500(client, key, host):
+    response = client.post("/api/v1/webhooks", headers=bearer(key), json={"Event": "opened",
+                                                                        "WebhookURL": f"https://{host}/"})
+    assert response.status_code == 422 and response.json["Errors"][0]["Code"] == 6
 
 
 def test_delete_errors(client, key):

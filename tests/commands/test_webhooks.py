@@ -53,6 +53,33 @@ def test_add_webhook_errors_come_as_a_list(api, alice, add_domain, public_host, 
     assert api(alice, "EmailGateway.GetWebhooks", DomainID=d)["Webhooks"] == []
 
 
+def test_urls_parsers_disagree_on_are_6_and_hidden_loopback_is_7(api, alice, add_domain, public_host, dns_server,
+                                                                  settings):
+    """Issue 16: the check and the HTTP client must read one host; IPv6 forms that embed IPv4
+    count as what they embed; overlong names are a clear 6, not a 500 from the resolver."""
+    d = add_domain(alice)["DomainID"]
+
+    def code(url):
+        answer = api(alice, "EmailGateway.AddWebhook", DomainID=d, Event="open", WebhookURL=url)
+        return True if answer["Success"] else answer["ErrorCode"][0]
+
+    for url in ("http://127.0.0.1:8080\\@hooks.example.net/h", "http://user:pw@hooks.example.net/h",
+                "http://hooks.example.net@127.0.0.1/h", "http://2130706433/", "http://0x7f.0.0.1/", "http://127.1/",
+                "http://localhost./", "http://ho%6fks.example.net/", "http://hooks.example.net/a\x0bb",
+                "http://" + "a" * 64 + ".example.net/", "http://" + "abcdefghi." * 26 + "net/"):
+        assert code(url) == 6, url
+    for number, address in enumerate(("::7f00:1", "64:ff9b::7f00:1", "::ffff:7f00:1", "2002:7f00:1::")):
+        dns_server.zone.add(f"v6-{number}.example.net", "AAAA", address)
+        assert code(f"https://v6-{number}.example.net/") == 7, address
+    for literal in ("[::127.0.0.1]", "[64:ff9b::127.0.0.1]", "[::ffff:127.0.0.1]", "[::ffff:a9fe:a9fe]",
+                    "[2001:0:4136:e378:8000:63bf:80ff:fffe]", "[fe80::1]", "[fd00::1]"):
+        assert code(f"http://{literal}/") == 7, literal
+    assert api(alice, "EmailGateway.GetWebhooks", DomainID=d)["Webhooks"] == []
+    config.use(settings.replace(webhook_allow_private=True))  # strictness does not depend on the setting
+    assert code("http://127.0.0.1:8080\\@hooks.example.net/h") == 6
+    assert code(public_host) is True
+
+
 def test_private_hosts_are_allowed_when_the_operator_says_so(api, alice, add_domain, settings):
     domain = add_domain(alice)
     config.use(settings.replace(webhook_allow_private=True))

@@ -1,13 +1,16 @@
 """Webhooks: outbox rows in the event's transaction, signed POSTs to a real receiver, retries,
-suspension, replay, key rotation."""
+suspension, replay, key rotation; SSRF attacks on the POST itself; the per-endpoint bound."""
 import datetime
+import ipaddress
 
 import pytest
+from dnslib import QTYPE, RR, A
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 import clock
 import config
 from models import Event, Webhook, WebhookAttempt, WebhookDelivery
-from services import webhook_deliveries
+from services import outbox, webhook_deliveries
 from tests.http_receiver import Receiver, verify
 
 
@@ -168,3 +171,119 @@ def test_an_event_and_its_outbox_row_stand_or_fall_together(hooked, send):
             raise RuntimeError("the change failed")
     assert not Event.select().where(Event.event == "delivered").exists()
     assert WebhookDelivery.select().count() == 0
+
+
+# SSRF: each attack performed on loopback, against the POST itself (issue 16, findings 1 and 2)
+
+class Rebinding(BaseResolver):
+    """A DNS server's view of one name whose A record changes after every answer (TTL 0), as a
+    rebinding attacker's server does; it counts the A queries."""
+
+    def __init__(self, name: str, *addresses: str):
+        self.name, self.addresses, self.asked = name, list(addresses), 0
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        if str(request.q.qname).rstrip(".").lower() == self.name and QTYPE[request.q.qtype] == "A":
+            address = self.addresses[min(self.asked, len(self.addresses) - 1)]
+            self.asked += 1
+            reply.add_answer(RR(self.name, QTYPE.A, rdata=A(address), ttl=0))
+        return reply
+
+
+@pytest.fixture
+def attacked(sender, receiver, send, deliver, dns_server):
+    """attack(url): a webhook row with `url`, as one stored before URLs were checked strictly, and a
+    delivered event for it; then the workers' pass, with private addresses forbidden."""
+    dns_server.zone.add("hooks.example.com", "A", "93.184.216.34")
+
+    def attack(url: str) -> WebhookDelivery:
+        Webhook.delete().execute()
+        Webhook.create(domain=sender.domain, event="delivery", url=url)
+        send(To=[{"email": f"r{Event.select().count()}@example.net"}])
+        deliver()
+        post_all()
+        return WebhookDelivery.select().order_by(WebhookDelivery.id.desc()).get()
+
+    return attack
+
+
+def test_urls_the_http_client_reads_differently_never_reach_loopback(attacked, receiver):
+    port = receiver.server.server_address[1]
+    for url in (f"http://127.0.0.1:{port}\\@hooks.example.com/h",  # the check read hooks.example.com
+                f"http://hooks.example.com@127.0.0.1:{port}/h", f"http://user:pw@127.0.0.1:{port}/h",
+                f"http://2130706433:{port}/h", f"http://127.1:{port}/h", f"http://localhost.:{port}/h"):
+        row = attacked(url)
+        assert row.status == "failed" and "not an allowed outbound destination" in row.last_error, url
+    assert receiver.received == []
+
+
+def test_ipv6_loopback_and_embedded_ipv4_forms_are_refused(attacked, dns_server):
+    six = Receiver(host="::1")
+    try:
+        port = six.server.server_address[1]
+        rows = [attacked(f"http://[::1]:{port}/h"), attacked(f"http://[::ffff:127.0.0.1]:{port}/h")]
+        for number, address in enumerate(("::127.0.0.1", "64:ff9b::127.0.0.1", "::ffff:127.0.0.1", "2002:7f00:1::")):
+            dns_server.zone.add(f"v6-{number}.example.com", "AAAA", ipaddress.ip_address(address).exploded)
+            rows.append(attacked(f"http://v6-{number}.example.com:{port}/h"))
+        assert all(r.status == "failed" and "not an allowed outbound destination" in r.last_error for r in rows)
+        assert six.received == []
+    finally:
+        six.stop()
+
+
+def test_the_post_goes_to_the_address_the_dns_answered(hooked, send, deliver, receiver, dns_server):
+    """No system resolver (nor /etc/hosts) knows hooks.gatepost.test: only the DNS server Gatepost
+    checks with answers it (127.0.0.1, allowed here). The POST reaches that address, named."""
+    port = receiver.server.server_address[1]
+    dns_server.zone.add("hooks.gatepost.test", "A", "127.0.0.1")
+    Webhook.update(url=f"http://hooks.gatepost.test:{port}/named").where(Webhook.event == "delivery").execute()
+    send()
+    deliver()
+    post_all()
+    assert WebhookDelivery.get().status == "delivered"
+    assert [(r.path, r.headers["Host"]) for r in receiver.received] == [("/named", f"hooks.gatepost.test:{port}")]
+
+
+def test_a_rebinding_name_is_posted_to_the_address_that_was_checked(hooked, send, deliver):
+    """The DNS answer changes between lookups; each attempt resolves once and connects to exactly
+    that answer. The next attempt resolves (and checks) again."""
+    checked = Receiver(host="127.0.0.2")
+    port = checked.server.server_address[1]
+    internal = Receiver(host="127.0.0.1", port=port)
+    rebinding = Rebinding("rebind.gatepost.test", "127.0.0.2", "127.0.0.1")
+    server = DNSServer(rebinding, address="127.0.0.1", port=0, logger=DNSLogger("-request,-reply,-truncated"))
+    server.start_thread()
+    try:
+        Webhook.update(url=f"http://rebind.gatepost.test:{port}/h").where(Webhook.event == "delivery").execute()
+        send()
+        deliver()
+        config.use(config.current().replace(dns_servers=(f"127.0.0.1:{server.server.server_address[1]}",)))
+        checked.answers = [500]
+        post_all()
+        assert rebinding.asked == 1 and len(checked.received) == 1 and internal.received == []
+        clock.shift(seconds=61)
+        post_all()
+        assert rebinding.asked == 2 and len(internal.received) == 1 and len(checked.received) == 1
+        assert WebhookDelivery.get().status == "delivered"
+    finally:
+        server.stop()
+        checked.stop()
+        internal.stop()
+
+
+def test_an_endpoint_with_posts_in_flight_is_left_for_later(hooked, send, deliver, receiver):
+    """At most PER_ENDPOINT POSTs in flight per webhook, across workers: while another worker holds
+    that many of one endpoint's rows, a pass takes only the other endpoints' rows."""
+    send(To=[{"email": f"ok{i}@example.net"} for i in range(3)] + [{"email": "bounce@example.net"}])
+    deliver()
+    slow = Webhook.get(Webhook.event == "delivery")
+    held = outbox.lease(WebhookDelivery, ("pending",), "other-worker", webhook_deliveries.PER_ENDPOINT,
+                        where=WebhookDelivery.webhook == slow)
+    assert len(held) == webhook_deliveries.PER_ENDPOINT
+    assert webhook_deliveries.run_once("this-worker") == 1
+    assert [r.path for r in receiver.received] == ["/bounce"]
+    for row in WebhookDelivery.select().where(WebhookDelivery.id.in_(held)):
+        outbox.settle(row, "other-worker")  # the other worker is done with them
+    assert post_all("this-worker") == 3
+    assert sorted(r.path for r in receiver.received) == ["/bounce"] + ["/delivery"] * 3
