@@ -54,7 +54,7 @@ def php_form(pairs) -> dict:
                 if not isinstance(node.get(part), dict):
                     node[part] = {}
                 node = node[part]
-    return _lists(root)
+    return {key: _lists(value) for key, value in root.items()}  # the top level stays named
 
 
 def _lists(value):

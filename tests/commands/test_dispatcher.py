@@ -152,3 +152,9 @@ def test_registry_refuses_duplicates_and_unmapped_parameters():
         command("Test.Unmapped", schema=Unmapped, permission=None)(lambda u, p: {})
     command("Test.Mapped", schema=Unmapped, permission=None, errors=(Err(1, "x", "Thing"),))(lambda u, p: {})
     assert lookup("TEST.MAPPED").name == "Test.Mapped"
+
+
+def test_numeric_top_level_keys_stay_names(client):
+    """`?0=a` is a parameter named 0, not a list: the request is still read (and refused by name)."""
+    answer = client.post("/api.php?0=a&1=b", data={"Command": "EmailGateway.Nope"})
+    assert answer.status_code == 400 and answer.json["ErrorCode"] == 100003
