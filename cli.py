@@ -11,6 +11,7 @@ import click
 import config
 import logs
 from models.db import database, migrate as apply_migrations, open_database
+from models.vocabulary import PENDING_DELIVERY, DomainStatus, SuppressionReason, Switch
 
 
 def _open() -> config.Settings:
@@ -185,13 +186,13 @@ def _set_user_status(email: str, status: str) -> None:
 @click.option("--email", required=True)
 def user_disable(email):
     """Disable a user: their sessions end and their keys stop working."""
-    _set_user_status(email, "Disabled")
+    _set_user_status(email, Switch.DISABLED)
 
 
 @user.command("enable")
 @click.option("--email", required=True)
 def user_enable(email):
-    _set_user_status(email, "Enabled")
+    _set_user_status(email, Switch.ENABLED)
 
 
 @main.group()
@@ -294,26 +295,26 @@ def domain_approve(name):
     """Approve a domain that verified in a manual-approval group (Blocked -> Enabled)."""
     from services import domains
 
-    _operator_transition(name, domains.ENABLED, (domains.BLOCKED, domains.PENDING))
+    _operator_transition(name, DomainStatus.ENABLED, (DomainStatus.BLOCKED, DomainStatus.PENDING))
 
 
 @domain.command("enable")
 @click.argument("name")
 def domain_enable(name):
     """Enable a domain whatever its status (unblock, unsuspend)."""
-    _operator_transition(name, "Enabled")
+    _operator_transition(name, DomainStatus.ENABLED)
 
 
 @domain.command("suspend")
 @click.argument("name")
 def domain_suspend(name):
-    _operator_transition(name, "Suspended")
+    _operator_transition(name, DomainStatus.SUSPENDED)
 
 
 @domain.command("block")
 @click.argument("name")
 def domain_block(name):
-    _operator_transition(name, "Blocked")
+    _operator_transition(name, DomainStatus.BLOCKED)
 
 
 @main.group()
@@ -333,7 +334,7 @@ def _user(email: str):
 @suppression.command("add")
 @click.option("--user", "user_email", required=True, help="The user whose mail must not reach the address.")
 @click.argument("address")
-@click.option("--reason", default="manual", type=click.Choice(["manual", "hard-bounce", "complaint", "unsubscribe"]))
+@click.option("--reason", default="manual", type=click.Choice([r.value for r in SuppressionReason]))
 def suppression_add(user_email, address, reason):
     from services import suppressions
 
@@ -467,7 +468,7 @@ def queue_inspect(message_id, as_json):
                + ("" if found["content_kept"] else " (content pruned)"))
     for d in found["deliveries"]:
         click.echo(f"  {d['kind']:<3} {d['recipient']:<40} {d['status']:<9} attempts {d['attempts']}"
-                   + (f", next {d['next_attempt_at']}" if d["status"] in ("queued", "deferred") else "")
+                   + (f", next {d['next_attempt_at']}" if d["status"] in PENDING_DELIVERY else "")
                    + (f", held by {d['leased_by']}" if d["leased_by"] else "") + f"  {d['last_reply']}")
         for a in d["attempt_log"]:
             click.echo(f"      {a['at']} {a['outcome']:<9} {a['mx_host'] or '-'} {a['code'] or ''} "

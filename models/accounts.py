@@ -3,6 +3,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 
 from clock import now
 from models.db import BaseModel
+from models.vocabulary import Switch
 
 ADD_DOMAIN = "EmailGateway.AddDomain"
 MANAGE_DOMAIN = "EmailGateway.ManageDomain"
@@ -31,14 +32,14 @@ class User(BaseModel):
     api_key_encrypted = TextField()
     group = ForeignKeyField(UserGroup, backref="users", on_delete="RESTRICT")
     max_sender_domains = IntegerField(null=True)  # overrides the group's limit when set
-    status = CharField(max_length=20, default="Enabled")  # Enabled | Disabled
+    status = CharField(max_length=20, default=Switch.ENABLED)  # Enabled | Disabled
     first_name = CharField(max_length=100, default="")
     last_name = CharField(max_length=100, default="")
     created_at = DateTimeField(default=now)
 
     @property
     def is_enabled(self) -> bool:
-        return self.status == "Enabled"
+        return self.status == Switch.ENABLED
 
     @property
     def domain_limit(self) -> int:

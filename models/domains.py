@@ -4,14 +4,12 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from models.accounts import User
 from clock import now
 from models.db import BaseModel
-
-STATUSES = ("Approval Pending", "Enabled", "Disabled", "Suspended", "Blocked", "Deleted")
-
+from models.vocabulary import DomainStatus, Switch
 
 class SenderDomain(BaseModel):
     user = ForeignKeyField(User, backref="domains", on_delete="CASCADE")
     name = CharField(max_length=253, index=True)  # ASCII (IDNA) form, lower case
-    status = CharField(max_length=20, default="Approval Pending", index=True)
+    status = CharField(max_length=20, default=DomainStatus.PENDING, index=True)
     status_reason = TextField(default="")
     created_at = DateTimeField(default=now)
     link_tracking = BooleanField(default=True)
@@ -43,7 +41,7 @@ class DomainAPIKey(BaseModel):
     description = CharField(max_length=255)
     key_hash = CharField(max_length=64, unique=True)
     key_encrypted = TextField()
-    status = CharField(max_length=20, default="Enabled")
+    status = CharField(max_length=20, default=Switch.ENABLED)
     created_at = DateTimeField(default=now)
     last_used_at = DateTimeField(null=True)
 
@@ -52,7 +50,7 @@ class SMTPCredential(BaseModel):
     domain = ForeignKeyField(SenderDomain, backref="smtp_credentials", on_delete="CASCADE")
     username = CharField(max_length=255, unique=True)
     password_hash = CharField(max_length=255)
-    status = CharField(max_length=20, default="Enabled")
+    status = CharField(max_length=20, default=Switch.ENABLED)
     created_at = DateTimeField(default=now)
 
 
@@ -60,7 +58,7 @@ class Webhook(BaseModel):
     domain = ForeignKeyField(SenderDomain, backref="webhooks", on_delete="CASCADE")
     event = CharField(max_length=20)  # delivery | bounce | open | click | unsubscribe | complaint
     url = TextField()
-    status = CharField(max_length=20, default="Enabled")  # Enabled | Suspended (failing)
+    status = CharField(max_length=20, default=Switch.ENABLED)  # Enabled | Suspended (failing)
     status_reason = TextField(default="")
     consecutive_failures = IntegerField(default=0)
     created_at = DateTimeField(default=now)

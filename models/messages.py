@@ -5,11 +5,8 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from clock import now
 from models.accounts import User
 from models.db import BaseModel, ContentField
+from models.vocabulary import DeliveryStatus
 from models.domains import SenderDomain
-
-PENDING = ("queued", "deferred")  # still to be attempted
-FINAL = ("delivered", "bounced", "failed")
-
 
 class Message(BaseModel):
     uuid = CharField(max_length=36, unique=True)  # the MessageID the API answers
@@ -36,7 +33,7 @@ class Delivery(BaseModel):
     recipient = CharField(max_length=320)
     recipient_domain = CharField(max_length=253)
     kind = CharField(max_length=3, default="to")  # to | cc | bcc
-    status = CharField(max_length=10, default="queued")  # queued | deferred | delivered | bounced | failed
+    status = CharField(max_length=10, default=DeliveryStatus.QUEUED)
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=now)
     lease_owner = CharField(max_length=64, null=True)

@@ -51,6 +51,7 @@ class EventType(StrEnum):
 
 class SuppressionReason(StrEnum):
     HARD_BOUNCE = "hard-bounce"
+    REPEATED_SOFT_BOUNCE = "repeated-soft-bounce"
     COMPLAINT = "complaint"
     UNSUBSCRIBE = "unsubscribe"
     MANUAL = "manual"

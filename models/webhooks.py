@@ -6,12 +6,13 @@ from clock import now
 from models.db import BaseModel
 from models.domains import Webhook
 from models.events import Event
+from models.vocabulary import OutboxStatus
 
 
 class WebhookDelivery(BaseModel):
     webhook = ForeignKeyField(Webhook, backref="deliveries", on_delete="CASCADE")
     event = ForeignKeyField(Event, backref="webhook_deliveries", on_delete="CASCADE")
-    status = CharField(max_length=10, default="pending")  # pending | delivered | failed
+    status = CharField(max_length=10, default=OutboxStatus.PENDING)
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=now)
     lease_owner = CharField(max_length=64, null=True)

@@ -8,6 +8,7 @@ import peewee
 
 import clock
 import config
+from models.vocabulary import Switch
 from models import Session, User, UserGroup
 from models.db import database
 from services import secrets
@@ -71,7 +72,7 @@ def find_user(email: str) -> User | None:
 
 def set_status(user: User, status: str) -> None:
     User.update(status=status).where(User.id == user.id).execute()
-    if status != "Enabled":
+    if status != Switch.ENABLED:
         Session.delete().where(Session.user == user).execute()
 
 

@@ -8,6 +8,7 @@ import peewee
 import clock
 from models import DomainAPIKey, SenderDomain, User
 from models.db import database
+from models.vocabulary import DomainStatus, Switch
 from services import domains, secrets
 from services.errors import AccountDisabled, APIKeyNotFound, InvalidSenderAPIKey, KeyRotationFailed
 
@@ -58,8 +59,8 @@ def authenticate(presented: str) -> DomainAPIKey:
     owner's key is AccountDisabled (each dialect has its own code for that)."""
     digest = secrets.lookup_hash(presented or "")
     row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User).join(SenderDomain).join(User)
-           .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == "Enabled",
-                  SenderDomain.status != domains.DELETED).first())
+           .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == Switch.ENABLED,
+                  SenderDomain.status != DomainStatus.DELETED).first())
     if row is None or not secrets.same(row.key_hash, digest):
         raise InvalidSenderAPIKey()
     if not row.domain.user.is_enabled:

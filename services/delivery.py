@@ -23,6 +23,7 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt
 from models.db import database
+from models.vocabulary import DeliveryStatus, DomainStatus
 from services import (bounce_reasons, dkim, dns, dns_records, engagement, events, metrics, outbox, queue, retention,
                       secrets, suppressions, transport, verp)
 from services.transport import Reply
@@ -66,7 +67,7 @@ def _defer_unsettled(owner: str, batch: list[Delivery], reason: str) -> None:
                                                                       Delivery.lease_owner == owner).tuples()}
     for delivery in batch:
         if delivery.id in held:
-            _settle(owner, delivery, Reply(None, reason), outcome="deferred", attempted=False)
+            _settle(owner, delivery, Reply(None, reason), outcome=DeliveryStatus.DEFERRED, attempted=False)
 
 
 def _destination(delivery: Delivery) -> str:
@@ -79,7 +80,7 @@ def _blocked(delivery: Delivery) -> str:
     domain, user = message.domain, message.user
     if not user.is_enabled:
         return "Sending blocked: account disabled"
-    if domain.status != "Enabled":
+    if domain.status != DomainStatus.ENABLED:
         return f"Sending blocked: sender domain {domain.status}"
     if domain.queue_cleared_at and message.created_at <= domain.queue_cleared_at:
         return "cleared by user"
@@ -91,7 +92,7 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     for delivery in batch:
         reason = _blocked(delivery)
         if reason:
-            _settle(owner, delivery, Reply(None, reason), outcome="failed", attempted=False)
+            _settle(owner, delivery, Reply(None, reason), outcome=DeliveryStatus.FAILED, attempted=False)
         else:
             ready.append(delivery)
     if not ready:
@@ -99,7 +100,7 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     try:
         route = transport.route(ready[0].recipient_domain)
     except transport.NoRoute as exc:
-        return _settle_all(owner, ready, Reply(None, str(exc)), outcome="bounced")
+        return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
     except dns.DNSTimeout as exc:
         return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
     connection = None
@@ -149,7 +150,7 @@ def _prepared(owner: str, group: list[Delivery]) -> bytes | None:
                     extra={"message_id": group[0].message.uuid})
         reply = Reply(None, f"Message could not be prepared for delivery: {exc.__class__.__name__}: {exc}")
         for delivery in group:
-            _settle(owner, delivery, reply, outcome="deferred" if transient else "failed")
+            _settle(owner, delivery, reply, outcome=DeliveryStatus.DEFERRED if transient else DeliveryStatus.FAILED)
         return None
 
 
@@ -171,7 +172,7 @@ def _bounce(reply: Reply, outcome: str) -> dict:
     """The normalised bounce of a synchronous reply, as inbound reports give it."""
     status = bounce_reasons.status_in(reply.text)
     reason, hard = bounce_reasons.classify(status, reply.code, reply.phase, reply.text, action="failed",
-                                           permanent=outcome == "bounced")
+                                           permanent=outcome == DeliveryStatus.BOUNCED)
     return dict(reason=str(reason), hard=hard, status=status, diagnostic=reply.text[:1000], remote_mta=reply.host)
 
 
@@ -187,10 +188,10 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
     now = clock.now()
     attempts = delivery.attempts + attempted
     changes = dict(status=outcome, attempts=attempts, last_reply=str(reply))
-    if outcome == "deferred":
+    if outcome == DeliveryStatus.DEFERRED:
         horizon = datetime.timedelta(seconds=config.current().retry_horizon)
         if now - delivery.message.send_at >= horizon:
-            outcome = "failed"
+            outcome = DeliveryStatus.FAILED
             changes.update(status=outcome, last_reply=f"gave up after {attempts} attempts; last reply: {reply}")
         else:
             changes["next_attempt_at"] = now + backoff(attempts, reply.text)
@@ -201,7 +202,7 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
                                        smtp_code=reply.code, reply=reply.text[:2000], outcome=outcome)
             if not outbox.settle(delivery, owner, **changes):
                 raise LeaseLost()
-            bounce = _bounce(reply, outcome) if attempted and outcome in ("bounced", "failed") else None
+            bounce = _bounce(reply, outcome) if attempted and outcome in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED) else None
             events.record(outcome, message=delivery.message, delivery=delivery, smtp_code=reply.code,
                           smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=attempts,
                           **({"bounce": bounce} if bounce else {}))
@@ -213,10 +214,10 @@ def _settle(owner: str, delivery: Delivery, reply: Reply, *, outcome: str | None
                     extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})
         return
     metrics.DELIVERIES.labels(outcome).inc()
-    if outcome != "deferred" and config.current().drop_content_when_final:
+    if outcome != DeliveryStatus.DEFERRED and config.current().drop_content_when_final:
         retention.drop_content_if_final(delivery.message_id)
-    if outcome == "delivered":
+    if outcome == DeliveryStatus.DELIVERED:
         metrics.DELIVERY_LATENCY.observe(max(0.0, (now - delivery.message.send_at).total_seconds()))
-    elif outcome in ("bounced", "failed"):
+    elif outcome in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED):
         log.info("delivery %s to %s %s: %s", delivery.id, delivery.recipient, outcome, changes["last_reply"],
                  extra={"message_id": delivery.message.uuid, "delivery_id": delivery.id})

@@ -18,8 +18,8 @@ import clock
 import config
 from models import Delivery, Event, Message, SenderDomain
 from models.db import database
+from models.vocabulary import DomainStatus, EventType, SuppressionReason
 from services import dns_records, events, suppressions, tracking, verification
-from services.domains import ENABLED
 from services.errors import NotFound
 
 REPEAT_WINDOW = datetime.timedelta(minutes=1)
@@ -66,7 +66,7 @@ def _delivery(kind: str, token: str, host: str | None) -> tuple[Delivery, str]:
         raise NotFound()
     delivery = (Delivery.select(Delivery, Message, SenderDomain).join(Message).join(SenderDomain)
                 .where(Delivery.id == found[0]).first())
-    if delivery is None or delivery.message.domain.status != ENABLED:
+    if delivery is None or delivery.message.domain.status != DomainStatus.ENABLED:
         raise NotFound()
     if host is not None:
         allowed = {_name(tracking_host(delivery.message.domain)), _name(config.current().tracking_host)} - {None}
@@ -86,7 +86,7 @@ def _name(host: str) -> str | None:
 
 def opened(token: str, *, host: str, user_agent: str = "", ip: str = "") -> None:
     delivery, _ = _delivery("o", token, host)
-    _record_repeatable("opened", delivery, user_agent=user_agent[:500], ip=ip)
+    _record_repeatable(EventType.OPENED, delivery, user_agent=user_agent[:500], ip=ip)
 
 
 def clicked(token: str, *, host: str, user_agent: str = "", ip: str = "") -> str:
@@ -95,7 +95,7 @@ def clicked(token: str, *, host: str, user_agent: str = "", ip: str = "") -> str
     delivery, url = _delivery("c", token, host)
     if not tracking.safe_url(url):
         raise NotFound()
-    _record_repeatable("clicked", delivery, url=url, user_agent=user_agent[:500], ip=ip)
+    _record_repeatable(EventType.CLICKED, delivery, url=url, user_agent=user_agent[:500], ip=ip)
     return url
 
 
@@ -127,8 +127,8 @@ def unsubscribed(token: str, *, how: str, host: str | None = None, user_agent: s
     for an unsubscribe by mail."""
     delivery = _delivery("u", token, host)[0]
     with database.atomic():
-        if not delivery.events.where(Event.event == "unsubscribed").exists():
-            events.record("unsubscribed", message=delivery.message, delivery=delivery, method=how,
+        if not delivery.events.where(Event.event == EventType.UNSUBSCRIBED).exists():
+            events.record(EventType.UNSUBSCRIBED, message=delivery.message, delivery=delivery, method=how,
                           user_agent=user_agent[:500], ip=ip)
-        suppressions.add(delivery.message.user_id, delivery.recipient, "unsubscribe", f"via {how}")
+        suppressions.add(delivery.message.user_id, delivery.recipient, SuppressionReason.UNSUBSCRIBE, f"via {how}")
     return delivery

@@ -23,6 +23,7 @@ import clock
 import config
 from models import Delivery, InboundReport, Message, SenderDomain
 from models.db import database
+from models.vocabulary import DeliveryStatus, DomainStatus, EventType, SuppressionReason
 from services import bounces, engagement, events, suppressions, verp
 from services.errors import NotFound
 
@@ -41,7 +42,7 @@ def is_return_path_host(host: str) -> bool:
     """Whether mail for `host` is ours to take: the return-path host of a live sender domain."""
     label, _, name = host.lower().rstrip(".").partition(".")
     default = config.current().return_path_subdomain
-    return (SenderDomain.select().where(SenderDomain.name == name, SenderDomain.status != "Deleted",
+    return (SenderDomain.select().where(SenderDomain.name == name, SenderDomain.status != DomainStatus.DELETED,
                                         (SenderDomain.subdomain == label) |
                                         ((SenderDomain.subdomain == "") & (label == default))).exists())
 
@@ -108,22 +109,22 @@ def _bounce(delivery: Delivery, failure, report) -> None:
         if not failure.permanent:
             Delivery.update(last_reply=f"reported delayed: {reply}", updated_at=clock.now()).where(
                 Delivery.id == delivery.id).execute()
-            events.record("deferred", message=delivery.message, delivery=delivery, **details)
+            events.record(EventType.DEFERRED, message=delivery.message, delivery=delivery, **details)
             return
-        if delivery.status == "bounced":
+        if delivery.status == DeliveryStatus.BOUNCED:
             return  # the same bounce again (or a second notice): counted once
-        Delivery.update(status="bounced", last_reply=f"bounced after acceptance: {reply}", updated_at=clock.now()
+        Delivery.update(status=DeliveryStatus.BOUNCED, last_reply=f"bounced after acceptance: {reply}", updated_at=clock.now()
                         ).where(Delivery.id == delivery.id).execute()
-        events.record("bounced", message=delivery.message, delivery=delivery, **details)
+        events.record(EventType.BOUNCED, message=delivery.message, delivery=delivery, **details)
         suppressions.after_failure(delivery.message.user_id, delivery.recipient, failure.hard,
                                    f"{failure.reason}: {reply}")
 
 
 def _complaint(delivery: Delivery, report) -> None:
     with database.atomic():
-        events.record("complained", message=delivery.message, delivery=delivery, source="arf",
+        events.record(EventType.COMPLAINED, message=delivery.message, delivery=delivery, source="arf",
                       feedback_type=report.feedback_type, reporting_mta=report.reporting_mta)
-        suppressions.add(delivery.message.user_id, delivery.recipient, "complaint",
+        suppressions.add(delivery.message.user_id, delivery.recipient, SuppressionReason.COMPLAINT,
                          f"{report.feedback_type or 'abuse'} report from {report.reporting_mta or 'a mailbox provider'}")
 
 

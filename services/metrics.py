@@ -12,7 +12,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 import clock
 from models import Delivery, WebhookDelivery
-from models.messages import PENDING
+from models.vocabulary import OutboxStatus, PENDING_DELIVERY
 
 REQUESTS = Counter("gatepost_http_requests_total", "HTTP requests by dialect, command or route, and status",
                    ["dialect", "endpoint", "status"])
@@ -29,17 +29,17 @@ class QueueCollector:
     def collect(self):
         depth = GaugeMetricFamily("gatepost_queue_deliveries", "Deliveries waiting, by state", labels=["state"])
         counts = dict(Delivery.select(Delivery.status, fn.COUNT(Delivery.id))
-                      .where(Delivery.status.in_(PENDING)).group_by(Delivery.status).tuples())
-        for state in PENDING:
+                      .where(Delivery.status.in_(PENDING_DELIVERY)).group_by(Delivery.status).tuples())
+        for state in PENDING_DELIVERY:
             depth.add_metric([state], counts.get(state, 0))
         yield depth
         now = clock.now()
         first_due = fn.MIN(Delivery.next_attempt_at).python_value(Delivery.next_attempt_at.python_value)
-        oldest = Delivery.select(first_due).where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now).scalar()
+        oldest = Delivery.select(first_due).where(Delivery.status.in_(PENDING_DELIVERY), Delivery.next_attempt_at <= now).scalar()
         yield GaugeMetricFamily("gatepost_queue_oldest_due_seconds", "How long the oldest due delivery has waited",
                                 value=(now - oldest).total_seconds() if oldest else 0)
         yield GaugeMetricFamily("gatepost_webhook_outbox_pending", "Webhook deliveries waiting",
-                                value=WebhookDelivery.select().where(WebhookDelivery.status == "pending").count())
+                                value=WebhookDelivery.select().where(WebhookDelivery.status == OutboxStatus.PENDING).count())
 
 
 def exposition() -> bytes:

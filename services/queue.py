@@ -10,13 +10,13 @@ import clock
 import config
 from models import Delivery, DeliveryAttempt, Message, SenderDomain, User
 from models.db import database
-from models.messages import PENDING
+from models.vocabulary import DeliveryStatus, EventType, PENDING_DELIVERY
 from services import events, outbox
 
 
 def claim(owner: str, limit: int = 100) -> list[Delivery]:
     """Lease up to `limit` due deliveries to `owner`; returns them with message, domain and user."""
-    ids = outbox.lease(Delivery, PENDING, owner, limit)
+    ids = outbox.lease(Delivery, PENDING_DELIVERY, owner, limit)
     if not ids:
         return []
     return list(Delivery.select(Delivery, Message, SenderDomain, User)
@@ -34,14 +34,14 @@ def clear_domain(domain: SenderDomain, reason: str = "cleared by user") -> int:
         SenderDomain.update(queue_cleared_at=now).where(SenderDomain.id == domain.id).execute()
         messages = Message.select(Message.id).where(Message.domain == domain)
         pending = (Delivery.select(Delivery.id)
-                   .where(Delivery.message.in_(messages), Delivery.status.in_(PENDING),
+                   .where(Delivery.message.in_(messages), Delivery.status.in_(PENDING_DELIVERY),
                           Delivery.lease_expires_at.is_null() | (Delivery.lease_expires_at < now)))
         rows = list(Delivery.select(Delivery, Message).join(Message).where(Delivery.id.in_(pending)))
         if rows:
-            (Delivery.update(status="failed", last_reply=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
+            (Delivery.update(status=DeliveryStatus.FAILED, last_reply=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
              .where(Delivery.id.in_([d.id for d in rows])).execute())
         for d in rows:
-            events.record("failed", message=d.message, delivery=d, reason=reason)
+            events.record(EventType.FAILED, message=d.message, delivery=d, reason=reason)
     return len(rows)
 
 
@@ -50,15 +50,15 @@ def stats() -> dict:
     now = clock.now()
     by_state = dict(Delivery.select(Delivery.status, fn.COUNT(Delivery.id)).group_by(Delivery.status).tuples())
     waiting = (Delivery.select(SenderDomain.name, Delivery.status, fn.COUNT(Delivery.id)).join(Message)
-               .join(SenderDomain).where(Delivery.status.in_(PENDING))
+               .join(SenderDomain).where(Delivery.status.in_(PENDING_DELIVERY))
                .group_by(SenderDomain.name, Delivery.status).tuples())
     by_domain: dict[str, dict[str, int]] = {}
     for name, status, n in waiting:
         by_domain.setdefault(name, {})[status] = n
     oldest = (Delivery.select(Delivery, Message).join(Message)
-              .where(Delivery.status.in_(PENDING), Delivery.next_attempt_at <= now)
+              .where(Delivery.status.in_(PENDING_DELIVERY), Delivery.next_attempt_at <= now)
               .order_by(Delivery.next_attempt_at).first())
-    leased = Delivery.select().where(Delivery.status.in_(PENDING), Delivery.lease_expires_at > now).count()
+    leased = Delivery.select().where(Delivery.status.in_(PENDING_DELIVERY), Delivery.lease_expires_at > now).count()
     return {"by_state": by_state, "by_domain": by_domain, "leased": leased,
             "oldest_due": None if oldest is None else {
                 "message_id": oldest.message.uuid, "recipient": oldest.recipient,

@@ -10,13 +10,13 @@ import clock
 import config
 from models import Delivery, Event, InboundReport, Message
 from models.db import database
-from models.messages import PENDING
+from models.vocabulary import PENDING_DELIVERY
 
 BATCH = 1000
 
 
 def _waiting():
-    return Delivery.select(Delivery.message).where(Delivery.status.in_(PENDING))
+    return Delivery.select(Delivery.message).where(Delivery.status.in_(PENDING_DELIVERY))
 
 
 def drop_content_if_final(message_id: int) -> bool:

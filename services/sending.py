@@ -18,6 +18,7 @@ import clock
 import config
 from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
+from models.vocabulary import DeliveryStatus, EventType
 from services import events, metrics, rate_limits, suppressions
 from services.compose import Address, Attachment, Draft, compose
 from services.domains import ENABLED
@@ -192,8 +193,8 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
         for address, kind in kinds.items():
             delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
                                        kind=kind, next_attempt_at=send_at, updated_at=now,
-                                       last_reply="scheduled" if send_at > now else "queued")
-            events.record("accepted", message=message, delivery=delivery, subject=subject[:MAX_SUBJECT], tags=list(tags),
+                                       last_reply="scheduled" if send_at > now else DeliveryStatus.QUEUED)
+            events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject[:MAX_SUBJECT], tags=list(tags),
                           send_at=send_at.isoformat() if send_at > now else None)
     metrics.ACCEPTED.labels(source).inc()
     return ident

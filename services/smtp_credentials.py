@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from models import SenderDomain, SMTPCredential, User
-from models.vocabulary import Switch
+from models.vocabulary import DomainStatus, Switch
 from services import domains, secrets
 from services.errors import AuthenticationFailed, SMTPCredentialNotFound
 
@@ -44,7 +44,7 @@ def current(credential_id: int) -> SMTPCredential:
     domain deleted since AUTH), with its domain and user loaded."""
     row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
            .where(SMTPCredential.id == credential_id, SMTPCredential.status == Switch.ENABLED,
-                  SenderDomain.status != domains.DELETED).first())
+                  SenderDomain.status != DomainStatus.DELETED).first())
     if row is None:
         raise AuthenticationFailed("The SMTP credential is no longer valid")
     return row
@@ -57,8 +57,8 @@ VERIFIED_FOR = 600.0  # seconds a checked password is trusted again without argo
 def authenticate(username: str, password: str) -> SMTPCredential:
     """The enabled credential (with its domain and user loaded) for a username and password."""
     row = (SMTPCredential.select(SMTPCredential, SenderDomain, User).join(SenderDomain).join(User)
-           .where(SMTPCredential.username == (username or "").strip().lower(), SMTPCredential.status == "Enabled",
-                  SenderDomain.status != domains.DELETED).first())
+           .where(SMTPCredential.username == (username or "").strip().lower(), SMTPCredential.status == Switch.ENABLED,
+                  SenderDomain.status != DomainStatus.DELETED).first())
     if row is None:
         secrets.verify_password(_DUMMY_HASH, password or "")  # same work either way: no user enumeration
         raise AuthenticationFailed()

@@ -9,9 +9,7 @@ import clock
 import config
 from models import Event, Suppression, User
 from models.db import database
-
-REASONS = ("hard-bounce", "repeated-soft-bounce", "complaint", "unsubscribe", "manual")
-
+from models.vocabulary import EventType, SuppressionReason
 
 def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
     """Idempotent: an address already suppressed keeps its first reason."""
@@ -47,12 +45,12 @@ def after_failure(user: User | int, email: str, hard: bool, detail: str) -> None
     Call it after recording the failure's event, in the same transaction: the events are the count
     (bounced/failed events whose bounce payload says `"hard": false`)."""
     if hard:
-        return add(user, email, "hard-bounce", detail)
+        return add(user, email, SuppressionReason.HARD_BOUNCE, detail)
     settings = config.current()
     since = clock.now() - datetime.timedelta(days=settings.soft_bounce_days)
     failures = (Event.select().where(Event.user == user, Event.recipient == email.strip().lower(),
-                                     Event.event.in_(("bounced", "failed")), Event.created_at >= since,
+                                     Event.event.in_((EventType.BOUNCED, EventType.FAILED)), Event.created_at >= since,
                                      Event.details.contains('"hard": false')).count())
     if settings.soft_bounce_limit and failures >= settings.soft_bounce_limit:
-        add(user, email, "repeated-soft-bounce", f"{failures} soft failures in {settings.soft_bounce_days} days; "
+        add(user, email, SuppressionReason.REPEATED_SOFT_BOUNCE, f"{failures} soft failures in {settings.soft_bounce_days} days; "
                                                  f"last: {detail}")

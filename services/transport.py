@@ -14,6 +14,7 @@ import time
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import config
+from models.vocabulary import DeliveryStatus
 from services import dns
 
 
@@ -41,8 +42,8 @@ class Reply:
     @property
     def outcome(self) -> str:
         if self.code is not None and 200 <= self.code < 300:
-            return "delivered"
-        return "bounced" if self.code is not None and self.code >= 500 else "deferred"
+            return DeliveryStatus.DELIVERED
+        return DeliveryStatus.BOUNCED if self.code is not None and self.code >= 500 else DeliveryStatus.DEFERRED
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}" if self.code is not None else self.text

@@ -15,6 +15,7 @@ import json
 import clock
 import config
 from models import SenderDomain
+from models.vocabulary import DomainStatus
 from services import dns, dns_records, domains
 from services.dns_records import DNSRecord
 
@@ -104,14 +105,14 @@ def verify(domain: SenderDomain, *, periodic: bool = False) -> list[RecordCheck]
     passed = all(c.verified for c in checks)
     failures = 0 if passed else domain.verification_failures + 1
     status, reason = domain.status, domain.status_reason
-    if domain.status in (domains.PENDING, domains.ENABLED):
-        if passed and domain.status == domains.PENDING:
+    if domain.status in (DomainStatus.PENDING, DomainStatus.ENABLED):
+        if passed and domain.status == DomainStatus.PENDING:
             if domain.user.group.manual_domain_approval:
-                status, reason = domains.BLOCKED, "DNS verified; awaiting operator approval"
+                status, reason = DomainStatus.BLOCKED, "DNS verified; awaiting operator approval"
             else:
-                status, reason = domains.ENABLED, ""
+                status, reason = DomainStatus.ENABLED, ""
         elif not passed and (not periodic or failures >= FAILURES_BEFORE_DEMOTION):
-            status = domains.PENDING
+            status = DomainStatus.PENDING
             reason = "DNS verification failed: " + "; ".join(
                 f"{c.record.purpose} ({c.reason})" for c in checks if not c.verified)
     (SenderDomain.update(status=status, status_reason=reason, verification=json.dumps([c.as_dict() for c in checks]),
@@ -124,11 +125,11 @@ def verify(domain: SenderDomain, *, periodic: bool = False) -> list[RecordCheck]
 def reverify_enabled() -> dict[str, int]:
     """The periodic chore: re-check every Enabled domain; returns counts by outcome."""
     counts = {"checked": 0, "failing": 0, "demoted": 0}
-    for domain in SenderDomain.select().where(SenderDomain.status == domains.ENABLED):
+    for domain in SenderDomain.select().where(SenderDomain.status == DomainStatus.ENABLED):
         checks = verify(domain, periodic=True)
         counts["checked"] += 1
         counts["failing"] += not all(c.verified for c in checks)
-        counts["demoted"] += domain.status == domains.PENDING
+        counts["demoted"] += domain.status == DomainStatus.PENDING
     return counts
 
 

@@ -14,7 +14,7 @@ import pytest
 import clock
 import config
 from models import Delivery, DeliveryAttempt
-from models.messages import PENDING
+from models.vocabulary import PENDING_DELIVERY
 from services import delivery
 from tests.e2e.test_processes import queue_messages
 from tests.faults.conftest import sized, start_sink
@@ -91,7 +91,7 @@ def test_a_flaky_receiver_gets_everything_in_the_end(flaky, sender, figures):
         while delivery.run_once("flaky-test"):
             passes += 1
             assert passes < 50 * MESSAGES, "delivery passes do not converge"
-        waiting = (Delivery.select().where(Delivery.status.in_(PENDING))
+        waiting = (Delivery.select().where(Delivery.status.in_(PENDING_DELIVERY))
                    .order_by(Delivery.next_attempt_at).first())
         if waiting is None:
             break

@@ -18,7 +18,7 @@ import pytest
 from peewee import fn
 
 from models import Delivery, DeliveryAttempt
-from models.messages import PENDING
+from models.vocabulary import PENDING_DELIVERY
 from tests.e2e.test_processes import GATEPOST, ROOT, queue_messages
 from tests.faults.conftest import sized, start_sink
 from tests.smtp_sink import SMTPSink, _Handler
@@ -145,7 +145,7 @@ def test_killed_workers_lose_nothing(environment, sender, sink, tmp_path, figure
     assert left == 0, (f"{left} of {MESSAGES} deliveries not delivered after {TIMEOUT}s: "
                        f"{Counter(d.status for d in Delivery.select())}")
     # none stuck: nothing pending, nothing leased
-    assert not Delivery.select().where(Delivery.status.in_(PENDING)).exists()
+    assert not Delivery.select().where(Delivery.status.in_(PENDING_DELIVERY)).exists()
     assert not Delivery.select().where(Delivery.lease_owner.is_null(False)).exists()
     assert {d.status for d in Delivery.select()} == {"delivered"}
 
