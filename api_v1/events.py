@@ -6,6 +6,7 @@ Message{Headers{From, To, Subject}}}). Dates: unix timestamps or YYYY-MM-DD HH:M
 """
 
 from api_v1.resource import KEY_ERRORS, blueprint, load, params, presented_key, sender_key
+from edge import octeth_vocabulary
 from edge.errors import Declared, Refusal, declares
 from services.errors import BadQuery
 from edge.octeth_events import event_view
@@ -50,8 +51,8 @@ def get_events():
     f = event_log.Filter(key.domain.user, (key.domain_id,),
                          event_log.parse_date(p["StartDate"]) if p.get("StartDate") else None,
                          event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None,
-                         event_log.event_name(p["Event"]) if p.get("Event") else None,
-                         message_id=p.get("MessageID") or None)
+                         octeth_vocabulary.event_filter(p["Event"]) if p.get("Event") else None,
+                         message_id=p.get("MessageID") or None, read_event=octeth_vocabulary.event_type)
     total, rows = event_log.page(f, p["StartFrom"], min(p["RetrieveCount"], MAX_COUNT))
     tags = event_log.tags_of(rows)
     return {"TotalRecords": total, "Events": [public_view(e, tags.get(e.message_id, [])) for e in rows]}

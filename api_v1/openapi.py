@@ -19,8 +19,8 @@ from api_v1.resource import RATE_LIMITED, blueprint
 from api_v1.events import DEFAULT_COUNT, MAX_COUNT, EventsParams
 from api_v1.webhooks import AddParams, DeleteParams
 from edge import octeth_send as send_email
+from edge.octeth_vocabulary import PAST, SHORT
 from edge.params import Flag
-from services import event_log, webhooks
 
 DESCRIPTION = """\
 The REST twin of Octeth's Email Gateway API.
@@ -70,13 +70,13 @@ NOTES = {
     ("SendEmailParams", "PlainContent"): {"description": "required when ContentType is plain"},
     ("SendEmailParams", "BCC"): {"description": "at most the server's max_recipients addresses"},
     ("SendEmailParams", "ReplyTo"): {"maxItems": send_email.MAX_REPLY_TO},
-    ("AddParams", "Event"): {"enum": [*webhooks.EVENTS, *webhooks.PUBLIC_NAMES.values()],
-                             "description": "case-insensitive"},
+    ("AddParams", "Event"): {"enum": sorted({*SHORT.values(), *PAST.values()}),
+                             "description": "case-insensitive; several as a list or comma-separated"},
     ("AddParams", "WebhookURL"): {"format": "uri"},
     ("EventsParams", "RetrieveCount"): {"description": f"at most {MAX_COUNT} are returned"},
     ("EventsParams", "StartDate"): {"description": "unix time, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"},
     ("EventsParams", "EndDate"): {"description": "unix time, YYYY-MM-DD (the whole day) or YYYY-MM-DD HH:MM:SS"},
-    ("EventsParams", "Event"): {"enum": sorted(event_log.EVENT_NAMES), "description": "case-insensitive"},
+    ("EventsParams", "Event"): {"enum": sorted({*SHORT.values(), *PAST.values()}), "description": "case-insensitive"},
 }
 SEND_DESCRIPTION = ("From, Subject and ContentType are required; HTMLContent (html) or PlainContent (plain) "
                     "too; and at least one recipient in To, CC or BCC. TemplateID, TargetListID, ListID, "
@@ -100,7 +100,8 @@ class WebhookAdded(Body):
 
 class WebhookRow(Body):
     WebhookID = fields.Integer(required=True)
-    Event = fields.String(required=True, metadata={"enum": list(webhooks.PUBLIC_NAMES.values())})
+    Event = fields.String(required=True, metadata={"enum": list(PAST.values())})
+    Events = fields.List(fields.String(metadata={"enum": list(PAST.values())}))
     WebhookURL = fields.String(required=True)
     URL = fields.String(required=True, metadata={"description": "the seed's name for WebhookURL"})
     Status = fields.String(required=True, metadata={"description": "Active, or why it is not"})
@@ -208,7 +209,7 @@ def _error_responses(path: str, method: str) -> dict:
     responses = {}
     table = {**COMMON, **ERROR_CODES[(path, method)]}
     for status in sorted(table):
-        codes = dict(sorted({**table[status], **COMMON.get(status, {})}.items()))
+        codes = dict(sorted({**COMMON.get(status, {}), **table[status]}.items()))  # the path's own text wins
         lines = "\n".join(f"- `{code}` {text}" for code, text in codes.items())
         responses[str(status)] = {
             "description": f"{http.HTTPStatus(status).phrase}. Codes:\n{lines}",

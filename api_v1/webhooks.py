@@ -5,7 +5,9 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 """
 from api_v1.resource import KEY_ERRORS, blueprint, load, params, sender_key
+from edge import octeth_vocabulary, octeth_webhooks
 from edge.errors import Declared, declares
+from edge.octeth_vocabulary import PAST
 from edge.params import ID, Params, Text
 from models import Webhook
 from services import webhooks
@@ -13,7 +15,9 @@ from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWe
 
 
 def public_view(hook: Webhook) -> dict:
-    return {"WebhookID": hook.id, "Event": webhooks.PUBLIC_NAMES[hook.event], "WebhookURL": hook.url,
+    """Event in the past-tense names the seed shows here (`delivered`); Events lists them all."""
+    events = [PAST[e] for e in webhooks.events_of(hook)]
+    return {"WebhookID": hook.id, "Event": events[0], "Events": events, "WebhookURL": hook.url,
             "URL": hook.url, "Status": "Active" if hook.status == "Enabled" else hook.status,
             "StatusReason": hook.status_reason}
 
@@ -30,7 +34,8 @@ def add_webhook():
     values = params()
     key = sender_key(values)
     p = load(AddParams, values, {"event": (2, "Event is missing"), "webhookurl": (5, "WebhookURL is missing")})
-    hook = webhooks.add(key.domain.user, key.domain_id, p["Event"], p["WebhookURL"])
+    hook = webhooks.add(key.domain.user, key.domain_id, octeth_vocabulary.webhook_events(p["Event"]),
+                        p["WebhookURL"], format=octeth_webhooks.FORMAT)
     return {"NewWebhookID": hook.id}
 
 

@@ -17,6 +17,7 @@ import json
 
 import clock
 from commands.envelope import Download
+from edge import octeth_vocabulary
 from edge.octeth_events import event_view
 from edge.params import ID, Integer, Params, Text
 from commands.registry import Err, command
@@ -49,12 +50,11 @@ def _filter(user, p: dict, default_days: int | None = None) -> event_log.Filter:
     end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else None
     if start is None and default_days:
         start = clock.now() - datetime.timedelta(days=default_days)
-    if p.get("Event"):
-        event_log.event_name(p["Event"])
+    event = octeth_vocabulary.event_filter(p["Event"]) if p.get("Event") else None
     if p.get("Query"):
-        event_log.parse_query(p["Query"])
-    return event_log.Filter(user, ids, start, end, p.get("Event") or None, p.get("Query") or "",
-                            p.get("MessageID") or None)
+        event_log.parse_query(p["Query"], octeth_vocabulary.event_type)  # refused now, not when read
+    return event_log.Filter(user, ids, start, end, event, p.get("Query") or "", p.get("MessageID") or None,
+                            read_event=octeth_vocabulary.event_type)
 
 
 FILTER_ERRORS = (

@@ -7,6 +7,10 @@ WebhookID or DomainID, 2 for an unknown DomainID, 3 when the webhook belongs to 
 the user's domains, 4 for an unknown WebhookID.
 """
 from commands.domains import DomainParams
+from marshmallow import ValidationError, fields, validates_schema
+
+from edge import octeth_vocabulary, octeth_webhooks
+from edge.octeth_vocabulary import SHORT
 from edge.params import ID, Params, Text
 from commands.registry import Err, command
 from models.accounts import MANAGE_DOMAIN
@@ -16,21 +20,32 @@ from services.errors import (DomainNotFound, ForbiddenWebhookHost, InvalidWebhoo
 
 
 def webhook_view(hook) -> dict:
-    """Status is Enabled, or Suspended after repeated failures: StatusReason says why."""
-    return {"WebhookID": hook.id, "DomainID": hook.domain_id, "Event": hook.event, "Events": [hook.event],
+    """Status is Enabled, or Suspended after repeated failures: StatusReason says why. Events in
+    Octeth's short names, as the seed shows them (`send`, `open`, ...); Event is the first."""
+    events = [SHORT[e] for e in webhooks.events_of(hook)]
+    return {"WebhookID": hook.id, "DomainID": hook.domain_id, "Event": events[0], "Events": events,
             "URL": hook.url, "WebhookURL": hook.url, "Status": hook.status, "StatusReason": hook.status_reason,
             "ConsecutiveFailures": hook.consecutive_failures}
 
 
 class AddWebhookParams(Params):
+    """One `Event`, or several as `Events` (a list or a comma-separated string, as the seed's
+    GetWebhooks shows them); Events wins when both are given."""
     DomainID = ID(required=True)
-    Event = Text(required=True)
+    Event = Text()
+    Events = fields.Raw()
     WebhookURL = Text(required=True)
+
+    @validates_schema
+    def some_event(self, data, **kwargs):
+        if not data.get("Event") and data.get("Events") in (None, "", []):
+            raise ValidationError("Event is missing", "Event")
 
 
 @command("EmailGateway.AddWebhook", schema=AddWebhookParams, permission=MANAGE_DOMAIN, error_list=True, errors=(
     Err(1, "Missing required parameter DomainID", "DomainID"),
     Err(2, "Missing required parameter Event", "Event"),
+    Err(3, "Invalid event type specified", "Events"),
     Err(3, "Invalid event type specified", InvalidWebhookEvent),
     Err(4, "Domain not found or access denied", DomainNotFound),
     Err(5, "Missing required parameter WebhookURL", "WebhookURL"),
@@ -38,7 +53,8 @@ class AddWebhookParams(Params):
     Err(7, "Webhook URL host is not allowed.", ForbiddenWebhookHost),
 ))
 def add_webhook(user, p):
-    hook = webhooks.add(user, p["DomainID"], p["Event"], p["WebhookURL"])
+    events = octeth_vocabulary.webhook_events(p["Events"] if p.get("Events") not in (None, "", []) else p["Event"])
+    hook = webhooks.add(user, p["DomainID"], events, p["WebhookURL"], format=octeth_webhooks.FORMAT)
     return {"NewWebhookID": hook.id}
 
 

@@ -2,17 +2,17 @@
 from models.accounts import Session, User, UserGroup
 from models.chores import Chore
 from models.credentials import Credential
-from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook
+from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook, WebhookEvent
 from models.events import Event
 from models.inbound import InboundReport
 from models.suppressions import Suppression
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
 
-MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook,
+MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent,
           Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
           WebhookDelivery, WebhookAttempt, Credential]
 
 __all__ = ["MODELS", "Chore", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
            "MessageTag", "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook",
-           "WebhookAttempt", "WebhookDelivery"]
+           "WebhookAttempt", "WebhookDelivery", "WebhookEvent"]

@@ -55,10 +55,21 @@ class SMTPCredential(BaseModel):
 
 
 class Webhook(BaseModel):
+    """An endpoint of a sender domain, subscribed to one or more event types (WebhookEvent),
+    receiving them in one dialect's payload format (services.webhook_deliveries.FORMATS)."""
     domain = ForeignKeyField(SenderDomain, backref="webhooks", on_delete="CASCADE")
-    event = CharField(max_length=20)  # delivery | bounce | open | click | unsubscribe | complaint
     url = TextField()
+    format = CharField(max_length=20, default="octeth")
     status = CharField(max_length=20, default=Switch.ENABLED)  # Enabled | Suspended (failing)
     status_reason = TextField(default="")
     consecutive_failures = IntegerField(default=0)
     created_at = DateTimeField(default=now)
+
+
+class WebhookEvent(BaseModel):
+    """One event type (models.vocabulary.EventType) a webhook is subscribed to."""
+    webhook = ForeignKeyField(Webhook, backref="subscriptions", on_delete="CASCADE")
+    event = CharField(max_length=20)
+
+    class Meta:
+        indexes = ((("webhook", "event"), True),)

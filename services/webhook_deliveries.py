@@ -10,16 +10,15 @@ then the row is `failed` (`gatepost webhooks replay` sends it again). Each attem
 with a truncated response. An endpoint that fails GATEPOST_WEBHOOK_SUSPEND_AFTER times in a
 row is suspended with the reason, which its owner sees in GetWebhooks.
 
-Signature: `X-Gatepost-Signature: t=<unix>,v1=<hex HMAC-SHA256(key, "<t>.<raw body>")>`, with a
-second `v1=` from the previous key for a day after RegenerateSigningKey.
+What is POSTed (body, headers, signature) is the webhook's dialect's: each dialect registers the
+renderer of its format (`register_format`); the outbox, the retries and the records are one.
+`signing_keys` gives a renderer the domain's key, and the previous one for a day after
+RegenerateSigningKey, so receivers can switch keys without a gap.
 """
 from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
-import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import clock
 import config
 from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
 from models.db import database
+from models.vocabulary import OutboxStatus, Switch
 from services import dns, domains, metrics, outbound_http, outbox, secrets, webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
 
@@ -40,39 +40,31 @@ PER_ENDPOINT = 2  # POSTs in flight at once to one webhook, across all workers
 KEY_GRACE = datetime.timedelta(days=1)
 USER_AGENT = "Gatepost-Webhooks/1"
 
-# event names of the event log -> the webhook event types of AddWebhook
-WEBHOOK_EVENTS = {"delivered": "delivery", "bounced": "bounce", "opened": "open", "clicked": "click",
-                  "unsubscribed": "unsubscribe", "complained": "complaint"}
+# format name -> render(event, message, domain, delivery_id) -> (body, headers)
+Renderer = Callable[[Event, Message | None, SenderDomain, int], tuple[bytes, dict[str, str]]]
+FORMATS: dict[str, Renderer] = {}
+
+
+def register_format(name: str):
+    """Register a dialect's payload renderer under its format name (a decorator)."""
+    def register(render: Renderer) -> Renderer:
+        if FORMATS.get(name, render) is not render:
+            raise ValueError(f"webhook format {name} is registered twice")
+        FORMATS[name] = render
+        return render
+    return register
 
 
 def enqueue(event: Event) -> None:
-    """Outbox rows for the domain's webhooks of this event's type (call inside the transaction
-    that records the event). A suspended endpoint's rows are written as failed, so `replay`
-    can still send them once it is enabled again: no event is lost to a suspension."""
-    kind = WEBHOOK_EVENTS.get(event.event)
-    if kind is None:
-        return
-    hooks = Webhook.select(Webhook.id, Webhook.status).where(Webhook.domain == event.domain_id, Webhook.event == kind)
+    """Outbox rows for the domain's webhooks subscribed to this event's type (call inside the
+    transaction that records the event). A suspended endpoint's rows are written as failed, so
+    `replay` can still send them once it is enabled again: no event is lost to a suspension."""
     rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at, "created_at": event.created_at,
-             **({} if h.status == "Enabled" else {"status": "failed", "last_error": f"endpoint {h.status.lower()}"})}
-            for h in hooks]
+             **({} if h.status == Switch.ENABLED else
+                {"status": OutboxStatus.FAILED, "last_error": f"endpoint {h.status.lower()}"})}
+            for h in webhooks.subscribers(event.domain_id, event.event)]
     if rows:
         WebhookDelivery.insert_many(rows).execute()
-
-
-def payload(event: Event, message: Message | None, domain: SenderDomain) -> dict:
-    """What a webhook receives (documented in the README)."""
-    return {"id": f"evt_{event.id}", "event": webhooks.PUBLIC_NAMES.get(WEBHOOK_EVENTS.get(event.event, ""), event.event),
-            "timestamp": int(event.created_at.replace(tzinfo=datetime.UTC).timestamp()),
-            "occurred_at": event.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "domain": domain.name,
-            "message_id": message.uuid if message else None, "recipient": event.recipient,
-            "subject": message.subject if message else None, "tags": json.loads(message.tags) if message else [],
-            "details": json.loads(event.details or "{}")}
-
-
-def signature(body: bytes, timestamp: int, keys: list[str]) -> str:
-    signed = f"{timestamp}.".encode() + body
-    return ",".join([f"t={timestamp}"] + [f"v1={hmac.new(k.encode(), signed, hashlib.sha256).hexdigest()}" for k in keys])
 
 
 def signing_keys(domain: SenderDomain) -> list[str]:
@@ -92,9 +84,9 @@ def run_once(owner: str, limit: int = 50, submit: Callable[[Callable[[], None]],
     with database.atomic():  # one transaction: on SQLite no other worker leases in between
         now = clock.now()
         busy = (WebhookDelivery.select(WebhookDelivery.webhook)
-                .where(WebhookDelivery.status == "pending", WebhookDelivery.lease_expires_at > now)
+                .where(WebhookDelivery.status == OutboxStatus.PENDING, WebhookDelivery.lease_expires_at > now)
                 .group_by(WebhookDelivery.webhook).having(fn.COUNT(WebhookDelivery.id) >= PER_ENDPOINT))
-        ids = outbox.lease(WebhookDelivery, ("pending",), owner, limit, where=WebhookDelivery.webhook.not_in(busy))
+        ids = outbox.lease(WebhookDelivery, (OutboxStatus.PENDING,), owner, limit, where=WebhookDelivery.webhook.not_in(busy))
     for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
                 .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
                 .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)):
@@ -109,13 +101,12 @@ def _attempt(owner: str, row: WebhookDelivery) -> None:
     hook, event, domain = row.webhook, row.event, row.event.domain
     hook.status, hook.status_reason = (Webhook.select(Webhook.status, Webhook.status_reason)
                                        .where(Webhook.id == hook.id).tuples().get())  # as it is now, not at claim
-    if hook.status != "Enabled":
-        outbox.settle(row, owner, status="failed", last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
+    if hook.status != Switch.ENABLED:
+        outbox.settle(row, owner, status=OutboxStatus.FAILED,
+                      last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
         return
-    body = json.dumps(payload(event, event.message, domain), separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Gatepost-Event": json.loads(body)["event"],
-               "X-Gatepost-Delivery": str(row.id),
-               "X-Gatepost-Signature": signature(body, int(time.time()), signing_keys(domain))}
+    body, headers = FORMATS[hook.format](event, event.message, domain, row.id)
+    headers = {"User-Agent": USER_AGENT, **headers}
     started, status, response, error = time.monotonic(), None, "", ""
     try:
         target, addresses = webhooks.destination(hook.url)  # resolved and checked now, for this POST only
@@ -134,13 +125,13 @@ def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: s
     ok = status is not None and 200 <= status < 300
     attempts = row.attempts + 1
     if ok:
-        changes = dict(status="delivered")
+        changes = dict(status=OutboxStatus.DELIVERED)
     elif attempts > len(RETRY_AFTER) or error.startswith("Webhook URL is not an allowed"):
-        changes = dict(status="failed")
+        changes = dict(status=OutboxStatus.FAILED)
     else:
         changes = dict(next_attempt_at=clock.now() + datetime.timedelta(seconds=RETRY_AFTER[attempts - 1]))
     reason = error or f"HTTP {status}"
-    metrics.WEBHOOKS.labels("delivered" if ok else changes.get("status", "retry")).inc()
+    metrics.WEBHOOKS.labels(OutboxStatus.DELIVERED if ok else changes.get("status", "retry")).inc()
     with database.atomic():
         WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
         if not outbox.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
@@ -151,14 +142,14 @@ def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: s
             return
         Webhook.update(consecutive_failures=Webhook.consecutive_failures + 1).where(Webhook.id == hook.id).execute()
         limit = config.current().webhook_suspend_after
-        (Webhook.update(status="Suspended", status_reason=f"{limit} failures in a row; last: {reason}"[:1000])
-         .where(Webhook.id == hook.id, Webhook.consecutive_failures >= limit, Webhook.status == "Enabled").execute())
+        (Webhook.update(status=Switch.SUSPENDED, status_reason=f"{limit} failures in a row; last: {reason}"[:1000])
+         .where(Webhook.id == hook.id, Webhook.consecutive_failures >= limit, Webhook.status == Switch.ENABLED).execute())
 
 
 def replay(*, delivery_ids: list[int] | None = None, since: datetime.datetime | None = None) -> int:
     """Send failed webhook deliveries again (by id, or every one that failed since a time)."""
-    query = WebhookDelivery.update(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
-    condition = WebhookDelivery.status == "failed"
+    query = WebhookDelivery.update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
+    condition = WebhookDelivery.status == OutboxStatus.FAILED
     if delivery_ids:
         condition &= WebhookDelivery.id.in_(delivery_ids)
     if since:
@@ -168,11 +159,11 @@ def replay(*, delivery_ids: list[int] | None = None, since: datetime.datetime | 
 
 def failed(limit: int) -> list[WebhookDelivery]:
     """Deliveries that gave up, newest first (`gatepost webhooks failed`)."""
-    return list(WebhookDelivery.select().where(WebhookDelivery.status == "failed")
+    return list(WebhookDelivery.select().where(WebhookDelivery.status == OutboxStatus.FAILED)
                 .order_by(WebhookDelivery.id.desc()).limit(limit))
 
 
 def enable(webhook_id: int) -> bool:
     """Lift a suspension; deliveries that failed meanwhile can be replayed."""
-    return bool(Webhook.update(status="Enabled", status_reason="", consecutive_failures=0)
+    return bool(Webhook.update(status=Switch.ENABLED, status_reason="", consecutive_failures=0)
                 .where(Webhook.id == webhook_id).execute())

@@ -5,24 +5,15 @@ from __future__ import annotations
 import ipaddress
 
 import config
-from models import User, Webhook
+from models import User, Webhook, WebhookEvent
+from models.db import database
+from models.vocabulary import EventType
 from services import dns, domains, outbound_http
 from services.errors import (ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookDomainMismatch,
                              WebhookNotFound)
 
-EVENTS = ("delivery", "bounce", "open", "click", "unsubscribe", "complaint")
-PUBLIC_NAMES = dict(zip(EVENTS, ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained")))
-_ALIASES = {**{e: e for e in EVENTS}, **{p: e for e, p in PUBLIC_NAMES.items()}}
 _LOCAL_NAMES = ("localhost", "local", "internal", "localdomain", "home.arpa")
 MAX_URL = 2048
-
-
-def event_name(name: str) -> str:
-    """The canonical event name for either spelling (`bounce` or `bounced`)."""
-    try:
-        return _ALIASES[(name or "").strip().lower()]
-    except KeyError:
-        raise InvalidWebhookEvent() from None
 
 
 def check_url(url: str) -> None:
@@ -69,11 +60,29 @@ def _addresses(target: outbound_http.Target) -> list[str]:
     return [str(ip) for ip in found]
 
 
-def add(user: User, domain_id, event: str, url: str) -> Webhook:
-    event = event_name(event)
+def add(user: User, domain_id, events, url: str, format: str = "octeth") -> Webhook:
+    """Subscribe `url` to `events` (event types; each dialect reads its own names into them)."""
+    wanted = list(dict.fromkeys(events))
+    if not wanted or not all(isinstance(e, EventType) for e in wanted):
+        raise InvalidWebhookEvent()
     domain = domains.get(user, domain_id)
     check_url(url)
-    return Webhook.create(domain=domain, event=event, url=url.strip())
+    with database.atomic():
+        hook = Webhook.create(domain=domain, url=url.strip(), format=format)
+        WebhookEvent.insert_many([{"webhook": hook.id, "event": e} for e in wanted]).execute()
+    return hook
+
+
+def events_of(hook: Webhook) -> list[EventType]:
+    """The event types a webhook is subscribed to, in the vocabulary's order."""
+    subscribed = {row.event for row in hook.subscriptions}
+    return [e for e in EventType if e in subscribed]
+
+
+def subscribers(domain_id: int, event: str):
+    """The domain's webhooks subscribed to an event type (id, status), for the outbox."""
+    return (Webhook.select(Webhook.id, Webhook.status).join(WebhookEvent)
+            .where(Webhook.domain == domain_id, WebhookEvent.event == event))
 
 
 def list_for(user: User, domain_id) -> list[Webhook]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import peewee
 import pytest
 
+import app  # noqa: F401  (the dialects register their commands and webhook formats)
 import clock
 import config
 from models import MODELS, User

@@ -296,7 +296,7 @@ def target(settings, sender, dns_server):
     domains.set_status(other, "Enabled")
     publish(dns_server.zone, other)
     credential, password = smtp_credentials.add(sender.account.user, sender.domain.id)
-    hook = webhooks.add(sender.account.user, sender.domain.id, "delivery", "http://127.0.0.1:9/hook")
+    hook = webhooks.add(sender.account.user, sender.domain.id, [EventType.DELIVERED], "http://127.0.0.1:9/hook")
     login = client.post("/api.php", json={"Command": "User.Login", "Username": sender.account.user.email,
                                           "Password": sender.account.password}).json
     assert login["Success"], login

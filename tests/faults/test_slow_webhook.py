@@ -14,6 +14,7 @@ import pytest
 import config
 from models import Delivery, Webhook, WebhookAttempt, WebhookDelivery
 from services import domains, sending, webhooks, worker
+from models.vocabulary import EventType
 from services.compose import Address
 from tests.conftest import publish
 from tests.faults.conftest import sized
@@ -54,8 +55,8 @@ def test_a_trickling_endpoint_holds_neither_mail_nor_other_tenants_webhooks(send
     other = domains.add(bob.user, "bob.example.com")
     domains.set_status(other, "Enabled")
     publish(dns_server.zone, other)
-    webhooks.add(sender.account.user, sender.domain.id, "bounce", slow.url + "/slow")  # alice's endpoint trickles
-    webhooks.add(bob.user, other.id, "delivery", healthy.url + "/bob")
+    webhooks.add(sender.account.user, sender.domain.id, [EventType.BOUNCED], slow.url + "/slow")  # alice's endpoint trickles
+    webhooks.add(bob.user, other.id, [EventType.DELIVERED], healthy.url + "/bob")
 
     stop = threading.Event()
     running = threading.Thread(target=worker.run, args=(stop,), kwargs={"name": "slow-webhook-worker", "idle": 0.1},

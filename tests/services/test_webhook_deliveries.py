@@ -9,7 +9,7 @@ from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 import clock
 import config
-from models import Event, Webhook, WebhookAttempt, WebhookDelivery
+from models import Event, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from services import outbox, webhook_deliveries
 from tests.http_receiver import Receiver, verify
 
@@ -116,7 +116,7 @@ def test_a_failing_endpoint_is_suspended_and_its_owner_sees_why(hooked, api, sen
         send(To=[{"email": f"r{i}@example.net"}])
     deliver()
     post_all()
-    hook = Webhook.get(Webhook.event == "delivery")
+    hook = Webhook.select().join(WebhookEvent).where(WebhookEvent.event == "delivered").get()
     assert hook.status == "Suspended" and "3 failures in a row" in hook.status_reason
     listed = api(hooked.account, "EmailGateway.GetWebhooks", DomainID=hooked.domain.id)["Webhooks"]
     assert [(w["Event"], w["Status"]) for w in listed] == [("delivery", "Suspended"), ("bounce", "Enabled")]
@@ -199,7 +199,7 @@ def attacked(sender, receiver, send, deliver, dns_server):
 
     def attack(url: str) -> WebhookDelivery:
         Webhook.delete().execute()
-        Webhook.create(domain=sender.domain, event="delivery", url=url)
+        WebhookEvent.create(webhook=Webhook.create(domain=sender.domain, url=url), event="delivered")
         send(To=[{"email": f"r{Event.select().count()}@example.net"}])
         deliver()
         post_all()
@@ -237,7 +237,7 @@ def test_the_post_goes_to_the_address_the_dns_answered(hooked, send, deliver, re
     checks with answers it (127.0.0.1, allowed here). The POST reaches that address, named."""
     port = receiver.server.server_address[1]
     dns_server.zone.add("hooks.gatepost.test", "A", "127.0.0.1")
-    Webhook.update(url=f"http://hooks.gatepost.test:{port}/named").where(Webhook.event == "delivery").execute()
+    Webhook.update(url=f"http://hooks.gatepost.test:{port}/named").where(Webhook.id.in_(WebhookEvent.select(WebhookEvent.webhook).where(WebhookEvent.event == "delivered"))).execute()
     send()
     deliver()
     post_all()
@@ -255,7 +255,7 @@ def test_a_rebinding_name_is_posted_to_the_address_that_was_checked(hooked, send
     server = DNSServer(rebinding, address="127.0.0.1", port=0, logger=DNSLogger("-request,-reply,-truncated"))
     server.start_thread()
     try:
-        Webhook.update(url=f"http://rebind.gatepost.test:{port}/h").where(Webhook.event == "delivery").execute()
+        Webhook.update(url=f"http://rebind.gatepost.test:{port}/h").where(Webhook.id.in_(WebhookEvent.select(WebhookEvent.webhook).where(WebhookEvent.event == "delivered"))).execute()
         send()
         deliver()
         config.use(config.current().replace(dns_servers=(f"127.0.0.1:{server.server.server_address[1]}",)))
@@ -277,7 +277,7 @@ def test_an_endpoint_with_posts_in_flight_is_left_for_later(hooked, send, delive
     that many of one endpoint's rows, a pass takes only the other endpoints' rows."""
     send(To=[{"email": f"ok{i}@example.net"} for i in range(3)] + [{"email": "bounce@example.net"}])
     deliver()
-    slow = Webhook.get(Webhook.event == "delivery")
+    slow = Webhook.select().join(WebhookEvent).where(WebhookEvent.event == "delivered").get()
     held = outbox.lease(WebhookDelivery, ("pending",), "other-worker", webhook_deliveries.PER_ENDPOINT,
                         where=WebhookDelivery.webhook == slow)
     assert len(held) == webhook_deliveries.PER_ENDPOINT
