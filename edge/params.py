@@ -8,6 +8,9 @@ from flask import Request
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
 
+MAX_DEPTH = 32  # JSON nesting accepted (a send request nests 3 deep); deeper would recurse in every reader
+
+
 class BadJSON(ValueError):
     pass
 
@@ -31,6 +34,18 @@ def _text(value) -> str:
     return value
 
 
+def _too_deep(value) -> bool:
+    """Nested deeper than MAX_DEPTH, found without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def request_params(request: Request) -> dict:
     """Query string, then the body on top. A body that looks like JSON is read as JSON whatever
     its Content-Type (curl -d '{...}' sends it as a form, and the Octeth docs do exactly that)."""
@@ -40,9 +55,9 @@ def request_params(request: Request) -> dict:
         if raw.strip():
             try:
                 body = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise BadJSON() from None
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) or _too_deep(body):
                 raise BadJSON()
             params.update(body)
     else:

@@ -5,7 +5,8 @@ Query grammar: whitespace-separated terms, all of which must match. `field:value
 `field:"several words"` for the fields subject, from, to (or recipient), tag, messageid and
 event; any other term is free text, found in the subject, the recipient or the sender.
 Values are matched case-insensitively as substrings (tag, messageid and event exactly). The
-query is parsed into expressions, never concatenated into SQL.
+query is parsed into expressions, never concatenated into SQL, and holds at most MAX_TERMS
+terms (each adds to the SQL expression tree, whose depth the databases bound).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ MATCHERS = {
     "event": lambda v: Event.event == event_name(v),
     "": lambda v: Message.subject.contains(v) | Event.recipient.contains(v) | Message.mail_from.contains(v),
 }
+MAX_TERMS = 50
 
 
 class BadQuery(ValueError):
@@ -52,6 +54,8 @@ def parse_query(query: str):
         terms = shlex.split(query or "")
     except ValueError as exc:
         raise BadQuery(f"unbalanced quotes in query: {exc}") from None
+    if len(terms) > MAX_TERMS:
+        raise BadQuery(f"the query has {len(terms)} terms; at most {MAX_TERMS} are allowed")
     condition = None
     for term in terms:
         field, sep, value = term.partition(":")

@@ -66,6 +66,8 @@ def by_tag(domain_ids: list[int], start: datetime.datetime, end: datetime.dateti
         found.setdefault(tag, {})[event] = n
     return {tag: _block(c) for tag, c in sorted(found.items())}
 
+MAX_PERIOD = datetime.timedelta(days=36525)  # a century: longer ones (1970..9000) overflow the period before them
+
 
 def previous(start: datetime.datetime, end: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
     """The period of the same length just before."""
