@@ -44,6 +44,8 @@ class Settings:
     tls_key: str = ""
     smtp_allow_plain_auth: bool = False  # AUTH before STARTTLS (only for trusted networks)
     smtp_auth_failures: str = "5 per 5 minutes"  # failed AUTH attempts allowed per client address
+    login_failures_per_user: str = "10 per 15 minutes"  # failed User.Login / SMTP AUTH attempts per username
+    auth_failures_per_address: str = "30 per 15 minutes"  # failed User.Login and /api/v1 authentications per address
     inbound_port: int = 25  # bounces and complaints for the return-path hosts
     admin_api_key: str = ""  # EmailGateway.SMTPRelay (an external SMTP front end); unset: refused
     dns_servers: tuple[str, ...] = ()
@@ -93,6 +95,8 @@ class Settings:
             tls_key=env.get("GATEPOST_TLS_KEY", ""),
             smtp_allow_plain_auth=_flag(env.get("GATEPOST_SMTP_ALLOW_PLAIN_AUTH")),
             smtp_auth_failures=env.get("GATEPOST_SMTP_AUTH_FAILURES", cls.smtp_auth_failures),
+            login_failures_per_user=env.get("GATEPOST_LOGIN_FAILURES_PER_USER", cls.login_failures_per_user),
+            auth_failures_per_address=env.get("GATEPOST_AUTH_FAILURES_PER_ADDRESS", cls.auth_failures_per_address),
             inbound_port=int(env.get("GATEPOST_INBOUND_PORT", cls.inbound_port)),
             admin_api_key=env.get("GATEPOST_ADMIN_API_KEY", ""),
             dns_servers=tuple(s for s in env.get("GATEPOST_DNS_SERVERS", "").replace(" ", "").split(",") if s),

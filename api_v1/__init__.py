@@ -1,12 +1,16 @@
 """The /api/v1 dialect: a sender-domain API key as `Authorization: Bearer` (or SenderAPIKey in
 the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]} on failure.
-Unlike /api.php, every failing parameter is reported, and the HTTP status carries meaning."""
+Unlike /api.php, every failing parameter is reported, and the HTTP status carries meaning.
+
+Requests are limited per presented key (GATEPOST_API_RATE_LIMIT); since a guesser presents a new
+key each time, failed authentications (401) are also counted per client address, and an address
+over GATEPOST_AUTH_FAILURES_PER_ADDRESS is answered 429 until its window passes."""
 from __future__ import annotations
 
 import logging
 import time
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from marshmallow import Schema, ValidationError
@@ -14,7 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from edge.params import BadJSON, request_params
 from models.db import UNAVAILABLE
-from services import api_keys, secrets
+import config
+from services import accounts, api_keys, secrets
 from services.errors import InvalidSenderAPIKey
 
 log = logging.getLogger(__name__)
@@ -96,6 +101,23 @@ def _rate_key() -> str:
     return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
 
 
+@blueprint.before_request
+def _refuse_guessers():
+    failures, address = current_app.extensions["gatepost.api_v1_failures"], request.remote_addr or "?"
+    if not failures.allowed(None, address):
+        seconds = failures.retry_after(None, address)
+        message = RATE_LIMITED.format(seconds=seconds, attempts=failures.per_address.amount)
+        return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
+    return None
+
+
+@blueprint.after_request
+def _count_failed_authentication(response):
+    if response.status_code == 401:
+        current_app.extensions["gatepost.api_v1_failures"].failed(None, request.remote_addr or "?")
+    return response
+
+
 def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
     """Register the resources with a per-key rate limit (`storage_uri`: memory:// or redis://)."""
     from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
@@ -103,6 +125,9 @@ def init_app(app: Flask, rate_limit: str, storage_uri: str) -> Limiter:
     limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri, headers_enabled=True,
                       key_prefix="gatepost")
     limiter.limit(rate_limit)(blueprint)
+    settings = config.current()
+    app.extensions["gatepost.api_v1_failures"] = accounts.FailedLogins(
+        storage_uri, settings.login_failures_per_user, settings.auth_failures_per_address, "api-v1")
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):

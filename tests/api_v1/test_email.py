@@ -234,3 +234,23 @@ def test_tab_and_unicode_text_still_go_out_encoded(send, deliver, sink):
     [received] = sink.received
     head = received.data.split(b"\r\n\r\n")[0]
     assert head.isascii() and not any(b < 32 and b not in (9, 10, 13) or b == 127 for b in head)
+
+
+def test_guessing_keys_from_one_address_is_refused_with_429(settings, sender):
+    """The per-key limit never sees a guesser (a new key each time): its 401s count per address."""
+    from app import create_app
+
+    client = create_app(config.use(settings.replace(auth_failures_per_address="5 per 15 minutes"))).test_client()
+    body = {"Subject": "Hi", "ContentType": "plain", "PlainContent": "Hi", "From": {"email": "alice@example.com"},
+            "To": [{"email": "rob@example.net"}]}
+
+    def post(key, address, path="/api/v1/email"):
+        return client.post(path, json=body, headers={"Authorization": f"Bearer {key}"},
+                           environ_base={"REMOTE_ADDR": address})
+
+    assert [post(f"GUESS-{i:04d}", "198.51.100.9").status_code for i in range(5)] == [401] * 5
+    refused = post("GUESS-9999", "198.51.100.9")
+    assert error(refused) == (429, [429]) and int(refused.headers["Retry-After"]) >= 1
+    assert "Wait for" in refused.json["Errors"][0]["Message"]
+    assert post(sender.key, "198.51.100.9", "/api/v1/webhooks").status_code == 429  # every endpoint, any key
+    assert post(sender.key, "198.51.100.10").status_code == 200  # other addresses are not affected

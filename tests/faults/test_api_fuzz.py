@@ -319,8 +319,9 @@ def target(settings, sender, dns_server):
     from services import domains, smtp_credentials, webhooks
     from tests.conftest import publish
 
-    app = create_app(config.use(config.current().replace(api_rate_limit="1000000 per minute", admin_api_key=ADMIN_KEY,
-                                                         webhook_allow_private=True)))
+    app = create_app(config.use(config.current().replace(
+        api_rate_limit="1000000 per minute", auth_failures_per_address="1000000 per minute",
+        login_failures_per_user="1000000 per minute", admin_api_key=ADMIN_KEY, webhook_allow_private=True)))
     client = app.test_client()
     other = domains.add(sender.account.user, "example.org")
     domains.set_status(other, "Enabled")

@@ -268,3 +268,30 @@ def test_control_characters_in_submitted_headers_are_refused(listener, credentia
             smtp.sendmail("alice@example.com", ["rob@example.net"], message)
     assert failure.value.smtp_code == 554 and b"control character" in failure.value.smtp_error
     assert Message.select().count() == 0
+
+
+def test_guessing_one_credential_s_password_is_stopped_per_username(settings, api, sender, credential):
+    """Per address the limit is generous here; per username it is 3: the 4th try is refused even
+    with the right password, while another credential still logs in from the same address."""
+    other = api(sender.account, "EmailGateway.AddSMTP", DomainID=sender.domain.id)["SMTP"]
+    current = config.use(config.current().replace(smtp_ports=(free_port(),), smtp_allow_plain_auth=True, tls_cert="",
+                                                  inbound_port=0, smtp_auth_failures="100 per minute",
+                                                  login_failures_per_user="3 per 15 minutes"))
+    controllers = listeners.start(current)
+
+    def attempt(username, password):
+        with smtplib.SMTP("127.0.0.1", current.smtp_ports[0], timeout=10) as smtp:
+            smtp.ehlo()
+            smtp.esmtp_features["auth"] = "PLAIN"  # one attempt per login (smtplib would try LOGIN after)
+            try:
+                return smtp.login(username, password)[0]
+            except smtplib.SMTPAuthenticationError as failure:
+                return failure.smtp_code
+
+    try:
+        assert [attempt(credential["SMTPUsername"], f"guess-{i}") for i in range(3)] == [535] * 3
+        assert attempt(credential["SMTPUsername"].upper(), credential["SMTPPassword"]) == 454
+        assert attempt(other["SMTPUsername"], other["SMTPPassword"]) == 235
+    finally:
+        listeners.stop(controllers)
+        smtp_credentials._VERIFIED.clear()
