@@ -29,11 +29,11 @@ PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "
                      "content-type", "content-transfer-encoding", "content-disposition", "dkim-signature",
                      "return-path", "sender", "received", "list-unsubscribe", "list-unsubscribe-post",
                      "feedback-id", "x-gatepost-message-id"}
-HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ":"
+HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII but ":" (fullmatch)
+FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (the value is read unfolded)
 # C0 and C1 controls (TAB aside), DEL and the Unicode line/paragraph separators: each ends or
 # breaks a header line somewhere (the email package splits on VT, FF, FS, NEL, LS too), and NUL
 # is refused by PostgreSQL. Text bound for a header may hold none of them.
-FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (the value is read unfolded)
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
@@ -161,8 +161,9 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
     if envelope_from.rpartition("@")[2].lower() != domain.name:
         raise ForeignSender(f"The sender {envelope_from or '<>'} must be on {domain.name}")
     message = email.message_from_bytes(data, policy=policy.SMTP)
-    for name, value in message.raw_items():
-        check_header_text(f"Header {name}", FOLD.sub("", value))
+    for part in message.walk():
+        for name, value in part.raw_items():
+            check_header_text(f"Header {name}", FOLD.sub("", value))
     _own_mailbox(message, "From", domain)
     if message.get_all("Sender") is not None:
         _own_mailbox(message, "Sender", domain)

@@ -295,3 +295,15 @@ def test_guessing_one_credential_s_password_is_stopped_per_username(settings, ap
     finally:
         listeners.stop(controllers)
         smtp_credentials._VERIFIED.clear()
+
+
+def test_a_control_character_in_a_mime_part_header_is_refused(listener, credential):
+    message = (b'From: alice@example.com\r\nTo: rob@example.net\r\nMIME-Version: 1.0\r\n'
+               b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n'
+               b'Content-Disposition: attachment; filename="a\x00.txt"\r\n\r\nHi\r\n--b--\r\n')
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        with pytest.raises(smtplib.SMTPDataError) as failure:
+            smtp.sendmail("alice@example.com", ["rob@example.net"], message)
+    assert failure.value.smtp_code == 554 and b"Content-Disposition" in failure.value.smtp_error
+    assert Message.select().count() == 0
