@@ -44,6 +44,8 @@ class Settings:
     tls_key: str = ""
     smtp_allow_plain_auth: bool = False  # AUTH before STARTTLS (only for trusted networks)
     smtp_auth_failures: str = "5 per 5 minutes"  # failed AUTH attempts allowed per client address
+    login_failures_per_user: str = "10 per 15 minutes"  # failed User.Login / SMTP AUTH attempts per username
+    auth_failures_per_address: str = "30 per 15 minutes"  # failed User.Login and /api/v1 authentications per address
     inbound_port: int = 25  # bounces and complaints for the return-path hosts
     inbound_max_bytes: int = 1024 * 1024  # larger inbound reports are refused (MTAs return ~50-100 kB)
     inbound_rate_limit: str = "60 per minute"  # inbound reports accepted per client address
@@ -98,6 +100,8 @@ class Settings:
             tls_key=env.get("GATEPOST_TLS_KEY", ""),
             smtp_allow_plain_auth=_flag(env.get("GATEPOST_SMTP_ALLOW_PLAIN_AUTH")),
             smtp_auth_failures=env.get("GATEPOST_SMTP_AUTH_FAILURES", cls.smtp_auth_failures),
+            login_failures_per_user=env.get("GATEPOST_LOGIN_FAILURES_PER_USER", cls.login_failures_per_user),
+            auth_failures_per_address=env.get("GATEPOST_AUTH_FAILURES_PER_ADDRESS", cls.auth_failures_per_address),
             inbound_port=int(env.get("GATEPOST_INBOUND_PORT", cls.inbound_port)),
             inbound_max_bytes=int(env.get("GATEPOST_INBOUND_MAX_BYTES", cls.inbound_max_bytes)),
             inbound_rate_limit=env.get("GATEPOST_INBOUND_RATE_LIMIT", cls.inbound_rate_limit),

@@ -1,21 +1,27 @@
 """The /api/v1 dialect (Octeth's REST layer): a sender-domain API key as `Authorization: Bearer`
 (or SenderAPIKey in the body), bare JSON objects on success and {"Errors": [{"Code", "Message"}]}
 on failure. Unlike /api.php, every failing parameter is reported, and the HTTP status carries
-meaning. Each route declares its domain errors (edge.errors) beside itself."""
+meaning. Each route declares its domain errors (edge.errors) beside itself.
+
+Requests are limited per presented key (GATEPOST_API_RATE_LIMIT, one budget across the
+resources); since a guesser presents a new key each time, failed authentications (401) are also
+counted per client address, and an address over GATEPOST_AUTH_FAILURES_PER_ADDRESS is answered
+429 until its window passes."""
 from __future__ import annotations
 
 import time
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
 from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
 from api_v1.resource import RATE_LIMITED, blueprint, error_response, presented_key
-from services import secrets
+from services import accounts, secrets
 
 NAME = "api_v1"
 RATE_LIMITED_TEXTS = {"api_v1.get_events": "Too many requests. Please wait for {seconds} seconds before trying again."}
+FAILURES = "gatepost.api_v1_failures"
 
 
 def owns(path: str) -> bool:
@@ -34,6 +40,23 @@ def _rate_key() -> str:
     return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
 
 
+@blueprint.before_request
+def _refuse_guessers():
+    failures, address = current_app.extensions[FAILURES], request.remote_addr or "?"
+    if not failures.allowed(None, address):
+        seconds = failures.retry_after(None, address)
+        message = RATE_LIMITED.format(seconds=seconds, attempts=failures.per_address.amount)
+        return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
+    return None
+
+
+@blueprint.after_request
+def _count_failed_authentication(response):
+    if response.status_code == 401:
+        current_app.extensions[FAILURES].failed(None, request.remote_addr or "?")
+    return response
+
+
 def init_app(app: Flask, settings) -> Limiter:
     """Register the resources with one request budget per key across all of them, as Octeth
     counts it (memory:// or redis:// counters). Each resource answers a 429 in the seed's words
@@ -41,6 +64,8 @@ def init_app(app: Flask, settings) -> Limiter:
     limiter = Limiter(_rate_key, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
                       key_prefix="gatepost")
     limiter.shared_limit(settings.api_rate_limit, scope="api_v1")(blueprint)
+    app.extensions[FAILURES] = accounts.FailedLogins(
+        settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "api-v1")
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):

@@ -37,10 +37,13 @@ def _domain_ids(user, domain_id) -> tuple[int, ...] | None:
 
 
 def _period(p: dict, default_days: int) -> tuple[datetime.datetime, datetime.datetime]:
-    """StartDate..EndDate (whole days, Y-m-d), by default the last `default_days` days."""
+    """StartDate..EndDate (whole days, Y-m-d), by default the last `default_days` days, at most a
+    century long."""
     end = event_log.parse_date(p["EndDate"], end=True) if p.get("EndDate") else \
         clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
     start = event_log.parse_date(p["StartDate"]) if p.get("StartDate") else end - datetime.timedelta(days=default_days)
+    if end - start > stats.MAX_PERIOD:
+        raise BadQuery(f"StartDate..EndDate spans more than {stats.MAX_PERIOD.days} days")
     return start, max(end, start)
 
 

@@ -2,7 +2,8 @@
 client's SMTP credentials (no RawEmail) or hands over a message it received (RawEmail), with the
 installation's admin key (GATEPOST_ADMIN_API_KEY). Failures carry the SMTPResponse the front end
 should give its client, as Octeth's do. Code 7 (untrusted) does not occur: Gatepost has no trust
-levels."""
+levels. Codes 42 and 43 are Gatepost's own, as in EmailGateway.SendEmail (Octeth documents none
+for a refused message)."""
 import hmac
 
 import config
@@ -11,15 +12,16 @@ from edge.params import AllParams
 from commands.registry import command
 from services import sending, smtp_credentials
 from services.errors import (AccountDisabled, AuthenticationFailed, DomainNotActive, ForeignSender, GatewayError,
-                             InvalidAddress, RecipientSuppressed, SendLimitReached, SendRateExceeded,
-                             TooManyRecipients)
+                             HeaderRejected, InvalidAddress, MessageTooLarge, RecipientSuppressed, SendLimitReached,
+                             SendRateExceeded, TooManyRecipients)
 from edge.smtp_replies import reply_for
 
 CODES = ((AuthenticationFailed, 3, "Invalid SMTP credentials"), (ForeignSender, 4, "Invalid sender domain"),
          (InvalidAddress, 4, "Invalid sender or recipient address"), (DomainNotActive, 5, "Sender domain is not active"),
          (AccountDisabled, 6, "Invalid user account"), (RecipientSuppressed, 8, "Recipient is suppressed"),
          (TooManyRecipients, 9, "Too many recipients"), (SendRateExceeded, 12, "Send rate limit exceeded"),
-         (SendLimitReached, 13, "Email sending limit reached"))
+         (SendLimitReached, 13, "Email sending limit reached"), (MessageTooLarge, 42, "Message too large"),
+         (HeaderRejected, 43, "Header not allowed"))
 
 
 def _refuse(code: int, text: str, smtp_response: str):

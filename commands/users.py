@@ -1,8 +1,14 @@
-"""User.Login and User.Logout: sessions for the SessionID form of authentication."""
+"""User.Login and User.Logout: sessions for the SessionID form of authentication.
+
+Failed logins are limited per username and per client address (GATEPOST_LOGIN_FAILURES_PER_USER,
+GATEPOST_AUTH_FAILURES_PER_ADDRESS); over a limit, User.Login answers code 3 as for any failed
+login, with the wait in ErrorMessage, without checking the password."""
+from flask import current_app, request
 from marshmallow import ValidationError, validates_schema
 
+import config
 from edge.params import Params, Text
-from commands.registry import Err, command
+from commands.registry import Err, Rejected, command
 from services import accounts
 from services.errors import InvalidLogin
 
@@ -37,11 +43,28 @@ class LoginParams(Params):
     Err(3, "Invalid login information", InvalidLogin),
 ))
 def login(_, p):
-    if p.get("Username"):
-        session_id, user = accounts.login(p["Username"], p.get("Password", ""))
-    else:
-        session_id, user = accounts.login_with_api_key(p["APIKey"])
+    username, address, failures = p.get("Username"), request.remote_addr or "?", _failed_logins()
+    if not failures.allowed(username, address):
+        raise Rejected(3, "Invalid login information", "Too many failed login attempts; try again in "
+                       f"{failures.retry_after(username, address)} seconds")
+    try:
+        if username:
+            session_id, user = accounts.login(username, p.get("Password", ""))
+        else:
+            session_id, user = accounts.login_with_api_key(p["APIKey"])
+    except InvalidLogin:
+        failures.failed(username, address)
+        raise
     return {"SessionID": session_id, "UserInfo": user_info(user)}
+
+
+def _failed_logins() -> accounts.FailedLogins:
+    """The app's counters (in GATEPOST_RATELIMIT_STORAGE: shared by processes when that is redis)."""
+    if "gatepost.failed_logins" not in current_app.extensions:
+        settings = config.current()
+        current_app.extensions["gatepost.failed_logins"] = accounts.FailedLogins(
+            settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "login")
+    return current_app.extensions["gatepost.failed_logins"]
 
 
 class LogoutParams(Params):

@@ -9,6 +9,9 @@ from flask import Request
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
 
+MAX_DEPTH = 32  # JSON nesting accepted (a send request nests 3 deep); deeper would recurse in every reader
+
+
 class BadJSON(ValueError):
     pass
 
@@ -66,6 +69,18 @@ def _lists(value):
     return items
 
 
+def _too_deep(value) -> bool:
+    """Nested deeper than MAX_DEPTH, found without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def request_params(request: Request) -> dict:
     """Query string, then the body on top, both read as PHP reads forms. A body that looks like
     JSON is read as JSON whatever its Content-Type (curl -d '{...}' sends it as a form, and the
@@ -76,13 +91,15 @@ def request_params(request: Request) -> dict:
         if raw.strip():
             try:
                 body = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise BadJSON() from None
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) or _too_deep(body):
                 raise BadJSON()
             params.update(body)
     else:
         params.update(php_form(request.form.items(multi=True)))
+    if _too_deep(params):  # form keys nest too: a[b][c]...
+        raise BadJSON()
     return lower_keys(params)
 
 

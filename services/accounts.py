@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import time
 
 import email_validator
 import peewee
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 import clock
 import config
@@ -97,10 +102,46 @@ def require(user: User, permission: str) -> None:
 
 
 def login(username: str, password: str) -> tuple[str, User]:
+    """A session for a username and password. An unknown user costs the same argon2 verify as a
+    known one, so the time taken does not tell which usernames exist."""
     user = find_user(username)
-    if user is None or not secrets.verify_password(user.password_hash, password) or not user.is_enabled:
+    valid = secrets.verify_password(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not valid or not user.is_enabled:
         raise InvalidLogin()
     return open_session(user), user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return secrets.hash_password("not a password anyone has")
+
+
+class FailedLogins:
+    """Failed logins counted in moving windows (`limits`) per username and per client address, so
+    a guesser is stopped whichever of the two it varies. `scope` keeps kinds of credential apart.
+    The username is kept only as its keyed hash, even in a shared (redis) store."""
+
+    def __init__(self, storage_uri: str, per_user: str, per_address: str, scope: str):
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._per_user, self.per_address, self._scope = parse_limit(per_user), parse_limit(per_address), scope
+
+    def _buckets(self, username: str | None, address: str):
+        yield self.per_address, (f"{self._scope}-address", address or "?")
+        if username is not None:
+            yield self._per_user, (f"{self._scope}-user", secrets.lookup_hash(username.strip().lower()))
+
+    def allowed(self, username: str | None, address: str) -> bool:
+        return all(self._limiter.test(limit, *key) for limit, key in self._buckets(username, address))
+
+    def failed(self, username: str | None, address: str) -> None:
+        for limit, key in self._buckets(username, address):
+            self._limiter.hit(limit, *key)
+
+    def retry_after(self, username: str | None, address: str) -> int:
+        """Seconds until a refused caller may try again (at least 1)."""
+        resets = [self._limiter.get_window_stats(limit, *key) for limit, key in self._buckets(username, address)]
+        waits = [int(stats.reset_time - time.time()) + 1 for stats in resets if stats.remaining == 0]
+        return max(waits or [1])
 
 
 def login_with_api_key(api_key: str) -> tuple[str, User]:

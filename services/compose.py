@@ -92,9 +92,13 @@ def _address(address: Address) -> headerregistry.Address:
     return headerregistry.Address(display_name=address.name, username=local, domain=domain)
 
 
+MIME_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # RFC 2045 token, lower-cased
+
+
 def _mime_type(value: str) -> tuple[str, str]:
+    """The attachment's type as given when it is a well-formed type/subtype, else octet-stream."""
     maintype, _, subtype = value.strip().lower().partition("/")
-    if not maintype or not subtype or maintype == "multipart":
+    if not MIME_TOKEN.fullmatch(maintype) or not MIME_TOKEN.fullmatch(subtype) or maintype == "multipart":
         return "application", "octet-stream"
     return maintype, subtype
 

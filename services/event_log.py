@@ -5,8 +5,9 @@ Query grammar: whitespace-separated terms, all of which must match. `field:value
 `field:"several words"` for the fields subject, from, to (or recipient), tag, messageid and
 event; any other term is free text, found in the subject, the recipient or the sender.
 Values are matched case-insensitively as substrings (tag, messageid and event exactly; event
-names are the dialect's, read by the reader it passes). The
-query is parsed into expressions, never concatenated into SQL.
+names are the dialect's, read by the reader it passes). The query is parsed into expressions,
+never concatenated into SQL, and holds at most MAX_TERMS terms (each adds to the SQL expression
+tree, whose depth the databases bound).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ MATCHERS = {
     "messageid": lambda v: Message.uuid == v.strip("<>").split("@")[0],
     "": lambda v: Message.subject.contains(v) | Event.recipient.contains(v) | Message.mail_from.contains(v),
 }
+MAX_TERMS = 50
 
 
 def core_event(name: str) -> EventType | None:
@@ -55,6 +57,8 @@ def parse_query(query: str, read_event: Callable[[str], EventType | None] = core
         terms = shlex.split(query or "")
     except ValueError as exc:
         raise BadQuery(f"unbalanced quotes in query: {exc}") from None
+    if len(terms) > MAX_TERMS:
+        raise BadQuery(f"the query has {len(terms)} terms; at most {MAX_TERMS} are allowed")
     condition = None
     for term in terms:
         field, sep, value = term.partition(":")

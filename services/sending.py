@@ -9,7 +9,7 @@ import email.utils
 import json
 import re
 import uuid
-from email import policy
+from email import headerregistry, policy
 
 import email_validator
 from peewee import fn
@@ -31,7 +31,12 @@ PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "
                      "content-type", "content-transfer-encoding", "content-disposition", "dkim-signature",
                      "return-path", "sender", "received", "list-unsubscribe", "list-unsubscribe-post",
                      "feedback-id", "x-gatepost-message-id"}
-HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ":"
+HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII but ":" (fullmatch)
+FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (the value is read unfolded)
+# C0 and C1 controls (TAB aside), DEL and the Unicode line/paragraph separators: each ends or
+# breaks a header line somewhere (the email package splits on VT, FF, FS, NEL, LS too), and NUL
+# is refused by PostgreSQL. Text bound for a header may hold none of them.
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
 
@@ -65,18 +70,31 @@ class Outgoing:
     send_at: datetime.datetime | None = None
 
 
+def check_header_text(what: str, value: str) -> None:
+    if CONTROL.search(value):
+        raise HeaderRejected(f"{what} has a forbidden control character (CR, LF, NUL, ...)")
+
+
 def check_headers(headers) -> None:
     for name, value in headers:
-        if not HEADER_NAME.match(name) or any(c in str(value) for c in "\r\n"):
-            raise HeaderRejected(f"Header {name!r} has a forbidden character (CR, LF or ':')")
+        if not HEADER_NAME.fullmatch(name):
+            raise HeaderRejected(f"Header name {name!r} has a forbidden character (a space, ':' or a control character)")
+        check_header_text(f"Header {name}", str(value))
         if name.lower() in PROTECTED_HEADERS:
             raise HeaderRejected(f"Header {name} is set by Gatepost and cannot be overridden")
 
 
-def _check_names(out: Outgoing) -> None:
+def _check_header_texts(out: Outgoing) -> None:
+    """Everything of a request that ends up in a header (or a tag, stored and sent in events)."""
+    check_header_text("Subject", out.subject)
     for a in (out.sender, *out.to, *out.cc, *out.bcc, *out.reply_to):
-        if any(c in a.name for c in "\r\n"):
-            raise HeaderRejected("A display name has a forbidden character (CR or LF)")
+        check_header_text(f"The display name of {a.email}", a.name)
+    for tag in out.tags:
+        check_header_text("A tag", tag)
+    for attachment in out.attachments:
+        check_header_text("An attachment filename", attachment.filename)
+        check_header_text(f"The type of attachment {attachment.filename}", attachment.type)
+        check_header_text(f"The Content-ID of attachment {attachment.filename}", attachment.content_id or "")
 
 
 def check_sender(domain: SenderDomain) -> None:
@@ -118,7 +136,7 @@ def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
     if out.sender.email.rpartition("@")[2].lower() != domain.name:
         raise ForeignSender(f"The From address must be on {domain.name}")
     check_headers(out.headers)
-    _check_names(out)
+    _check_header_texts(out)
     recipients = [(a.email.lower(), kind) for kind, group in (("to", out.to), ("cc", out.cc), ("bcc", out.bcc))
                   for a in group]
     check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)))
@@ -146,16 +164,20 @@ def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
 
 def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], data: bytes,
                *, source: str = "smtp") -> str:
-    """Queue a message a client composed itself (SMTP submission): its headers are kept, Bcc
-    is removed, Message-ID and Date are added when missing. The From header, like the
-    envelope sender, must be on the domain."""
+    """Queue a message a client composed itself (SMTP submission, SMTPRelay): its headers are
+    kept, Bcc is removed, Message-ID and Date are added when missing. The envelope sender, the
+    one From mailbox and the Sender (if any) must be on the domain; what is stored (and signed)
+    is the From that was checked, written out again."""
     check_sender(domain)
+    if envelope_from.rpartition("@")[2].lower() != domain.name:
+        raise ForeignSender(f"The sender {envelope_from or '<>'} must be on {domain.name}")
     message = email.message_from_bytes(data, policy=policy.SMTP)
-    for address in [envelope_from, *(a.addr_spec for a in getattr(message["From"], "addresses", ()))]:
-        if address.rpartition("@")[2].lower() != domain.name:
-            raise ForeignSender(f"The sender {address or '<>'} must be on {domain.name}")
-    if message["From"] is None:
-        raise ForeignSender(f"The message has no From header on {domain.name}")
+    for part in message.walk():
+        for name, value in part.raw_items():
+            check_header_text(f"Header {name}", FOLD.sub("", value))
+    _own_mailbox(message, "From", domain)
+    if message.get_all("Sender") is not None:
+        _own_mailbox(message, "Sender", domain)
     kinds = {a.addr_spec.lower(): kind for kind in ("cc", "to") for a in getattr(message[kind], "addresses", ())}
     unique = list(dict.fromkeys(normalize_address(r).lower() for r in recipients))
     check_recipients(domain, unique)
@@ -167,6 +189,32 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
         message["Date"] = email.utils.format_datetime(clock.now().replace(tzinfo=datetime.UTC))
     return _enqueue(domain, ident, message.as_bytes(), [(r, kinds.get(r, "bcc")) for r in unique],
                     mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source)
+
+
+def _own_mailbox(message, name: str, domain: SenderDomain) -> None:
+    """Exactly one `name` header holding exactly one valid mailbox on the domain, read strictly:
+    a second header (DKIM would sign the last), a group, a second address, or anything the parser
+    had to guess at (`a@own <ceo@bank>`, folded or obsolete forms) could show another sender to
+    a receiver. The header is then replaced by the checked mailbox, so nothing else goes out."""
+    headers = message.get_all(name) or []
+    if len(headers) != 1:
+        raise ForeignSender(f"The message must have exactly one {name} header (it has {len(headers)}), "
+                            f"with one address on {domain.name}")
+    header = headers[0]
+    groups = getattr(header, "groups", ())
+    if header.defects:
+        raise ForeignSender(f"The {name} header cannot be read unambiguously ({header.defects[0]}); "
+                            f"it must be one mailbox on {domain.name}, as Name <you@{domain.name}>")
+    if len(groups) != 1 or groups[0].display_name is not None or len(groups[0].addresses) != 1:
+        raise ForeignSender(f"The {name} header must name exactly one mailbox (no group), on {domain.name}")
+    mailbox = groups[0].addresses[0]
+    try:
+        address = normalize_address(mailbox.addr_spec)
+    except InvalidAddress:
+        raise ForeignSender(f"The {name} address {mailbox.addr_spec!r} is not a valid mailbox on {domain.name}") from None
+    if address.rpartition("@")[2].lower() != domain.name:
+        raise ForeignSender(f"The {name} address {address} must be on {domain.name}")
+    message.replace_header(name, headerregistry.Address(display_name=mailbox.display_name, addr_spec=address))
 
 
 def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], *, mail_from: str,

@@ -68,6 +68,8 @@ def by_tag(domain_ids: list[int], start: datetime.datetime, end: datetime.dateti
         found.setdefault(tag, {})[event] = n
     return {tag: _block(c) for tag, c in sorted(found.items())}
 
+MAX_PERIOD = datetime.timedelta(days=36525)  # a century: longer ones (1970..9000) overflow the period before them
+
 
 def activity(domain_ids: list[int]) -> dict[int, dict]:
     """Per domain: sent in the last 7 days, its bounce rate (%), and the time of its newest event."""

@@ -1,7 +1,8 @@
 """Authenticated SMTP submission with the credentials EmailGateway.AddSMTP hands out.
 
 AUTH PLAIN/LOGIN (only after STARTTLS unless GATEPOST_SMTP_ALLOW_PLAIN_AUTH), failed attempts
-limited per client address; MAIL FROM must be on the credential's domain (553); RCPT checks
+limited per client address and per username (454 4.7.0 once over either, whatever the password);
+MAIL FROM, and the message's one From (and Sender), must be on the credential's domain (553); RCPT checks
 each address; DATA goes through the same core as the HTTP API and is answered 250 with the
 MessageID only after the commit. End of DATA is CRLF.CRLF only (aiosmtpd >= 1.4.5), so no
 SMTP smuggling. Database work runs in the executor so one slow query stalls no other session.
@@ -11,12 +12,9 @@ from __future__ import annotations
 import logging
 
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 import config
-from services import sending, smtp_credentials, suppressions
+from services import accounts, sending, smtp_credentials, suppressions
 from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
 from smtp import in_database, off_loop
 from edge.smtp_replies import TRANSIENT, reply_for
@@ -43,22 +41,23 @@ class Submission:
 
     def __init__(self, settings: config.Settings):
         self.settings = settings
-        self.failures = MovingWindowRateLimiter(storage_from_string(settings.ratelimit_storage))
-        self.failure_limit = parse_limit(settings.smtp_auth_failures)
+        self.failures = accounts.FailedLogins(settings.ratelimit_storage, settings.login_failures_per_user,
+                                              settings.smtp_auth_failures, "smtp-auth")
 
     def authenticator(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         client = session.peer[0] if session.peer else "?"
-        if not self.failures.test(self.failure_limit, "smtp-auth", client):
+        username = auth_data.login.decode("utf-8", "replace") if isinstance(auth_data, LoginPassword) else None
+        if not self.failures.allowed(username, client):
             return AuthResult(success=False, handled=False,
                               message="454 4.7.0 Too many failed authentication attempts, try again later")
-        if not isinstance(auth_data, LoginPassword):
+        if username is None:
             return AuthResult(success=False, handled=False)
         try:
-            credential = in_database(smtp_credentials.authenticate, auth_data.login.decode("utf-8", "replace"),
-                                      auth_data.password.decode("utf-8", "replace"))
+            credential = in_database(smtp_credentials.authenticate, username,
+                                     auth_data.password.decode("utf-8", "replace"))
         except AuthenticationFailed:
-            self.failures.hit(self.failure_limit, "smtp-auth", client)
-            log.info("smtp auth failed for %s from %s", auth_data.login[:100], client)
+            self.failures.failed(username, client)
+            log.info("smtp auth failed for %s from %s", username[:100], client)
             return AuthResult(success=False, handled=False)
         return AuthResult(success=True, auth_data=credential.id)
 

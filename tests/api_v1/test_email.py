@@ -200,3 +200,78 @@ def test_send_email_from_php_bracket_form_fields(client, sender, sink, deliver):
     assert received == {"rob@example.net", "kim@example.org", "cc@example.net"}
     raw = sink.received[0].data.decode()
     assert "X-Order: 42" in raw and "Subject: PHP form" in raw and "Rob <rob@example.net>" in raw
+
+
+# Each splits a header line somewhere (the email package splits on all but NUL, ESC and DEL;
+# receivers differ) or is refused by a database (NUL on PostgreSQL).
+CONTROLS = {"CR": "\r", "LF": "\n", "CRLF": "\r\nBcc: victim@example.org", "VT": "\x0b", "FF": "\x0c", "FS": "\x1c",
+            "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "NUL": "\x00", "ESC": "\x1b", "DEL": "\x7f", "BEL": "\x07"}
+HEADER_FIELDS = {
+    "Subject": lambda c: {"Subject": f"Hello{c}there"},
+    "From name": lambda c: {"From": {"name": f"Alice{c}x", "email": "alice@example.com"}},
+    "To name": lambda c: {"To": [{"name": f"Rob{c}x", "email": "rob@example.net"}]},
+    "CC name": lambda c: {"CC": [{"name": f"Cy{c}x", "email": "cy@example.net"}]},
+    "BCC name": lambda c: {"BCC": [{"name": f"Bo{c}x", "email": "bo@example.net"}]},
+    "ReplyTo name": lambda c: {"ReplyTo": [{"name": f"Re{c}x", "email": "re@example.net"}]},
+    "Tags": lambda c: {"Tags": ["ok", f"bad{c}tag"]},
+    "custom header": lambda c: {"Headers": {"X-Campaign": f"spring{c}sale"}},
+    "attachment filename": lambda c: {"Attachments": [{"filename": f"a{c}.txt", "content": "aGVsbG8="}]},
+    "attachment type": lambda c: {"Attachments": [{"filename": "a.txt", "content": "aGVsbG8=", "type": f"text/pl{c}ain"}]},
+    "attachment Content-ID": lambda c: {"HTMLContent": "<img src='cid:logo'>", "Attachments": [
+        {"filename": "logo.png", "content": "aGVsbG8=", "type": "image/png", "disposition": "inline",
+         "contentid": f"lo{c}go"}]},
+}
+
+
+@pytest.mark.parametrize("field", HEADER_FIELDS)
+@pytest.mark.parametrize("control", CONTROLS)
+def test_a_control_character_in_any_header_text_is_43(send, client, sender, field, control):
+    overrides = HEADER_FIELDS[field](CONTROLS[control])
+    response = send(**overrides)
+    assert error(response) == (422, [43]), response.json
+    assert "control character" in response.json["Errors"][0]["Message"]
+    body = {"Command": "EmailGateway.SendEmail", "SenderAPIKey": sender.key, "Subject": "Hi", "ContentType": "html",
+            "HTMLContent": "<p>Hi</p>", "From": {"name": "A", "email": "alice@example.com"},
+            "To": [{"email": "x@example.net"}], **overrides}
+    answer = client.post("/api.php", json=body)
+    assert answer.status_code == 200 and answer.json["ErrorCode"] == 43, answer.json
+    assert Message.select().count() == 0
+
+
+@pytest.mark.parametrize("field, code", [("From", 23), ("To", 19), ("CC", 22), ("BCC", 26), ("ReplyTo", 30)])
+@pytest.mark.parametrize("control", CONTROLS)
+def test_a_control_character_in_an_address_is_that_address_s_code(send, field, code, control):
+    address = {"email": f"x{CONTROLS[control]}y@example.com"}
+    response = send(**{field: address if field == "From" else [address]})
+    assert error(response) == (422, [code]), response.json
+    assert Message.select().count() == 0
+
+
+def test_tab_and_unicode_text_still_go_out_encoded(send, deliver, sink):
+    response = send(Subject="Tab\there, ünïcode ✓", From={"name": "Zoë\tQ", "email": "alice@example.com"},
+                    Tags=["tab\ttag"], Attachments=[{"filename": "résumé\t1.txt", "content": "aGVsbG8="}])
+    assert response.status_code == 200, response.json
+    deliver()
+    [received] = sink.received
+    head = received.data.split(b"\r\n\r\n")[0]
+    assert head.isascii() and not any(b < 32 and b not in (9, 10, 13) or b == 127 for b in head)
+
+
+def test_guessing_keys_from_one_address_is_refused_with_429(settings, sender):
+    """The per-key limit never sees a guesser (a new key each time): its 401s count per address."""
+    from app import create_app
+
+    client = create_app(config.use(settings.replace(auth_failures_per_address="5 per 15 minutes"))).test_client()
+    body = {"Subject": "Hi", "ContentType": "plain", "PlainContent": "Hi", "From": {"email": "alice@example.com"},
+            "To": [{"email": "rob@example.net"}]}
+
+    def post(key, address, path="/api/v1/email"):
+        return client.post(path, json=body, headers={"Authorization": f"Bearer {key}"},
+                           environ_base={"REMOTE_ADDR": address})
+
+    assert [post(f"GUESS-{i:04d}", "198.51.100.9").status_code for i in range(5)] == [401] * 5
+    refused = post("GUESS-9999", "198.51.100.9")
+    assert error(refused) == (429, [429]) and int(refused.headers["Retry-After"]) >= 1
+    assert "Wait for" in refused.json["Errors"][0]["Message"]
+    assert post(sender.key, "198.51.100.9", "/api/v1/webhooks").status_code == 429  # every endpoint, any key
+    assert post(sender.key, "198.51.100.10").status_code == 200  # other addresses are not affected

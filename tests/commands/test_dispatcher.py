@@ -158,3 +158,8 @@ def test_numeric_top_level_keys_stay_names(client):
     """`?0=a` is a parameter named 0, not a list: the request is still read (and refused by name)."""
     answer = client.post("/api.php?0=a&1=b", data={"Command": "EmailGateway.Nope"})
     assert answer.status_code == 400 and answer.json["ErrorCode"] == 100003
+
+
+def test_form_keys_nested_too_deep_are_refused_not_a_crash(client):
+    answer = client.post("/api.php", data={"Command": "User.Login", "Username" + "[a]" * 2000: "x"})
+    assert answer.status_code == 400 and answer.json["ErrorCode"] == 100000

@@ -12,7 +12,7 @@ import pytest
 import clock
 from commands import events as events_command
 from models import Message
-from services import api_keys, domains, events, sending
+from services import api_keys, domains, event_log, events, sending
 from services.compose import Address
 
 TAGS = ("welcome", "receipt", "reset")
@@ -247,3 +247,24 @@ def test_export_events_csv(client, alice, data, monkeypatch):
     assert len(list(csv.reader(io.StringIO(small.data.decode()[1:])))) == 4
     bad = client.post("/api.php", data={**body, "DomainID": data.ids["bob.example.org"]})
     assert bad.json["ErrorCode"] == 2
+
+
+@pytest.mark.parametrize("command", ["EmailGateway.DomainStats", "EmailGateway.AccountStats",
+                                     "EmailGateway.DailySeries", "EmailGateway.AggrEvents"])
+def test_a_period_longer_than_a_century_is_6(api, sender, command):
+    """1970..9000 used to overflow computing the period before it (DomainStats, AccountStats: 500)."""
+    answer = api(sender.account, command, DomainID=sender.domain.id, StartDate="1970-01-01", EndDate="9000-12-31")
+    assert answer["Success"] is False and answer["ErrorCode"] == 6, answer
+    assert "36525 days" in answer["ErrorMessage"]
+    answer = api(sender.account, command, DomainID=sender.domain.id, StartDate="1970-01-01", EndDate="2069-12-31")
+    assert answer["Success"] is True, answer
+
+
+def test_a_query_of_too_many_terms_is_6(api, sender):
+    """1,200 terms used to exceed the database's expression depth: 500."""
+    many = " ".join(f"subject:w{i}" for i in range(1200))
+    answer = api(sender.account, "EmailGateway.GetEvents", StartFrom=0, RetrieveCount=10, Query=many)
+    assert answer["ErrorCode"] == 6 and "1200 terms" in answer["ErrorMessage"], answer
+    most = " ".join(f"w{i}" for i in range(event_log.MAX_TERMS))  # free text: three columns each
+    answer = api(sender.account, "EmailGateway.GetEvents", StartFrom=0, RetrieveCount=10, Query=most)
+    assert answer["Success"] and answer["TotalRecords"] == 0, answer

@@ -4,6 +4,7 @@ import pytest
 import config
 from models import Delivery, Message
 from services import domains, suppressions
+from tests.smtp.test_submission import FROM_BYPASSES
 
 RAW = "From: alice@example.com\r\nTo: rob@example.net\r\nSubject: relayed\r\n\r\nHello\r\n"
 
@@ -69,3 +70,18 @@ def test_the_send_rate_counts_every_path_of_a_domain(relay, client, send, sender
     relayed = relay(MailFrom="alice@example.com", RcptTo="rob@example.net", RawEmail=RAW)
     assert (relayed["ErrorCode"], relayed["SMTPResponse"][:9]) == (12, "451 4.7.1")
     assert Message.select().count() == 2  # a refused message counts for nothing and is not kept
+
+
+@pytest.mark.parametrize("headers", FROM_BYPASSES.values(), ids=FROM_BYPASSES.keys())
+def test_the_relay_applies_the_same_from_check(relay, headers):
+    raw = headers.decode() + "\r\nTo: rob@example.net\r\nSubject: Quarterly figures\r\n\r\nPlease pay.\r\n"
+    answer = relay(MailFrom="alice@example.com", RcptTo="rob@example.net", RawEmail=raw)
+    assert (answer["Success"], answer["ErrorCode"]) == (False, 4)
+    assert answer["SMTPResponse"].startswith("553 5.7.1 "), answer
+    assert Message.select().count() == 0
+
+
+def test_the_relay_refuses_control_characters_in_headers_with_43(relay):
+    answer = relay(MailFrom="alice@example.com", RcptTo="rob@example.net",
+                   RawEmail=RAW.replace("Subject: relayed", "Subject: re\x00layed"))
+    assert answer["ErrorCode"] == 43 and answer["SMTPResponse"].startswith("554 5.6.0"), answer

@@ -9,8 +9,11 @@ raw bytes. The account has Enabled domains, a sender key, an SMTP credential and
 commands get past authentication and lookup into the deeper code."""
 from __future__ import annotations
 
+import email
 import json
+import re
 import string
+from email import policy
 from collections import Counter
 import xml.etree.ElementTree as ElementTree
 
@@ -65,6 +68,11 @@ def any_case(words) -> st.SearchStrategy[str]:
 
 unicode_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)  # incl. lone surrogates
 printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+# what breaks a header line somewhere (the email package splits on VT, FF, FS-US, NEL, LS, PS)
+CONTROLS = ["\r", "\n", "\r\n", "\r\nBcc: victim@example.org", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
+            "\u2028", "\u2029", "\x00", "\x1b", "\x7f", "\x07", "\t"]
+header_text = st.builds(lambda before, control, after: before + control + after, st.sampled_from(["", "Hello ", "ü"]),
+                        st.sampled_from(CONTROLS), st.one_of(st.just(" there"), printable))
 huge_text = st.builds(lambda piece, n: piece * n,
                       st.sampled_from(["a", "é", "\x00", "<![CDATA[", "]]>", "%s", "😀", "\r\n", "'\"", "{", "9"]),
                       st.integers(1_000, 200_000))
@@ -77,7 +85,7 @@ small_ids = st.integers(-3, 40)
 dates = st.sampled_from(["2024-01-01", "2024-01-01 00:00:00", "9999-12-31 23:59:59", "0000-00-00", "2024-02-30",
                          "2024-13-45 25:61:61", "1700000000", "-1", "yesterday", "0001-01-01 00:00:00",
                          "99999999999999", "2024-01-01T00:00:00Z", "1e10", "253402300800", "-62135596801",
-                         "9999-12-31"])
+                         "9999-12-31", "1970-01-01", "9000-12-31", "1970-01-01 00:00:00"])
 emails = st.one_of(st.sampled_from(["alice@example.com", "rob@example.net", "bounce@example.net", "a@b", "@",
                                     "x" * 300 + "@example.com", "Alice <alice@example.com>",
                                     "alice@example.com\r\nBcc: x@y", "üser@exämple.com", "alice@[127.0.0.1]",
@@ -90,11 +98,19 @@ urls = st.sampled_from(["http://127.0.0.1:1/hook", "https://example.com/hook", "
 queries = st.one_of(st.lists(st.sampled_from(["subject:welcome", 'subject:"two words"', 'subject:"open', "from:",
                                               "to:rob@example.net", "recipient:", "tag:receipt", "messageid:abc",
                                               "event:clicked", "event:nope", "free", ":", '"', "tag:" + "x" * 300]),
-                             max_size=4).map(" ".join), unicode_text)
+                             max_size=4).map(" ".join), unicode_text,
+                    st.integers(40, 1_500).map(lambda n: " ".join(f"subject:w{i}" for i in range(n))))
 events = st.sampled_from(["delivery", "delivered", "bounce", "bounced", "open", "opened", "click", "clicked",
                           "unsubscribe", "complaint", "complained", "deferred", "accepted", "failed", "nope", ""])
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), huge_ints, st.floats(allow_nan=True, allow_infinity=True),
-                    unicode_text, numbers_as_text, dates, emails, urls,
+                    unicode_text, header_text, numbers_as_text, dates, emails, urls, st.integers(20, 600).map(_nested),
                     st.sampled_from(["XML", "xml", "JSON", "html", "plain", "delivery", "bounced", "1", "0"]))
 
 
@@ -249,6 +265,20 @@ def check_api_php(response, params, transport: str, oversized: bool = False):
     return json.dumps(body["ErrorCode"])
 
 
+RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+
+
+def assert_clean_headers(message_id) -> None:
+    """What was accepted carries no raw control character (nor a bare CR or LF) in any header."""
+    from models import Message
+
+    content = bytes(Message.get(Message.uuid == message_id).content)
+    for part in email.message_from_bytes(content, policy=policy.SMTP).walk():
+        for name, value in part.raw_items():
+            line = f"{name}: {value}".encode("utf-8", "surrogateescape")
+            assert not RAW_CONTROL.search(line.replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")), line
+
+
 def check_api_v1(response, body) -> None:
     assert response.status_code < 500, (response.status_code, response.get_data()[:2000])
     text = assert_no_traceback(response)
@@ -289,8 +319,9 @@ def target(settings, sender, dns_server):
     from services import domains, smtp_credentials, webhooks
     from tests.conftest import publish
 
-    app = create_app(config.use(config.current().replace(api_rate_limit="1000000 per minute", admin_api_key=ADMIN_KEY,
-                                                         webhook_allow_private=True)))
+    app = create_app(config.use(config.current().replace(
+        api_rate_limit="1000000 per minute", auth_failures_per_address="1000000 per minute",
+        login_failures_per_user="1000000 per minute", admin_api_key=ADMIN_KEY, webhook_allow_private=True)))
     client = app.test_client()
     other = domains.add(sender.account.user, "example.org")
     domains.set_status(other, "Enabled")
@@ -313,7 +344,8 @@ junk_commands = st.one_of(st.sampled_from(COMMANDS).map(lambda c: f"  {c}\t"),
                           unicode_text, st.just(""), huge_text, anything)
 raw_bodies = st.one_of(st.binary(max_size=200), st.sampled_from(
     [b"{", b"[1,2]", b'"text"', b"null", b'{"Command": ', b"\xff\xfe{}", b"{}" * 1000, b"   {  } ", b"NaN",
-     b'{"Command": "EmailGateway.GetDomains", "APIKey": "\xff"}', b'{"Command": "\\ud800", "ResponseFormat": "JSON"}']))
+     b'{"Command": "EmailGateway.GetDomains", "APIKey": "\xff"}', b'{"Command": "\\ud800", "ResponseFormat": "JSON"}']),
+    st.integers(20, 200_000).map(lambda n: b'{"x": ' + b"[" * n + b"1" + b"]" * n + b"}"))
 any_key = st.one_of(any_case(PARAMS), unicode_text, st.sampled_from(["", " ", "0", "__proto__", "command[]"]))
 
 
@@ -357,7 +389,10 @@ def test_api_php_never_crashes(target, figures):
         note(f"request: {method} {transport} php_style={php_style} {params!r:.3000}")
         response = send_request(target.client, "/api.php", method, transport, params, {}, php_style)
         statuses[response.status_code] += 1
-        codes[check_api_php(response, params, transport, oversized_multipart(params, transport, php_style))] += 1
+        code = check_api_php(response, params, transport, oversized_multipart(params, transport, php_style))
+        codes[code] += 1
+        if code == "0" and "MessageID" in (response.json or {}):
+            assert_clean_headers(response.json["MessageID"])
 
     fuzz()
     figures(examples=sum(statuses.values()), statuses=dict(sorted(statuses.items())),
@@ -372,28 +407,32 @@ VALID_EMAIL = {"Subject": "Hello", "ContentType": "html", "HTMLContent": "<p>Hi 
 
 def email_bodies(target: Target):
     """Mostly-plausible send requests with random damage, or anything at all."""
-    recipient = st.fixed_dictionaries({"email": emails}, optional={"name": unicode_text})
+    recipient = st.fixed_dictionaries({"email": st.one_of(emails, header_text.map(lambda t: t + "@example.net"))},
+                                      optional={"name": st.one_of(unicode_text, header_text)})
     plausible = {
-        "Subject": st.one_of(st.just("Hello"), unicode_text, huge_text, anything),
+        "Subject": st.one_of(st.just("Hello"), unicode_text, header_text, huge_text, anything),
         "ContentType": st.one_of(st.sampled_from(["html", "plain", "HTML", " plain ", "text", ""]), anything),
         "HTMLContent": st.one_of(st.just("<p>Hi <a href='https://example.com/x'>x</a></p>"), unicode_text, huge_text,
                                  anything),
         "PlainContent": st.one_of(st.just("Hi"), unicode_text, huge_text, anything),
         "From": st.one_of(st.just({"name": "Alice", "email": "alice@example.com"}),
-                          st.fixed_dictionaries({"name": unicode_text, "email": emails}), anything),
+                          st.fixed_dictionaries({"name": st.one_of(unicode_text, header_text), "email": emails}),
+                          anything),
         "To": st.one_of(st.lists(recipient, max_size=3), st.lists(emails, max_size=3), recipient, anything),
         "CC": st.one_of(st.lists(recipient, max_size=2), anything),
         "BCC": st.one_of(st.lists(recipient, max_size=60), anything),
         "ReplyTo": st.one_of(st.lists(recipient, max_size=12), anything),
         "Attachments": st.one_of(st.lists(st.fixed_dictionaries(
-            {"filename": unicode_text, "content": st.one_of(st.sampled_from(["aGVsbG8=", "!!!", ""]), unicode_text),
-             "type": st.one_of(st.just("text/plain"), unicode_text),
+            {"filename": st.one_of(unicode_text, header_text),
+             "content": st.one_of(st.sampled_from(["aGVsbG8=", "!!!", ""]), unicode_text),
+             "type": st.one_of(st.just("text/plain"), unicode_text, header_text),
              "disposition": st.sampled_from(["attachment", "inline", "weird", ""]),
-             "contentid": unicode_text}), max_size=2), anything),
+             "contentid": st.one_of(unicode_text, header_text)}), max_size=2), anything),
         "Headers": st.one_of(st.dictionaries(st.one_of(st.sampled_from(["X-Tag", "From", "dkim-signature", "X:y",
                                                                         "X-A\r\nB", ""]), unicode_text),
-                                             st.one_of(unicode_text, anything), max_size=3), anything),
-        "Tags": anything, "TrackLinks": anything, "TrackOpens": anything,
+                                             st.one_of(unicode_text, header_text, anything), max_size=3), anything),
+        "Tags": st.one_of(st.lists(st.one_of(printable, header_text), max_size=3), anything),
+        "TrackLinks": anything, "TrackOpens": anything,
         "SendAt": st.one_of(huge_ints, numbers_as_text, dates, anything),
         "TemplateID": value_for("TemplateID", target.values),
     }
@@ -459,9 +498,62 @@ def test_api_v1_never_crashes(target, figures):
         response = send_request(target.client, path, method, transport, body, headers, php_style)
         statuses[(path.rsplit("/", 1)[1], method, response.status_code)] += 1
         check_api_v1(response, body)
+        if path == "/api/v1/email" and response.status_code == 200:
+            assert_clean_headers(response.json["MessageID"])
 
     fuzz()
     figures(examples=sum(statuses.values()), statuses=dict(sorted(statuses.items())))
+
+
+def header_bound_requests():
+    """A valid send request with one header-bound text (or address) carrying a control character."""
+    text = st.one_of(header_text, unicode_text)
+    fields = {
+        "Subject": text.map(lambda t: {"Subject": t}),
+        "From name": text.map(lambda t: {"From": {"name": t, "email": "alice@example.com"}}),
+        "To name": text.map(lambda t: {"To": [{"name": t, "email": "rob@example.net"}]}),
+        "To": text.map(lambda t: {"To": [{"email": f"r{t}@example.net"}]}),
+        "CC name": text.map(lambda t: {"CC": [{"name": t, "email": "cy@example.net"}]}),
+        "ReplyTo": text.map(lambda t: {"ReplyTo": [{"name": t, "email": f"re{t[:1]}@example.net"}]}),
+        "Tags": st.lists(text, min_size=1, max_size=3).map(lambda ts: {"Tags": ts}),
+        "Headers": st.dictionaries(st.sampled_from(["X-A", "X-Campaign", "X-\n", "X-B\x00"]), text, min_size=1,
+                                   max_size=2).map(lambda h: {"Headers": h}),
+        "filename": text.map(lambda t: {"Attachments": [{"filename": t or "x", "content": "aGVsbG8="}]}),
+        "type": text.map(lambda t: {"Attachments": [{"filename": "a.txt", "content": "aGVsbG8=", "type": t}]}),
+        "Content-ID": text.map(lambda t: {"HTMLContent": "<img src='cid:x'>", "Attachments": [
+            {"filename": "x.png", "content": "aGVsbG8=", "disposition": "inline", "contentid": t}]}),
+    }
+    return st.sampled_from(sorted(fields)).flatmap(
+        lambda field: st.tuples(st.just(field), fields[field], st.sampled_from(["/api/v1/email", "/api.php"])))
+
+
+def test_header_bound_text_never_crashes(target, figures):
+    """Every text that ends up in a header, with CR, LF, NUL and the other controls: 200 with clean
+    headers, or the send request's own error (43 for the text, an address code for an address)."""
+    outcomes = Counter()
+    requests = header_bound_requests()
+
+    @FUZZ
+    @given(request=requests)
+    def fuzz(request):
+        field, overrides, path = request
+        body = {**VALID_EMAIL, **overrides}
+        if path == "/api.php":
+            body.update(Command="EmailGateway.SendEmail", SenderAPIKey=target.sender_key)
+        response = target.client.post(path, json=body, headers={"Authorization": f"Bearer {target.sender_key}"})
+        assert response.status_code in (200, 422), (response.status_code, response.get_data()[:500])
+        answer = response.json
+        if path == "/api.php":
+            code = answer["ErrorCode"]
+        else:
+            code = answer["Errors"][0]["Code"] if response.status_code == 422 else 0
+        assert code in (0, 19, 22, 30, 41, 43), answer
+        if code == 0:
+            assert_clean_headers(answer["MessageID"])
+        outcomes[(field, code)] += 1
+
+    fuzz()
+    figures(examples=sum(outcomes.values()), outcomes=dict(sorted(outcomes.items())))
 
 
 # -- the product bugs the fuzzer found (all fixed), kept as plain reproductions ------------------
@@ -507,3 +599,28 @@ def test_dates_at_the_ends_of_the_calendar_are_not_a_crash(target, command, star
         "Command": command, "APIKey": target.account.api_key, "DomainID": target.domain_ids[0],
         "StartDate": start, "EndDate": end, "StartFrom": 0, "RetrieveCount": 10})
     assert response.status_code == 200 and response.json["ErrorCode"] == 6, response.get_data()
+
+
+@pytest.mark.parametrize("depth", [40, 460, 100_000])
+@pytest.mark.parametrize("path", ["/api.php", "/api/v1/email", "/api/v1/webhooks"])
+def test_deeply_nested_json_is_invalid_json(target, path, depth):
+    """~460 levels crashed a reader further in (and 100,000 the JSON parser itself): 500."""
+    body = '{"Command": "EmailGateway.GetDomains", "APIKey": "%s", "x": %s1%s}' % (
+        target.account.api_key, "[" * depth, "]" * depth)
+    response = target.client.post(path, data=body, content_type="application/json",
+                                  headers={"Authorization": f"Bearer {target.sender_key}"})
+    assert response.status_code == 400, response.get_data()[:300]
+    answer = response.json
+    code = answer["ErrorCode"] if path == "/api.php" else answer["Errors"][0]["Code"]
+    assert code == 100000, answer
+
+
+def test_json_nested_as_deep_as_allowed_is_read(target):
+    from edge.params import MAX_DEPTH
+
+    nested = 1
+    for _ in range(MAX_DEPTH - 1):
+        nested = [nested]
+    response = target.client.post("/api.php", json={"Command": "EmailGateway.GetDomains",
+                                                    "APIKey": target.account.api_key, "x": nested})
+    assert response.status_code == 200 and response.json["Success"], response.json

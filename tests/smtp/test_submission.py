@@ -203,3 +203,107 @@ def test_bare_lf_dot_lf_does_not_end_data_no_smuggling(listener, credential):
     assert Message.select().count() == 1
     assert [d.recipient for d in Delivery.select()] == ["rob@example.net"]
     assert b"smuggled" in bytes(Message.get().content)  # it stayed inside the one message
+
+
+def _message(headers: bytes) -> bytes:
+    return headers + b"\r\nTo: Rob <rob@example.net>\r\nSubject: Quarterly figures\r\n\r\nPlease pay.\r\n"
+
+
+# Each shows a receiver (or DKIM, which signs the last From) another sender than the one checked.
+FROM_BYPASSES = {
+    "two From headers, own first": b"From: alice@example.com\r\nFrom: ceo@bank.example",
+    "two From headers, own last": b"From: ceo@bank.example\r\nFrom: alice@example.com",
+    "two From headers, other case": b"From: alice@example.com\r\nFROM: ceo@bank.example",
+    "own address as display name": b"From: alice@example.com <ceo@bank.example>",
+    "own address as a phrase": b"From: a@example.com <ceo@bank.example>",
+    "folded angle address": b"From: alice@example.com\r\n <ceo@bank.example>",
+    "folded after a display name": b'From: "Alice" <alice@example.com>\r\n\t<ceo@bank.example>',
+    "address after the angle address": b"From: <alice@example.com> ceo@bank.example",
+    "group with no address": b"From: undisclosed-recipients:;",
+    "group around the own address": b"From: Team: alice@example.com;",
+    "two mailboxes": b"From: alice@example.com, ceo@bank.example",
+    "obsolete route": b"From: <@bank.example:alice@example.com>",
+    "no From at all": b"Reply-To: alice@example.com",
+    "foreign Sender": b"From: alice@example.com\r\nSender: ceo@bank.example",
+    "two Sender headers": b"From: alice@example.com\r\nSender: alice@example.com\r\nSender: ceo@bank.example",
+    "Sender as a group": b"From: alice@example.com\r\nSender: undisclosed:;",
+}
+
+
+@pytest.mark.parametrize("headers", FROM_BYPASSES.values(), ids=FROM_BYPASSES.keys())
+def test_the_from_check_cannot_be_bypassed(listener, credential, headers):
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        with pytest.raises(smtplib.SMTPDataError) as failure:
+            smtp.sendmail("alice@example.com", ["rob@example.net"], _message(headers))
+    assert failure.value.smtp_code == 553
+    reply = failure.value.smtp_error.decode()
+    assert reply.startswith("5.7.1 ") and ("From" in reply or "Sender" in reply), reply
+    assert Message.select().count() == 0
+
+
+def test_the_checked_from_is_the_one_stored_signed_and_sent(listener, credential, deliver, sink):
+    headers = b'From: "Alice" <alice@example.com> (the real one)\r\nSender: Ops\r\n <ops@example.com>'
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        assert smtp.sendmail("alice@example.com", ["rob@example.net"], _message(headers)) == {}
+    deliver()
+    [received] = sink.received
+    parsed = email.message_from_bytes(received.data, policy=policy.default)
+    assert parsed.get_all("From") == ["Alice <alice@example.com>"]
+    assert parsed.get_all("Sender") == ["Ops <ops@example.com>"]
+    assert b"From: Alice <alice@example.com>\r\n" in received.data
+    signature = parsed["DKIM-Signature"]
+    assert "from" in signature.replace(" ", "").lower().split("h=")[1].split(";")[0].split(":")
+    assert dkim.verify(received.data, dnsfunc=dns_txt)
+
+
+@pytest.mark.parametrize("header", [b"Subject: a\x00b", b"X-Note: bell\x07", b"Subject: vertical\x0btab",
+                                    b"X-Note: escape\x1b[31m"])
+def test_control_characters_in_submitted_headers_are_refused(listener, credential, header):
+    message = b"From: alice@example.com\r\nTo: rob@example.net\r\n" + header + b"\r\n\r\nHi\r\n"
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        with pytest.raises(smtplib.SMTPDataError) as failure:
+            smtp.sendmail("alice@example.com", ["rob@example.net"], message)
+    assert failure.value.smtp_code == 554 and b"control character" in failure.value.smtp_error
+    assert Message.select().count() == 0
+
+
+def test_guessing_one_credential_s_password_is_stopped_per_username(settings, api, sender, credential):
+    """Per address the limit is generous here; per username it is 3: the 4th try is refused even
+    with the right password, while another credential still logs in from the same address."""
+    other = api(sender.account, "EmailGateway.AddSMTP", DomainID=sender.domain.id)["SMTP"]
+    current = config.use(config.current().replace(smtp_ports=(free_port(),), smtp_allow_plain_auth=True, tls_cert="",
+                                                  inbound_port=0, smtp_auth_failures="100 per minute",
+                                                  login_failures_per_user="3 per 15 minutes"))
+    controllers = listeners.start(current)
+
+    def attempt(username, password):
+        with smtplib.SMTP("127.0.0.1", current.smtp_ports[0], timeout=10) as smtp:
+            smtp.ehlo()
+            smtp.esmtp_features["auth"] = "PLAIN"  # one attempt per login (smtplib would try LOGIN after)
+            try:
+                return smtp.login(username, password)[0]
+            except smtplib.SMTPAuthenticationError as failure:
+                return failure.smtp_code
+
+    try:
+        assert [attempt(credential["SMTPUsername"], f"guess-{i}") for i in range(3)] == [535] * 3
+        assert attempt(credential["SMTPUsername"].upper(), credential["SMTPPassword"]) == 454
+        assert attempt(other["SMTPUsername"], other["SMTPPassword"]) == 235
+    finally:
+        listeners.stop(controllers)
+        smtp_credentials._VERIFIED.clear()
+
+
+def test_a_control_character_in_a_mime_part_header_is_refused(listener, credential):
+    message = (b'From: alice@example.com\r\nTo: rob@example.net\r\nMIME-Version: 1.0\r\n'
+               b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n'
+               b'Content-Disposition: attachment; filename="a\x00.txt"\r\n\r\nHi\r\n--b--\r\n')
+    with client(listener) as smtp:
+        smtp.login(credential["SMTPUsername"], credential["SMTPPassword"])
+        with pytest.raises(smtplib.SMTPDataError) as failure:
+            smtp.sendmail("alice@example.com", ["rob@example.net"], message)
+    assert failure.value.smtp_code == 554 and b"Content-Disposition" in failure.value.smtp_error
+    assert Message.select().count() == 0
