@@ -46,6 +46,8 @@ def php_form(pairs) -> dict:
     for key, value in pairs:
         name, _, rest = key.partition("[")
         path = [name] + _BRACKETS.findall("[" + rest) if rest and name else [key]
+        if len(path) > MAX_DEPTH:  # a[b][c]... nests like JSON does, and is bounded the same
+            raise BadJSON()
         node = root
         for i, part in enumerate(path):
             last = i == len(path) - 1
@@ -98,8 +100,6 @@ def request_params(request: Request) -> dict:
             params.update(body)
     else:
         params.update(php_form(request.form.items(multi=True)))
-    if _too_deep(params):  # form keys nest too: a[b][c]...
-        raise BadJSON()
     return lower_keys(params)
 
 

@@ -12,9 +12,12 @@ from peewee import fn
 
 import clock
 from models import Delivery, Event, Message, MessageTag
+from models.vocabulary import PENDING_DELIVERY, EventType
 
-NAMES = {"accepted": "Sent", "delivered": "Delivered", "bounced": "Bounced", "opened": "Opened", "clicked": "Clicked",
-         "unsubscribed": "Unsubscribed", "complained": "Complained", "failed": "Failed", "deferred": "Deferred"}
+# the report's column for each event type ("Sent" counts accepted messages, one per recipient)
+NAMES = {EventType.ACCEPTED: "Sent", EventType.DELIVERED: "Delivered", EventType.BOUNCED: "Bounced",
+         EventType.OPENED: "Opened", EventType.CLICKED: "Clicked", EventType.UNSUBSCRIBED: "Unsubscribed",
+         EventType.COMPLAINED: "Complained", EventType.FAILED: "Failed", EventType.DEFERRED: "Deferred"}
 AGGREGATABLE = {"eventtype": Event.event, "event": Event.event, "type": Event.event, "recipient": Event.recipient,
                 "recipientdomain": Delivery.recipient_domain, "domain": Delivery.recipient_domain,
                 "tag": MessageTag.tag, "day": fn.DATE(Event.created_at)}
@@ -109,7 +112,7 @@ def daily(domain_ids: list[int], start: datetime.datetime, end: datetime.datetim
     day = fn.DATE(Event.created_at)
     series: dict[str, dict[str, int]] = {}
     query = (Event.select(day, Event.event, fn.COUNT(Event.id))
-             .where(Event.domain.in_(domain_ids), Event.event.in_(["accepted", "bounced", "opened", "clicked"]))
+             .where(Event.domain.in_(domain_ids), Event.event.in_([EventType.ACCEPTED, EventType.BOUNCED, EventType.OPENED, EventType.CLICKED]))
              .group_by(day, Event.event))
     for key, event, n in _window(query, start, end).tuples():
         entry = series.setdefault(str(key)[:10], {"Sent": 0, "Bounced": 0, "Opened": 0, "Clicked": 0})
@@ -120,6 +123,6 @@ def daily(domain_ids: list[int], start: datetime.datetime, end: datetime.datetim
 def queued(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[int, int]:
     """Deliveries still waiting, of messages accepted in the period, per domain."""
     return dict(Delivery.select(Message.domain, fn.COUNT(Delivery.id)).join(Message)
-                .where(Message.domain.in_(domain_ids), Delivery.status.in_(["queued", "deferred"]),
+                .where(Message.domain.in_(domain_ids), Delivery.status.in_(PENDING_DELIVERY),
                        Message.created_at >= start, Message.created_at < end)
                 .group_by(Message.domain).tuples())
