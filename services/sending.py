@@ -11,7 +11,6 @@ import re
 import uuid
 from email import policy
 
-import email_validator
 from peewee import fn
 
 import clock
@@ -19,9 +18,10 @@ import config
 from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
 from services import events, metrics, rate_limits, suppressions
+from services.addresses import normalize_address  # noqa: F401 (dialects call sending.normalize_address)
 from services.compose import Address, Attachment, Draft, compose
 from services.domains import ENABLED
-from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected, InvalidAddress,
+from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected,
                              MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
                              TooManyRecipients)
 
@@ -32,17 +32,6 @@ PROTECTED_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "
                      "feedback-id", "x-gatepost-message-id"}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ":"
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
-
-
-def normalize_address(email: str) -> str:
-    """The address in its ASCII (SMTP) form, validated for syntax only (no network)."""
-    if not isinstance(email, str) or any(c in email for c in "\r\n"):
-        raise InvalidAddress()
-    try:
-        valid = email_validator.validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
-    except email_validator.EmailNotValidError as exc:
-        raise InvalidAddress(str(exc)) from None
-    return valid.ascii_email
 
 
 @dataclasses.dataclass(frozen=True)
