@@ -1,7 +1,9 @@
 """The `gatepost` command: serve, migrate, and the operators' user/group tools."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -28,9 +30,14 @@ def main():
 @main.command()
 def migrate():
     """Create or upgrade the database schema."""
+    from services import templates as service
+
     _open()
     applied = apply_migrations()
-    click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
+    with database.connection_context():
+        seeded = service.seed_system()
+    click.echo("\n".join([f"applied {name}" for name in applied] + [f"installed system template {name}"
+                                                                      for name in seeded]) or "schema is up to date")
 
 
 @main.command()
@@ -42,11 +49,13 @@ def serve(host, port):
 
     from app import create_app
 
-    from services import worker
+    from services import templates as template_service, worker
     from smtp import certificates, listeners
 
     settings = _open()
     apply_migrations()
+    with database.connection_context():
+        template_service.seed_system()
     _first_user()
     if not settings.tls_cert:  # local use: a self-signed pair under var/
         cert, key = certificates.self_signed(settings.var_dir / "tls", settings.smtp_host)
@@ -594,6 +603,306 @@ def credentials_revoke(email, credential_id):
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"credential {credential_id} revoked")
+
+
+@contextlib.contextmanager
+def _operating():
+    """Open the database for one operator command; the core's refusals become click errors."""
+    from services.errors import GatewayError
+
+    _open()
+    with database.connection_context():
+        try:
+            yield
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _pairs(values: tuple[str, ...]) -> dict:
+    """KEY=VALUE options as a dict."""
+    pairs = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE")
+        pairs[key] = rest
+    return pairs
+
+
+def _template_row(t) -> dict:
+    return {"TemplateID": t.id, "UUID": str(t.uuid), "Name": t.name, "Subject": t.subject, "Active": t.active,
+            "Version": t.version, "Domain": t.domain.name if t.domain_id else None, "System": t.user_id is None,
+            "UpdatedAt": t.updated_at.isoformat()}
+
+
+@main.group()
+def templates():
+    """Stored templates: a user's own and the system's (welcome, password reset, receipt)."""
+
+
+@templates.command("list")
+@click.option("--user", "user_email", help="The user's own templates (without: only the system's).")
+@click.option("--json", "as_json", is_flag=True)
+def templates_list(user_email, as_json):
+    """A user's templates, and apart from them the system's."""
+    from services import templates as service
+
+    with _operating():
+        own = [_template_row(t) for t in service.list_own(_find_user(user_email))] if user_email else []
+        system = [_template_row(t) for t in service.list_system()]
+    if as_json:
+        click.echo(json.dumps({"Own": own, "System": system}))
+        return
+    for title, rows in (("own", own), ("system", system)):
+        if title == "own" and not user_email:
+            continue
+        click.echo(f"{title}:")
+        for r in rows:
+            click.echo(f"  {r['TemplateID']:>5}  {r['UUID']}  v{r['Version']:<3} "
+                       f"{'active  ' if r['Active'] else 'inactive'}  {r['Name']}")
+        if not rows:
+            click.echo("  (none)")
+
+
+def _read(path):
+    return open(path, encoding="utf-8").read() if path else None
+
+
+@templates.command("create")
+@click.option("--user", "user_email", required=True)
+@click.option("--name", required=True)
+@click.option("--subject", default="")
+@click.option("--html", "html_file", type=click.Path(exists=True, dir_okay=False), help="File with the HTML part.")
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), help="File with the text part.")
+@click.option("--domain", "domain_id", type=int, help="Tie it to one of the user's sender domains (id).")
+def templates_create(user_email, name, subject, html_file, text_file, domain_id):
+    """Store a template; one that cannot compile is refused with its line."""
+    from services import templates as service
+
+    with _operating():
+        created = service.create(_find_user(user_email), name, subject=subject, html=_read(html_file) or "",
+                                 text=_read(text_file) or "", domain=domain_id)
+        click.echo(f"template {created.id} ({created.uuid}) created")
+
+
+@templates.command("show")
+@click.argument("template")
+@click.option("--json", "as_json", is_flag=True)
+def templates_show(template, as_json):
+    """One template (by id or uuid) with its parts and its earlier versions."""
+    from services import templates as service
+
+    with _operating():
+        found = service.get(template, None)
+        info = _template_row(found) | {"HTML": found.html, "Text": found.text,
+                                       "Versions": [{"Version": v.version, "Subject": v.subject,
+                                                     "Since": v.created_at.isoformat()}
+                                                    for v in service.versions(found)]}
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    click.echo(f"{info['TemplateID']} {info['UUID']} v{info['Version']} {info['Name']!r}"
+               f"{'' if info['Active'] else ' (inactive)'}\nSubject: {info['Subject']}\n--- html\n{info['HTML']}"
+               f"\n--- text\n{info['Text']}")
+    for v in info["Versions"]:
+        click.echo(f"earlier: v{v['Version']} since {v['Since']}  {v['Subject']}")
+
+
+@templates.command("update")
+@click.argument("template")
+@click.option("--name")
+@click.option("--subject")
+@click.option("--html", "html_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False))
+def templates_update(template, name, subject, html_file, text_file):
+    """Change a template; the previous version is kept."""
+    from services import templates as service
+
+    changes = {k: v for k, v in (("name", name), ("subject", subject), ("html", _read(html_file)),
+                                 ("text", _read(text_file))) if v is not None}
+    with _operating():
+        updated = service.update(service.get(template, None), None, **changes)
+        click.echo(f"template {updated.id} is now version {updated.version}")
+
+
+@templates.command("render")
+@click.argument("template")
+@click.option("--var", "variables", multiple=True, help="KEY=VALUE (repeatable).")
+@click.option("--vars-json", help="The variables as one JSON object.")
+def templates_render(template, variables, vars_json):
+    """Render a template with variables, as mail would carry it."""
+    from services import templates as service
+
+    values = (json.loads(vars_json) if vars_json else {}) | _pairs(variables)
+    with _operating():
+        out = service.render(service.get(template, None), values)
+    click.echo(f"Subject: {out.subject}\n--- html\n{out.html}\n--- text\n{out.text}")
+
+
+@templates.command("deactivate")
+@click.argument("template")
+def templates_deactivate(template):
+    from services import templates as service
+
+    with _operating():
+        service.set_active(service.get(template, None), None, False)
+    click.echo(f"template {template} deactivated")
+
+
+@templates.command("activate")
+@click.argument("template")
+def templates_activate(template):
+    from services import templates as service
+
+    with _operating():
+        service.set_active(service.get(template, None), None, True)
+    click.echo(f"template {template} activated")
+
+
+@templates.command("delete")
+@click.argument("template")
+def templates_delete(template):
+    from services import templates as service
+
+    with _operating():
+        service.delete(service.get(template, None), None)
+    click.echo(f"template {template} deleted")
+
+
+@main.group("lists")
+def contact_lists():
+    """A user's contact lists."""
+
+
+@contact_lists.command("create")
+@click.option("--user", "user_email", required=True)
+@click.argument("name")
+def lists_create(user_email, name):
+    from services import contacts
+
+    with _operating():
+        created = contacts.create_list(_find_user(user_email), name)
+        click.echo(f"list {created.id} created")
+
+
+@contact_lists.command("list")
+@click.option("--user", "user_email", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def lists_list(user_email, as_json):
+    """The user's lists with their contacts per status."""
+    from services import contacts
+
+    with _operating():
+        rows = [{"ListID": lst.id, "Name": lst.name, "CreatedAt": lst.created_at.isoformat(),
+                 "Contacts": contacts.counts(lst)} for lst in contacts.lists_of(_find_user(user_email))]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        click.echo(f"{r['ListID']:>5}  {r['Name']:<30} " + ", ".join(f"{k} {v}" for k, v in r["Contacts"].items()))
+
+
+@contact_lists.command("rename")
+@click.argument("list_id", type=int)
+@click.argument("name")
+def lists_rename(list_id, name):
+    from services import contacts
+
+    with _operating():
+        contacts.rename_list(contacts.get_list(list_id, None), name)
+    click.echo(f"list {list_id} renamed")
+
+
+@contact_lists.command("delete")
+@click.argument("list_id", type=int)
+def lists_delete(list_id):
+    """Delete a list and its contacts."""
+    from services import contacts
+
+    with _operating():
+        contacts.delete_list(contacts.get_list(list_id, None))
+    click.echo(f"list {list_id} deleted")
+
+
+@main.group()
+def contacts():
+    """The contacts on a list."""
+
+
+@contacts.command("add")
+@click.argument("list_id", type=int)
+@click.argument("address")
+@click.option("--name", default="")
+@click.option("--field", "fields", multiple=True, help="KEY=VALUE custom field (repeatable).")
+def contacts_add(list_id, address, name, fields):
+    from services import contacts as service
+
+    with _operating():
+        added = service.add(service.get_list(list_id, None), address, name=name, fields=_pairs(fields))
+        click.echo(f"{added.email} added to list {list_id}")
+
+
+@contacts.command("list")
+@click.argument("list_id", type=int)
+@click.option("--status", type=click.Choice(["subscribed", "unsubscribed", "bounced", "complained"]))
+@click.option("--limit", default=100, show_default=True)
+@click.option("--after", default=0, help="Continue after this contact id.")
+@click.option("--json", "as_json", is_flag=True)
+def contacts_list(list_id, status, limit, after, as_json):
+    from services import contacts as service
+
+    with _operating():
+        rows = [{"ContactID": c.id, "Email": c.email, "Name": c.name, "Status": c.status,
+                 "Fields": json.loads(c.fields), "UpdatedAt": c.updated_at.isoformat()}
+                for c in service.contacts_on(service.get_list(list_id, None), status, after, limit)]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        click.echo(f"{r['ContactID']:>7}  {r['Email']:<40} {r['Status']:<12} {r['Name']}")
+
+
+@contacts.command("update")
+@click.argument("list_id", type=int)
+@click.argument("address")
+@click.option("--name")
+@click.option("--status", type=click.Choice(["subscribed", "unsubscribed", "bounced", "complained"]))
+@click.option("--field", "fields", multiple=True, help="KEY=VALUE custom field (KEY= removes it).")
+def contacts_update(list_id, address, name, status, fields):
+    from services import contacts as service
+
+    changes = {k: v or None for k, v in _pairs(fields).items()} or None
+    with _operating():
+        found = service.get(service.get_list(list_id, None), address)
+        service.update(found, name=name, fields=changes, status=status)
+        click.echo(f"{found.email} updated")
+
+
+@contacts.command("remove")
+@click.argument("list_id", type=int)
+@click.argument("address")
+def contacts_remove(list_id, address):
+    from services import contacts as service
+
+    with _operating():
+        service.remove(service.get_list(list_id, None), address)
+    click.echo(f"{address} removed from list {list_id}")
+
+
+@contacts.command("import")
+@click.argument("list_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def contacts_import(list_id, file):
+    """Add or update contacts from a CSV file with a header row (email, name, any custom fields).
+    Existing contacts keep their status; invalid lines are reported by number."""
+    from services import contacts as service
+
+    with _operating():
+        with click.progressbar(length=os.path.getsize(file), label="importing", file=sys.stderr) as bar:
+            summary = service.import_csv(None, list_id, file, progress=lambda done, total: bar.update(done - bar.pos))
+    click.echo(f"added {summary['added']}, updated {summary['updated']}, invalid {len(summary['invalid'])}")
+    for line, reason in summary["invalid"]:
+        click.echo(f"  line {line}: {reason}")
 
 
 def _find_user(email: str):

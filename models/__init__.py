@@ -1,18 +1,21 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
 from models.chores import Chore
+from models.contacts import Contact, ContactList
 from models.credentials import Credential
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook, WebhookEvent
 from models.events import Event
 from models.inbound import InboundReport
 from models.suppressions import Suppression
+from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent,
           Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
-          WebhookDelivery, WebhookAttempt, Credential]
+          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact]
 
-__all__ = ["MODELS", "Chore", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey", "Event", "InboundReport", "Message",
-           "MessageTag", "SMTPCredential", "SenderDomain", "Session", "Suppression", "User", "UserGroup", "Webhook",
-           "WebhookAttempt", "WebhookDelivery", "WebhookEvent"]
+__all__ = ["MODELS", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey",
+           "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain", "Session",
+           "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
+           "WebhookDelivery", "WebhookEvent"]

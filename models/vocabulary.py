@@ -59,3 +59,12 @@ class SuppressionReason(StrEnum):
 
 PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)  # still to be attempted
 FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED, DeliveryStatus.FAILED)
+
+
+class ContactStatus(StrEnum):
+    """Whether a contact on a list may be mailed; a hard bounce, a complaint or an unsubscribe
+    of the address changes it on every list of its user."""
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"

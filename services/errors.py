@@ -126,3 +126,43 @@ class HeaderRejected(GatewayError):
 
 class BadQuery(GatewayError):
     """Invalid date, event or query"""
+
+
+class TemplateNotFound(NotFound):
+    """Template not found or access denied"""
+
+
+class TemplateInactive(GatewayError):
+    """The template is not active"""
+
+
+class InvalidTemplate(GatewayError):
+    """The template cannot be compiled"""
+
+    def __init__(self, part: str, line: int | None, reason: str):
+        self.part, self.line, self.reason = part, line, reason
+        super().__init__(f"{part}, line {line}: {reason}" if line else f"{part}: {reason}")
+
+
+class TemplateRenderFailed(GatewayError):
+    """The template could not be rendered with these variables"""
+
+
+class ContactListNotFound(NotFound):
+    """Contact list not found or access denied"""
+
+
+class ContactNotFound(NotFound):
+    """Contact not found or access denied"""
+
+
+class ContactExists(GatewayError):
+    """The address is already on this list"""
+
+
+class InvalidContactStatus(GatewayError):
+    """Invalid contact status"""
+
+
+class InvalidImport(GatewayError):
+    """The CSV file cannot be imported"""

@@ -11,7 +11,6 @@ import re
 import uuid
 from email import headerregistry, policy
 
-import email_validator
 from peewee import fn
 
 import clock
@@ -20,9 +19,10 @@ from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
 from models.vocabulary import DeliveryStatus, EventType
 from services import events, metrics, rate_limits, suppressions
+from services.addresses import normalize_address  # noqa: F401 (dialects call sending.normalize_address)
 from services.compose import Address, Attachment, Draft, compose
 from services.domains import ENABLED
-from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected, InvalidAddress,
+from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected,
                              MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
                              TooManyRecipients)
 
@@ -38,17 +38,6 @@ FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (
 # is refused by PostgreSQL. Text bound for a header may hold none of them.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
-
-
-def normalize_address(email: str) -> str:
-    """The address in its ASCII (SMTP) form, validated for syntax only (no network)."""
-    if not isinstance(email, str) or any(c in email for c in "\r\n"):
-        raise InvalidAddress()
-    try:
-        valid = email_validator.validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
-    except email_validator.EmailNotValidError as exc:
-        raise InvalidAddress(str(exc)) from None
-    return valid.ascii_email
 
 
 @dataclasses.dataclass(frozen=True)

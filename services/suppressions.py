@@ -9,15 +9,26 @@ import clock
 import config
 from models import Event, Suppression, User
 from models.db import database
-from models.vocabulary import EventType, SuppressionReason
+from models.vocabulary import ContactStatus, EventType, SuppressionReason
+from services import contacts
+
+# What a suppression says about the address on the user's contact lists (manual says nothing).
+CONTACT_STATUS = {SuppressionReason.HARD_BOUNCE: ContactStatus.BOUNCED,
+                  SuppressionReason.REPEATED_SOFT_BOUNCE: ContactStatus.BOUNCED,
+                  SuppressionReason.COMPLAINT: ContactStatus.COMPLAINED,
+                  SuppressionReason.UNSUBSCRIBE: ContactStatus.UNSUBSCRIBED}
+
 
 def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
-    """Idempotent: an address already suppressed keeps its first reason."""
+    """Idempotent: an address already suppressed keeps its first reason. The user's contacts
+    with that address take the status the reason means, even when it was suppressed before."""
     try:
         with database.atomic():
             Suppression.create(user=user, email=email.strip().lower(), reason=reason, detail=detail[:1000])
     except peewee.IntegrityError:
         pass
+    if reason in CONTACT_STATUS:
+        contacts.mark(user, email, CONTACT_STATUS[reason])
 
 
 def remove(user: User, email: str) -> bool:

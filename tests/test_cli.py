@@ -155,3 +155,65 @@ def test_bounces_classify_prints_one_json_object_per_message(run, tmp_path):
         {"recipient": "full@example.net", "reason": "mailboxfull", "hard": False, "status": "5.2.2",
          "diagnostic": "552 5.2.2 <full@example.net>: Mailbox full"}]}
     assert second == {"file": auto, "kind": "auto-reply", "results": []}
+
+
+def test_migrate_installs_the_system_templates_once(run):
+    from services import templates
+
+    first = run("migrate")
+    assert first.exit_code == 0 and "installed system template welcome" in first.output
+    assert run("migrate").output.strip() == "schema is up to date"
+    assert {t.name for t in templates.list_system()} == {"welcome", "password-reset", "receipt"}
+
+
+def test_templates_create_update_render_and_list(run, alice, tmp_path):
+    from services import templates
+
+    html = tmp_path / "t.html"
+    html.write_text("<p>Hi {{ name | default('you') }}</p>")
+    created = run("templates", "create", "--user", "alice@example.com", "--name", "hello", "--subject",
+                  "Hi {{ name }}", "--html", str(html))
+    assert created.exit_code == 0, created.output
+    stored = templates.list_own(alice.user)[0]
+    rendered = run("templates", "render", str(stored.uuid), "--var", "name=<Ann>")
+    assert "Subject: Hi <Ann>" in rendered.output and "<p>Hi &lt;Ann&gt;</p>" in rendered.output
+    assert run("templates", "update", str(stored.id), "--subject", "Hello").output.strip() == \
+        f"template {stored.id} is now version 2"
+    shown = json.loads(run("templates", "show", str(stored.id), "--json").output)
+    assert shown["Subject"] == "Hello" and [v["Subject"] for v in shown["Versions"]] == ["Hi {{ name }}"]
+    broken = tmp_path / "broken.html"
+    broken.write_text("<p>\n{% for x in y %}\n")
+    refused = run("templates", "update", str(stored.id), "--html", str(broken))
+    assert refused.exit_code != 0 and "html, line 2" in refused.output
+    templates.seed_system()
+    listed = json.loads(run("templates", "list", "--user", "alice@example.com", "--json").output)
+    assert [t["Name"] for t in listed["Own"]] == ["hello"] and len(listed["System"]) == 3
+    assert run("templates", "deactivate", str(stored.id)).exit_code == 0
+    assert run("templates", "render", str(stored.id)).exit_code != 0
+    assert run("templates", "delete", str(stored.id)).exit_code == 0
+    assert run("templates", "show", str(stored.id)).exit_code != 0
+
+
+def test_lists_and_contacts_commands_with_a_csv_import(run, alice, tmp_path):
+    from services import contacts
+
+    assert run("lists", "create", "--user", "alice@example.com", "News").exit_code == 0
+    news = contacts.lists_of(alice.user)[0]
+    assert run("contacts", "add", str(news.id), "Ann@Example.net", "--name", "Ann", "--field", "plan=pro").exit_code == 0
+    assert run("contacts", "add", str(news.id), "ann@example.net").exit_code != 0
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,name,city\nann@example.net,Ann B,Oslo\nbo@example.net,Bo,\nnope,Nope,\n")
+    imported = run("contacts", "import", str(news.id), str(csv_file))
+    assert imported.exit_code == 0, imported.output
+    assert "added 1, updated 1, invalid 1" in imported.output and "line 4: nope" in imported.output
+    assert run("contacts", "update", str(news.id), "bo@example.net", "--status", "unsubscribed").exit_code == 0
+    listed = json.loads(run("contacts", "list", str(news.id), "--json").output)
+    assert [(c["Email"], c["Name"], c["Status"], c["Fields"]) for c in listed] == [
+        ("ann@example.net", "Ann B", "subscribed", {"city": "Oslo"}), ("bo@example.net", "Bo", "unsubscribed", {})]
+    lists = json.loads(run("lists", "list", "--user", "alice@example.com", "--json").output)
+    assert lists[0]["Contacts"] == {"subscribed": 1, "unsubscribed": 1, "bounced": 0, "complained": 0}
+    assert run("contacts", "remove", str(news.id), "bo@example.net").exit_code == 0
+    assert run("lists", "rename", str(news.id), "Letters").exit_code == 0
+    assert contacts.get_list(news.id, alice.user).name == "Letters"
+    assert run("lists", "delete", str(news.id)).exit_code == 0
+    assert run("contacts", "list", str(news.id)).exit_code != 0
