@@ -15,6 +15,7 @@ from marshmallow import fields
 from edge.params import ID, Flag, Params, Text
 from commands.registry import Err, command
 from models.accounts import ADD_DOMAIN, MANAGE_DOMAIN
+from models.vocabulary import DomainStatus
 from services import dns_records, domains, stats, verification
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName, InvalidDomainOption,
                              SigningKeyNotRotated)
@@ -32,7 +33,7 @@ def _state(result: bool | None) -> str:
 
 def domain_view(domain) -> dict:
     status = domain.status
-    enabled = status == domains.ENABLED
+    enabled = status == DomainStatus.ENABLED
     results = verification.last_results(domain)
     verified = bool(results) and all(results.values())
     return {

@@ -16,13 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import clock
 from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
 from models.db import database
+from models.vocabulary import DomainStatus, Switch
 from services import secrets
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName,
                              InvalidDomainOption, SigningKeyNotRotated)
 
-PENDING, ENABLED, DISABLED, SUSPENDED, BLOCKED, DELETED = (
-    "Approval Pending", "Enabled", "Disabled", "Suspended", "Blocked", "Deleted")
-LOCKED = (SUSPENDED, BLOCKED)  # operator decisions that nothing a user does can undo
+LOCKED = (DomainStatus.SUSPENDED, DomainStatus.BLOCKED)  # operator decisions that nothing a user does can undo
 RESERVED_SUFFIXES = ("localhost", "local", "invalid", "internal", "home.arpa")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -78,14 +77,14 @@ def add(user: User, name: str, *, subdomain: str = "", track_prefix: str = "", t
                    track_merge=track_merge, track_prefix_disabled=bool(track_prefix_disabled))
     with database.atomic():
         existing = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == name)
-        if existing is not None and existing.status != DELETED:
+        if existing is not None and existing.status != DomainStatus.DELETED:
             return existing
         limit = user.domain_limit
-        live = SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED).count()
+        live = SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED).count()
         if limit and live >= limit:
             raise DomainLimitReached()
         if existing is not None:
-            for field, value in dict(options, status=PENDING, status_reason="", verification="",
+            for field, value in dict(options, status=DomainStatus.PENDING, status_reason="", verification="",
                                      verification_failures=0, verified_at=None, created_at=clock.now()).items():
                 setattr(existing, field, value)
             existing.save()
@@ -96,7 +95,7 @@ def add(user: User, name: str, *, subdomain: str = "", track_prefix: str = "", t
 def get(user: User, domain_id) -> SenderDomain:
     """The user's live domain with this id; another user's id is indistinguishable from none."""
     domain = SenderDomain.get_or_none(SenderDomain.id == domain_id, SenderDomain.user == user,
-                                      SenderDomain.status != DELETED)
+                                      SenderDomain.status != DomainStatus.DELETED)
     if domain is None:
         raise DomainNotFound()
     return domain
@@ -106,7 +105,7 @@ def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""
     row = (model.select(model, SenderDomain).join(SenderDomain)
-           .where(model.id == row_id, SenderDomain.user == user, SenderDomain.status != DELETED).first())
+           .where(model.id == row_id, SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED).first())
     if row is None:
         raise missing()
     return row
@@ -114,7 +113,7 @@ def owned(model, user: User, row_id, missing: type[Exception]):
 
 def find_live(name_or_id: str) -> list[SenderDomain]:
     """Live domains by name (any user's: the operator's view) or by numeric id."""
-    query = SenderDomain.select(SenderDomain, User).join(User).where(SenderDomain.status != DELETED)
+    query = SenderDomain.select(SenderDomain, User).join(User).where(SenderDomain.status != DomainStatus.DELETED)
     if name_or_id.isdigit():
         return list(query.where(SenderDomain.id == int(name_or_id)))
     try:
@@ -124,7 +123,7 @@ def find_live(name_or_id: str) -> list[SenderDomain]:
 
 
 def list_for(user: User) -> list[SenderDomain]:
-    return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DELETED)
+    return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED)
                 .order_by(SenderDomain.id))
 
 
@@ -133,7 +132,7 @@ def counts(domain_ids) -> dict[int, dict[str, int]]:
     found = {i: {"api_keys": 0, "smtp_credentials": 0, "webhooks": 0} for i in domain_ids}
     for name, model in (("api_keys", DomainAPIKey), ("smtp_credentials", SMTPCredential), ("webhooks", Webhook)):
         rows = (model.select(model.domain, fn.COUNT(model.id))
-                .where(model.domain.in_(domain_ids), model.status == ENABLED).group_by(model.domain).tuples())
+                .where(model.domain.in_(domain_ids), model.status == Switch.ENABLED).group_by(model.domain).tuples())
         for domain_id, n in rows:
             found[domain_id][name] = n
     return found
@@ -154,7 +153,7 @@ def update(user: User, domain_id, **changes) -> tuple[SenderDomain, bool]:
         for field, value in changes.items():
             setattr(domain, field, value)
         if records_changed and domain.status not in LOCKED:
-            domain.status, domain.verification, domain.verified_at = PENDING, "", None
+            domain.status, domain.verification, domain.verified_at = DomainStatus.PENDING, "", None
         domain.save()
     return domain, records_changed
 
@@ -167,7 +166,7 @@ def delete(user: User, domain_id) -> None:
             raise DomainLocked()
         for child in (DomainAPIKey, SMTPCredential, Webhook):
             child.delete().where(child.domain == domain).execute()
-        domain.status = DELETED
+        domain.status = DomainStatus.DELETED
         domain.save()
 
 
@@ -180,7 +179,7 @@ def regenerate_signing_key(user: User, domain_id) -> str:
     key = secrets.new_signing_key()
     changed = (SenderDomain.update(signing_key=secrets.encrypt(key), previous_signing_key=domain.signing_key,
                                    signing_key_rotated_at=clock.now())
-               .where(SenderDomain.id == domain.id, SenderDomain.status != DELETED).execute())
+               .where(SenderDomain.id == domain.id, SenderDomain.status != DomainStatus.DELETED).execute())
     if not changed:  # deleted between the read and the write
         raise SigningKeyNotRotated()
     return key

@@ -17,11 +17,10 @@ import clock
 import config
 from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
-from models.vocabulary import DeliveryStatus, EventType
+from models.vocabulary import DeliveryStatus, DomainStatus, EventType
 from services import events, metrics, rate_limits, suppressions
 from services.addresses import normalize_address  # noqa: F401 (dialects call sending.normalize_address)
 from services.compose import Address, Attachment, Draft, compose
-from services.domains import ENABLED
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected,
                              MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
                              TooManyRecipients)
@@ -90,7 +89,7 @@ def check_sender(domain: SenderDomain) -> None:
     """Who may send at all: an enabled account (12), an Enabled domain (32), in that order."""
     if not domain.user.is_enabled:
         raise AccountDisabled()
-    if domain.status != ENABLED:
+    if domain.status != DomainStatus.ENABLED:
         raise DomainNotActive(f"Domain is not activated (status: {domain.status})")
 
 
