@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError
 from edge.params import BadJSON, request_params
 from edge.errors import Declared, Refusal
 from services import api_keys
-from services.errors import AccountDisabled, InvalidSenderAPIKey
+from services.errors import AccountDisabled, GatewayError, InvalidSenderAPIKey
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 RATE_LIMITED = "Too many requests. Wait for {seconds} seconds for another {attempts} attempts."
@@ -49,9 +49,16 @@ def sender_key(values: dict):
     return api_keys.authenticate(presented_key(values))
 
 
-def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:
-    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`."""
+def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]],
+         unknown: dict[str, type[GatewayError]] | None = None) -> dict:
+    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`.
+    A parameter in `unknown` that is given but unreadable (an ID that is no number) names
+    nothing: once the rest passes, it raises that not-found error, as an unknown ID would."""
     try:
         return schema().load(values)
     except ValidationError as exc:
-        raise Refusal(*sorted(codes[key.lower()] for key in exc.messages)) from None
+        failing = [key.lower() for key in exc.messages]
+        unreadable = [key for key in failing if key in (unknown or {}) and values.get(key) not in (None, "")]
+        if unreadable and len(unreadable) == len(failing):
+            raise unknown[unreadable[0]](f"No such {unreadable[0]}") from None
+        raise Refusal(*sorted(codes[key] for key in failing if key not in unreadable)) from None

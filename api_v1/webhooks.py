@@ -3,6 +3,8 @@
 GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the newer docs
 ({WebhookID, Event, WebhookURL}); events use the public names (delivered, bounced...).
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
+Webhook IDs are strings, as the seed's NewWebhookID ("12345"); WebhookID is accepted in either
+form, and one that is given but names no webhook of the key's domain answers 4, not 1.
 """
 from api_v1.resource import KEY_ERRORS, blueprint, load, params, sender_key
 from edge.errors import Declared, declares
@@ -13,7 +15,7 @@ from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWe
 
 
 def public_view(hook: Webhook) -> dict:
-    return {"WebhookID": hook.id, "Event": webhooks.PUBLIC_NAMES[hook.event], "WebhookURL": hook.url,
+    return {"WebhookID": str(hook.id), "Event": webhooks.PUBLIC_NAMES[hook.event], "WebhookURL": hook.url,
             "URL": hook.url, "Status": "Active" if hook.status == "Enabled" else hook.status,
             "StatusReason": hook.status_reason}
 
@@ -31,7 +33,7 @@ def add_webhook():
     key = sender_key(values)
     p = load(AddParams, values, {"event": (2, "Event is missing"), "webhookurl": (5, "WebhookURL is missing")})
     hook = webhooks.add(key.domain.user, key.domain_id, p["Event"], p["WebhookURL"])
-    return {"NewWebhookID": hook.id}
+    return {"NewWebhookID": str(hook.id)}
 
 
 @blueprint.get("/webhooks")
@@ -51,6 +53,6 @@ def delete_webhook():
     """Another domain's webhook of the same user is as unknown as anyone else's."""
     values = params()
     key = sender_key(values)
-    p = load(DeleteParams, values, {"webhookid": (1, "WebhookID is missing")})
+    p = load(DeleteParams, values, {"webhookid": (1, "WebhookID is missing")}, {"webhookid": WebhookNotFound})
     webhooks.delete(webhooks.get(key.domain.user, p["WebhookID"], key.domain_id))
     return {"Message": "Webhook successfully deleted."}

@@ -9,7 +9,7 @@ from typing import Callable
 
 from marshmallow import Schema
 
-from edge.params import Flag
+from edge.params import Flag, IDField
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +69,10 @@ def command(name: str, *, schema: type[Schema], permission: str | None, errors: 
         unmapped = [f for f, field in schema().fields.items() if f.lower() not in mapped and not isinstance(field, Flag)]
         if unmapped:
             raise ValueError(f"{name}: parameters without an error code: {unmapped}")
+        invalid = {e.cause.lower() for e in errors if isinstance(e.cause, str) and e.when == "invalid"}
+        unsplit = [f for f, field in schema().fields.items() if isinstance(field, IDField) and f.lower() not in invalid]
+        if unsplit:
+            raise ValueError(f"{name}: IDs without a code for a present but invalid value: {unsplit}")
         _commands[key] = Command(name, handler, schema, permission, authenticate, tuple(errors), error_list)
         return handler
     return register

@@ -1,4 +1,9 @@
-"""User.Login and User.Logout: sessions for the SessionID form of authentication."""
+"""User.Login and User.Logout: sessions for the SessionID form of authentication.
+
+User.Login answers its errors in the list form the reference documents
+({"ErrorCode": [3], "ErrorText": ["Invalid login information"]}): public clients read
+ErrorCode[0].
+"""
 from marshmallow import ValidationError, validates_schema
 
 from edge.params import Params, Text
@@ -30,7 +35,7 @@ class LoginParams(Params):
             raise ValidationError("Password is missing", "Password")
 
 
-@command("User.Login", schema=LoginParams, permission=None, authenticate=False, errors=(
+@command("User.Login", schema=LoginParams, permission=None, authenticate=False, error_list=True, errors=(
     Err(1, "Missing Username", "Username"),
     Err(2, "Missing Password", "Password"),
     Err(3, "Invalid login information", "APIKey"),

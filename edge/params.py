@@ -126,8 +126,14 @@ def Integer(minimum: int = 0, maximum: int = BIGINT, **kwargs) -> fields.Integer
     return fields.Integer(strict=False, validate=validate.Range(min=minimum, max=maximum), **kwargs)
 
 
-def ID(**kwargs) -> fields.Integer:
-    return Integer(1, **kwargs)
+class IDField(fields.Integer):
+    """A row ID, taken as a number or a numeric string (the seed sends both: 123 and "123").
+    Its own class so the registry can require every command to say what an unreadable one
+    answers: present but not an ID is "invalid or not found", never "missing"."""
+
+
+def ID(**kwargs) -> IDField:
+    return IDField(strict=False, validate=validate.Range(min=1, max=BIGINT), **kwargs)
 
 
 def Text(**kwargs) -> fields.String:

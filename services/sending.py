@@ -9,7 +9,8 @@ import email.utils
 import json
 import re
 import uuid
-from email import policy
+from email import headerregistry, policy
+from email.message import EmailMessage
 
 import email_validator
 from peewee import fn
@@ -133,13 +134,29 @@ def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
                                   + ", ".join(blocked))
 
 
+def apply_defaults(message: EmailMessage, defaults) -> None:
+    """An SMTP credential's defaults (from_email, from_name, reply_to_email, reply_to_name),
+    each filled in only where the message lacks it: a From header, the display name of a
+    single From address, a Reply-To header."""
+    sender = message["From"]
+    if sender is None and defaults.from_email:
+        message["From"] = headerregistry.Address(defaults.from_name, addr_spec=defaults.from_email)
+    elif defaults.from_name and len(getattr(sender, "addresses", ())) == 1 and not sender.addresses[0].display_name:
+        message.replace_header("From", headerregistry.Address(defaults.from_name, addr_spec=sender.addresses[0].addr_spec))
+    if message["Reply-To"] is None and defaults.reply_to_email:
+        message["Reply-To"] = headerregistry.Address(defaults.reply_to_name, addr_spec=defaults.reply_to_email)
+
+
 def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], data: bytes,
-               *, source: str = "smtp") -> str:
+               *, defaults=None, source: str = "smtp") -> str:
     """Queue a message a client composed itself (SMTP submission): its headers are kept, Bcc
-    is removed, Message-ID and Date are added when missing. The From header, like the
-    envelope sender, must be on the domain."""
+    is removed, Message-ID and Date are added when missing, and `defaults` (the submitting
+    SMTP credential) fill in what it lacks. The From header, like the envelope sender, must be
+    on the domain."""
     check_sender(domain)
     message = email.message_from_bytes(data, policy=policy.SMTP)
+    if defaults is not None:
+        apply_defaults(message, defaults)
     for address in [envelope_from, *(a.addr_spec for a in getattr(message["From"], "addresses", ()))]:
         if address.rpartition("@")[2].lower() != domain.name:
             raise ForeignSender(f"The sender {address or '<>'} must be on {domain.name}")

@@ -35,7 +35,8 @@ def _check_recipient(credential_id: int, address: str) -> None:
 
 
 def _accept(credential_id: int, mail_from: str, recipients: list[str], data: bytes) -> str:
-    return sending.accept_raw(smtp_credentials.current(credential_id).domain, mail_from, recipients, data)
+    credential = smtp_credentials.current(credential_id)
+    return sending.accept_raw(credential.domain, mail_from, recipients, data, defaults=credential)
 
 
 class Submission:
