@@ -38,7 +38,8 @@ _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 def php_form(pairs) -> dict:
     """Form pairs read as PHP reads them: `To[0][email]=a@b&To[0][name]=A&Tags[]=x` become
     {"To": [{"email": "a@b", "name": "A"}], "Tags": ["x"]}; for a repeated plain key the last
-    value wins. A level whose keys are all whole numbers is a list, in the order of the numbers."""
+    value wins. A level below the top whose keys are all whole numbers is a list, in the order
+    of the numbers; the top level is always the parameters by name (`0=x` is a parameter "0")."""
     root: dict = {}
     for key, value in pairs:
         name, _, rest = key.partition("[")
@@ -54,7 +55,7 @@ def php_form(pairs) -> dict:
                 if not isinstance(node.get(part), dict):
                     node[part] = {}
                 node = node[part]
-    return _lists(root)
+    return {key: _lists(value) for key, value in root.items()}
 
 
 def _lists(value):

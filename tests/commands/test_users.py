@@ -20,17 +20,17 @@ def test_login_with_api_key_alone_and_new_session_each_time(api, alice):
 
 
 def test_login_errors(api, alice):
-    assert api(None, "User.Login", Password="x")["ErrorCode"] == 1
-    assert api(None, "User.Login", Username="alice@example.com")["ErrorCode"] == 2
+    assert api(None, "User.Login", Password="x")["ErrorCode"] == [1]
+    assert api(None, "User.Login", Username="alice@example.com")["ErrorCode"] == [2]
     assert api(None, "User.Login", Username="alice@example.com", Password="wrong") == {
-        "Success": False, "ErrorCode": 3, "ErrorText": "Invalid login information",
+        "Success": False, "ErrorCode": [3], "ErrorText": ["Invalid login information"],
         "ErrorMessage": "Invalid login information"}
-    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == 3
-    assert api(None, "User.Login", APIKey="0000-0000")["ErrorCode"] == 3
+    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == [3]
+    assert api(None, "User.Login", APIKey="0000-0000")["ErrorCode"] == [3]
 
 
 def test_disabled_user_cannot_log_in(api, alice):
     from services import accounts
 
     accounts.set_status(alice.user, "Disabled")
-    assert api(None, "User.Login", Username="alice@example.com", Password=alice.password)["ErrorCode"] == 3
+    assert api(None, "User.Login", Username="alice@example.com", Password=alice.password)["ErrorCode"] == [3]
