@@ -5,7 +5,7 @@ import pytest
 from marshmallow import fields
 
 import clock
-from edge.params import Params
+from edge.params import ID, Params
 from commands.registry import Err, command, lookup
 from services import accounts
 
@@ -152,3 +152,14 @@ def test_registry_refuses_duplicates_and_unmapped_parameters():
         command("Test.Unmapped", schema=Unmapped, permission=None)(lambda u, p: {})
     command("Test.Mapped", schema=Unmapped, permission=None, errors=(Err(1, "x", "Thing"),))(lambda u, p: {})
     assert lookup("TEST.MAPPED").name == "Test.Mapped"
+
+
+def test_an_id_must_declare_what_an_unusable_value_answers():
+    """Present but not an ID is "invalid or not found", never "missing": the registry refuses
+    a command whose ID parameter has only a code for any failure."""
+    class WithID(Params):
+        DomainID = ID(required=True)
+
+    with pytest.raises(ValueError, match="IDs without a code"):
+        command("Test.UnsplitID", schema=WithID, permission=None,
+                errors=(Err(1, "Missing DomainID", "DomainID"),))(lambda user, params: {})

@@ -34,3 +34,14 @@ def test_disabled_user_cannot_log_in(api, alice):
 
     accounts.set_status(alice.user, "Disabled")
     assert api(None, "User.Login", Username="alice@example.com", Password=alice.password)["ErrorCode"] == [3]
+
+
+def test_login_failure_as_the_public_python_client_reads_it(client, alice):
+    """Sureiya/python-oempro's login: a urlencoded POST; on failure it reads ErrorCode[0]."""
+    response = client.post("/api.php", data={"Command": "User.Login", "Username": "alice@example.com",
+                                             "Password": "wrong", "RememberMe": "true", "DisableCaptcha": "true",
+                                             "ResponseFormat": "JSON", "SessionID": ""})
+    answer = response.json
+    assert response.status_code == 200 and answer["Success"] is not True
+    assert answer["ErrorCode"] == [3] and answer["ErrorCode"][0] == 3
+    assert answer["ErrorText"] == ["Invalid login information"]
