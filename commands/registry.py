@@ -60,7 +60,9 @@ _commands: dict[str, Command] = {}
 
 def command(name: str, *, schema: type[Schema], permission: str | None, errors: tuple[Err, ...] = (),
             authenticate: bool = True, error_list: bool = False):
-    """Register the decorated `handler(user, params) -> payload` under `name` (case-insensitive)."""
+    """Register the decorated `handler(user, params) -> payload` under `name` (case-insensitive).
+    Every parameter needs an error code, and every ID one for a present but unusable value
+    (when="invalid"): a client that sends "your-api-key-id" gave the ID, wrongly."""
     def register(handler):
         key = name.lower()
         if key in _commands:

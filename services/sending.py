@@ -142,7 +142,8 @@ def apply_defaults(message: EmailMessage, defaults) -> None:
     if sender is None and defaults.from_email:
         message["From"] = headerregistry.Address(defaults.from_name, addr_spec=defaults.from_email)
     elif defaults.from_name and len(getattr(sender, "addresses", ())) == 1 and not sender.addresses[0].display_name:
-        message.replace_header("From", headerregistry.Address(defaults.from_name, addr_spec=sender.addresses[0].addr_spec))
+        address = sender.addresses[0].addr_spec
+        message.replace_header("From", headerregistry.Address(defaults.from_name, addr_spec=address))
     if message["Reply-To"] is None and defaults.reply_to_email:
         message["Reply-To"] = headerregistry.Address(defaults.reply_to_name, addr_spec=defaults.reply_to_email)
 
