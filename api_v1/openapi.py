@@ -95,11 +95,11 @@ class MessageSent(Body):
 
 
 class WebhookAdded(Body):
-    NewWebhookID = fields.Integer(required=True)
+    NewWebhookID = fields.String(required=True, metadata={"description": "a string, as the seed shows it"})
 
 
 class WebhookRow(Body):
-    WebhookID = fields.Integer(required=True)
+    WebhookID = fields.String(required=True)
     Event = fields.String(required=True, metadata={"enum": list(PAST.values())})
     Events = fields.List(fields.String(metadata={"enum": list(PAST.values())}))
     WebhookURL = fields.String(required=True)

@@ -63,9 +63,16 @@ def _key_before_a_large_body():
             raise refusal_for(exc, KEY_ERRORS) or exc from None
 
 
-def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]]) -> dict:
-    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`."""
+def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]],
+         unknown: dict[str, type[GatewayError]] | None = None) -> dict:
+    """Validate with `schema`; every failing parameter becomes one error, by `codes[param]`.
+    A parameter in `unknown` that is given but unreadable (an ID that is no number) names
+    nothing: once the rest passes, it raises that not-found error, as an unknown ID would."""
     try:
         return schema().load(values)
     except ValidationError as exc:
-        raise Refusal(*sorted(codes[key.lower()] for key in exc.messages)) from None
+        failing = [key.lower() for key in exc.messages]
+        unreadable = [key for key in failing if key in (unknown or {}) and values.get(key) not in (None, "")]
+        if unreadable and len(unreadable) == len(failing):
+            raise unknown[unreadable[0]](f"No such {unreadable[0]}") from None
+        raise Refusal(*sorted(codes[key] for key in failing if key not in unreadable)) from None

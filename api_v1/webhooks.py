@@ -3,6 +3,8 @@
 GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the newer docs
 ({WebhookID, Event, WebhookURL}); events use the public names (delivered, bounced...).
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
+Webhook IDs are strings, as the seed's NewWebhookID ("12345"); WebhookID is accepted in either
+form, and one that is given but names no webhook of the key's domain answers 4, not 1.
 """
 from api_v1.resource import KEY_ERRORS, blueprint, load, params, sender_key
 from edge import octeth_vocabulary, octeth_webhooks
@@ -17,7 +19,7 @@ from services.errors import ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWe
 def public_view(hook: Webhook) -> dict:
     """Event in the past-tense names the seed shows here (`delivered`); Events lists them all."""
     events = [PAST[e] for e in webhooks.events_of(hook)]
-    return {"WebhookID": hook.id, "Event": events[0], "Events": events, "WebhookURL": hook.url,
+    return {"WebhookID": str(hook.id), "Event": events[0], "Events": events, "WebhookURL": hook.url,
             "URL": hook.url, "Status": "Active" if hook.status == "Enabled" else hook.status,
             "StatusReason": hook.status_reason}
 
@@ -36,7 +38,7 @@ def add_webhook():
     p = load(AddParams, values, {"event": (2, "Event is missing"), "webhookurl": (5, "WebhookURL is missing")})
     hook = webhooks.add(key.domain.user, key.domain_id, octeth_vocabulary.webhook_events(p["Event"]),
                         p["WebhookURL"], format=octeth_webhooks.FORMAT)
-    return {"NewWebhookID": hook.id}
+    return {"NewWebhookID": str(hook.id)}
 
 
 @blueprint.get("/webhooks")
@@ -56,6 +58,6 @@ def delete_webhook():
     """Another domain's webhook of the same user is as unknown as anyone else's."""
     values = params()
     key = sender_key(values)
-    p = load(DeleteParams, values, {"webhookid": (1, "WebhookID is missing")})
+    p = load(DeleteParams, values, {"webhookid": (1, "WebhookID is missing")}, {"webhookid": WebhookNotFound})
     webhooks.delete(webhooks.get(key.domain.user, p["WebhookID"], key.domain_id))
     return {"Message": "Webhook successfully deleted."}

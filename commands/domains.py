@@ -4,11 +4,14 @@ RegenerateSigningKey, VerifyDomain.
 One domain shape answers everywhere, a superset of the seed (v5.5: DomainName, Verified,
 Active, IsActive, VerificationStatus/DKIMStatus/SPFStatus, flat LinkTracking... keys) and
 the newer docs (SenderDomain, Status, CreatedAt, VerificationMeta, PolicyMeta, Options).
-Three places cannot hold both, and follow the seed: IDs are integers (the seed shows 123
-as well as "123"); DNSRecords and VerifyDomain's DNSVerificationResults are lists of
-{Host, Type, Value, Verified} (plus Purpose and Reason), because the newer
-{host: [type, value, verified]} map cannot hold both the MX and the SPF TXT record of the
-return-path host.
+Two places cannot hold both, and follow the seed. DomainID has the type the seed shows for
+each answer, because strictly typed clients decode exactly that: a number in AddDomain
+(NewSenderDomainID and Domain.DomainID) and GetDomain, a string ("123") in GetDomains,
+UpdateDomain and VerifyDomain; either form is accepted on input. DNSRecords and
+VerifyDomain's DNSVerificationResults are lists of {Host, Type, Value, Verified} (plus
+Purpose and Reason), because the newer {host: [type, value, verified]} map cannot hold both
+the MX and the SPF TXT record of the return-path host.
+A DomainID that is given but is no ID answers the command's "not found" code, not "missing".
 """
 from marshmallow import fields
 
@@ -31,13 +34,14 @@ def _state(result: bool | None) -> str:
     return "Pending" if result is None else "Verified" if result else "Failed"
 
 
-def domain_view(domain) -> dict:
+def domain_view(domain, id_type: type = int) -> dict:
+    """`id_type` is the type the seed shows for DomainID in the answer at hand."""
     status = domain.status
     enabled = status == DomainStatus.ENABLED
     results = verification.last_results(domain)
     verified = bool(results) and all(results.values())
     return {
-        "DomainID": domain.id,
+        "DomainID": id_type(domain.id),
         "DomainName": domain.name,
         "SenderDomain": domain.name,
         "Status": status,
@@ -103,7 +107,8 @@ class DomainParams(Params):
 
 
 @command("EmailGateway.GetDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Required parameter missing: DomainID", "DomainID"),
+    Err(1, "Required parameter missing: DomainID", "DomainID", "missing"),
+    Err(2, "Unable to retrieve domain information", "DomainID", "invalid"),
     Err(2, "Unable to retrieve domain information", DomainNotFound),
 ))
 def get_domain(user, p):
@@ -123,12 +128,12 @@ def get_domains(user, p):
     """With WithCounts: APIKeyCount, SMTPCount, WebhookCount (Enabled rows), Sent7d,
     BounceRate7d and LastActivityAt (ISO-8601 UTC or null), in a few grouped queries."""
     rows = domains.list_for(user)
-    views = [domain_view(d) for d in rows]
+    views = [domain_view(d, str) for d in rows]
     if p.get("WithCounts") and rows:
         ids = [d.id for d in rows]
         counts, activity = domains.counts(ids), stats.activity(ids)
-        for view in views:
-            c, a = counts[view["DomainID"]], activity[view["DomainID"]]
+        for domain_id, view in zip(ids, views):
+            c, a = counts[domain_id], activity[domain_id]
             view.update(APIKeyCount=c["api_keys"], SMTPCount=c["smtp_credentials"], WebhookCount=c["webhooks"],
                         Sent7d=a["sent"], BounceRate7d=a["bounce_rate"], LastActivityAt=_iso(a["last_activity_at"]))
     return {"Domains": views}
@@ -147,7 +152,8 @@ class UpdateDomainParams(Params):
 
 
 @command("EmailGateway.UpdateDomain", schema=UpdateDomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Required field 'DomainID' is missing.", "DomainID"),
+    Err(1, "Required field 'DomainID' is missing.", "DomainID", "missing"),
+    Err(5, "Unable to retrieve sender domain information.", "DomainID", "invalid"),
     Err(5, "Unable to retrieve sender domain information.", DomainNotFound),
     Err(6, "Invalid subdomain or track prefix", InvalidDomainOption),
     Err(6, "Invalid subdomain or track prefix", "Subdomain"),
@@ -161,11 +167,12 @@ def update_domain(user, p):
         unsubscribe_link=p.get("UnsubscribeLink"), hosting_provider=p.get("HostingProvider"),
         subdomain=p.get("Subdomain"), track_prefix=p.get("TrackPrefix"), track_merge=p.get("TrackMerge"),
         track_prefix_disabled=p.get("TrackPrefixDisabled"))
-    return {"Domain": domain_view(domain), "SubdomainChanged": changed}
+    return {"Domain": domain_view(domain, str), "SubdomainChanged": changed}
 
 
 @command("EmailGateway.DeleteDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Missing required parameter: DomainID", "DomainID"),
+    Err(1, "Missing required parameter: DomainID", "DomainID", "missing"),
+    Err(2, "Domain not found or user does not have permission to delete the domain", "DomainID", "invalid"),
     Err(2, "Domain not found or user does not have permission to delete the domain", DomainNotFound),
     Err(3, "Suspended or Blocked sender domains cannot be deleted", DomainLocked),
 ))
@@ -175,7 +182,8 @@ def delete_domain(user, p):
 
 
 @command("EmailGateway.RegenerateSigningKey", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Missing required parameter: DomainID", "DomainID"),
+    Err(1, "Missing required parameter: DomainID", "DomainID", "missing"),
+    Err(2, "Domain not found or access denied", "DomainID", "invalid"),
     Err(2, "Domain not found or access denied", DomainNotFound),
     Err(3, "The signing key was not changed; it is safe to retry", SigningKeyNotRotated),
 ))
@@ -184,12 +192,13 @@ def regenerate_signing_key(user, p):
 
 
 @command("EmailGateway.VerifyDomain", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Required field 'DomainID' is missing.", "DomainID"),
+    Err(1, "Required field 'DomainID' is missing.", "DomainID", "missing"),
+    Err(2, "Unable to retrieve the sender domain information.", "DomainID", "invalid"),
     Err(2, "Unable to retrieve the sender domain information.", DomainNotFound),
 ))
 def verify_domain(user, p):
     domain = domains.get(user, p["DomainID"])
     checks = verification.verify(domain)
-    return {"Domain": {"DomainID": domain.id, "DomainName": domain.name, "SenderDomain": domain.name,
+    return {"Domain": {"DomainID": str(domain.id), "DomainName": domain.name, "SenderDomain": domain.name,
                        "Status": domain.status, "StatusReason": domain.status_reason},
             "DNSVerificationResults": [c.as_dict() for c in checks]}

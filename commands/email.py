@@ -21,7 +21,8 @@ def send_email(_, p):
 
 
 @command("EmailGateway.ClearDomainQueue", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Missing required parameter: DomainID", "DomainID"),
+    Err(1, "Missing required parameter: DomainID", "DomainID", "missing"),
+    Err(2, "Unable to retrieve sender domain", "DomainID", "invalid"),
     Err(2, "Unable to retrieve sender domain", DomainNotFound),
 ))
 def clear_domain_queue(user, p):

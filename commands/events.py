@@ -101,7 +101,8 @@ class AggrEventsParams(Params):
 
 
 @command("EmailGateway.AggrEvents", schema=AggrEventsParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Required parameter missing: DomainID", "DomainID"),
+    Err(1, "Required parameter missing: DomainID", "DomainID", "missing"),
+    Err(2, "Failed to retrieve sender domain", "DomainID", "invalid"),
     Err(2, "Failed to retrieve sender domain", DomainNotFound),
     Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", "StartDate"),
     Err(6, "Invalid StartDate, EndDate, AggregatedField or AggregateSize", "EndDate"),
@@ -124,7 +125,8 @@ class PeriodParams(Params):
 
 
 PERIOD_ERRORS = (
-    Err(1, "Required parameter missing: DomainID", "DomainID"),
+    Err(1, "Required parameter missing: DomainID", "DomainID", "missing"),
+    Err(2, "Unable to retrieve domain information", "DomainID", "invalid"),
     Err(2, "Unable to retrieve domain information", DomainNotFound),
     Err(6, "Invalid StartDate or EndDate", "StartDate"),
     Err(6, "Invalid StartDate or EndDate", "EndDate"),

@@ -9,7 +9,7 @@ from typing import Callable
 
 from marshmallow import Schema
 
-from edge.params import Flag
+from edge.params import Flag, IDField
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +60,9 @@ _commands: dict[str, Command] = {}
 
 def command(name: str, *, schema: type[Schema], permission: str | None, errors: tuple[Err, ...] = (),
             authenticate: bool = True, error_list: bool = False):
-    """Register the decorated `handler(user, params) -> payload` under `name` (case-insensitive)."""
+    """Register the decorated `handler(user, params) -> payload` under `name` (case-insensitive).
+    Every parameter needs an error code, and every ID one for a present but unusable value
+    (when="invalid"): a client that sends "your-api-key-id" gave the ID, wrongly."""
     def register(handler):
         key = name.lower()
         if key in _commands:
@@ -69,6 +71,10 @@ def command(name: str, *, schema: type[Schema], permission: str | None, errors: 
         unmapped = [f for f, field in schema().fields.items() if f.lower() not in mapped and not isinstance(field, Flag)]
         if unmapped:
             raise ValueError(f"{name}: parameters without an error code: {unmapped}")
+        invalid = {e.cause.lower() for e in errors if isinstance(e.cause, str) and e.when == "invalid"}
+        unsplit = [f for f, field in schema().fields.items() if isinstance(field, IDField) and f.lower() not in invalid]
+        if unsplit:
+            raise ValueError(f"{name}: IDs without a code for a present but invalid value: {unsplit}")
         _commands[key] = Command(name, handler, schema, permission, authenticate, tuple(errors), error_list)
         return handler
     return register

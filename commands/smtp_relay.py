@@ -47,7 +47,8 @@ def smtp_relay(_, params):
         if not recipients:
             raise InvalidAddress("RcptTo names no recipient")
         ident = sending.accept_raw(credential.domain, p.get("mailfrom", ""), recipients,
-                                   p["rawemail"].encode("utf-8", "surrogateescape"), source="relay")
+                                   p["rawemail"].encode("utf-8", "surrogateescape"), defaults=credential,
+                                   source="relay")
     except GatewayError as exc:
         code, text = next(((c, t) for kind, c, t in CODES if isinstance(exc, kind)), (None, None))
         if code is None:

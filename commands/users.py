@@ -1,8 +1,12 @@
 """User.Login and User.Logout: sessions for the SessionID form of authentication.
 
-Failed logins are limited per username and per client address (GATEPOST_LOGIN_FAILURES_PER_USER,
-GATEPOST_AUTH_FAILURES_PER_ADDRESS); over a limit, User.Login answers code 3 as for any failed
-login, with the wait in ErrorMessage, without checking the password."""
+
+User.Login answers its errors in the list form the reference documents
+({"ErrorCode": [3], "ErrorText": ["Invalid login information"]}): public clients read
+ErrorCode[0]. Failed logins are limited per username and per client address
+(GATEPOST_LOGIN_FAILURES_PER_USER, GATEPOST_AUTH_FAILURES_PER_ADDRESS); over a limit, User.Login
+answers code 3 as for any failed login, with the wait in ErrorMessage, without checking the
+password."""
 from flask import current_app, request
 from marshmallow import ValidationError, validates_schema
 
@@ -36,7 +40,7 @@ class LoginParams(Params):
             raise ValidationError("Password is missing", "Password")
 
 
-@command("User.Login", schema=LoginParams, permission=None, authenticate=False, errors=(
+@command("User.Login", schema=LoginParams, permission=None, authenticate=False, error_list=True, errors=(
     Err(1, "Missing Username", "Username"),
     Err(2, "Missing Password", "Password"),
     Err(3, "Invalid login information", "APIKey"),

@@ -2,6 +2,7 @@
 
 A webhook answers as a superset of the seed ({WebhookID, URL, Events: [...]}) and the newer
 docs ({WebhookID, Event, WebhookURL}). AddWebhook's ErrorCode is a list ([1]), as in the seed.
+IDs answer as strings (NewWebhookID "456", WebhookID), as the seed shows them.
 DeleteWebhook follows the seed's codes where the newer docs renumber them: 1 for a missing
 WebhookID or DomainID, 2 for an unknown DomainID, 3 when the webhook belongs to another of
 the user's domains, 4 for an unknown WebhookID.
@@ -23,7 +24,7 @@ def webhook_view(hook) -> dict:
     """Status is Enabled, or Suspended after repeated failures: StatusReason says why. Events in
     Octeth's short names, as the seed shows them (`send`, `open`, ...); Event is the first."""
     events = [SHORT[e] for e in webhooks.events_of(hook)]
-    return {"WebhookID": hook.id, "DomainID": hook.domain_id, "Event": events[0], "Events": events,
+    return {"WebhookID": str(hook.id), "DomainID": str(hook.domain_id), "Event": events[0], "Events": events,
             "URL": hook.url, "WebhookURL": hook.url, "Status": hook.status, "StatusReason": hook.status_reason,
             "ConsecutiveFailures": hook.consecutive_failures}
 
@@ -43,10 +44,11 @@ class AddWebhookParams(Params):
 
 
 @command("EmailGateway.AddWebhook", schema=AddWebhookParams, permission=MANAGE_DOMAIN, error_list=True, errors=(
-    Err(1, "Missing required parameter DomainID", "DomainID"),
+    Err(1, "Missing required parameter DomainID", "DomainID", "missing"),
     Err(2, "Missing required parameter Event", "Event"),
     Err(3, "Invalid event type specified", "Events"),
     Err(3, "Invalid event type specified", InvalidWebhookEvent),
+    Err(4, "Domain not found or access denied", "DomainID", "invalid"),
     Err(4, "Domain not found or access denied", DomainNotFound),
     Err(5, "Missing required parameter WebhookURL", "WebhookURL"),
     Err(6, "Webhook URL must be a valid HTTP or HTTPS URL.", InvalidWebhookURL),
@@ -55,11 +57,12 @@ class AddWebhookParams(Params):
 def add_webhook(user, p):
     events = octeth_vocabulary.webhook_events(p["Events"] if p.get("Events") not in (None, "", []) else p["Event"])
     hook = webhooks.add(user, p["DomainID"], events, p["WebhookURL"], format=octeth_webhooks.FORMAT)
-    return {"NewWebhookID": hook.id}
+    return {"NewWebhookID": str(hook.id)}
 
 
 @command("EmailGateway.GetWebhooks", schema=DomainParams, permission=MANAGE_DOMAIN, errors=(
-    Err(1, "Missing required parameter DomainID", "DomainID"),
+    Err(1, "Missing required parameter DomainID", "DomainID", "missing"),
+    Err(2, "Invalid domain or domain does not belong to the user", "DomainID", "invalid"),
     Err(2, "Invalid domain or domain does not belong to the user", DomainNotFound),
 ))
 def get_webhooks(user, p):

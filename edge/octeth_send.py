@@ -19,7 +19,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 import config
 from edge.errors import Declared, Refusal, refusal_for
 from edge.params import Flag, Params
-from services import api_keys, sending
+from services import addresses, api_keys, sending
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, GatewayError, HeaderRejected,
                              InvalidAddress, InvalidSenderAPIKey, MessageTooLarge, RecipientSuppressed,
@@ -108,7 +108,7 @@ def _address(item, missing: int, invalid: int) -> Address:
     if not isinstance(item, dict) or not item.get("email"):
         raise _refuse(missing)
     try:
-        return Address(sending.normalize_address(item["email"]), str(item.get("name") or ""))
+        return Address(addresses.normalize_address(item["email"]), str(item.get("name") or ""))
     except InvalidAddress as exc:
         raise _refuse(invalid, f"{ERRORS[invalid][0]} {exc}".strip()) from None
 

@@ -41,7 +41,8 @@ _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 def php_form(pairs) -> dict:
     """Form pairs read as PHP reads them: `To[0][email]=a@b&To[0][name]=A&Tags[]=x` become
     {"To": [{"email": "a@b", "name": "A"}], "Tags": ["x"]}; for a repeated plain key the last
-    value wins. A level whose keys are all whole numbers is a list, in the order of the numbers."""
+    value wins. A level below the top whose keys are all whole numbers is a list, in the order
+    of the numbers; the top level is always the parameters by name (`0=x` is a parameter "0")."""
     root: dict = {}
     for key, value in pairs:
         name, _, rest = key.partition("[")
@@ -143,8 +144,14 @@ def Integer(minimum: int = 0, maximum: int = BIGINT, **kwargs) -> fields.Integer
     return fields.Integer(strict=False, validate=validate.Range(min=minimum, max=maximum), **kwargs)
 
 
-def ID(**kwargs) -> fields.Integer:
-    return Integer(1, **kwargs)
+class IDField(fields.Integer):
+    """A row ID, taken as a number or a numeric string (the seed sends both: 123 and "123").
+    Its own class so the registry can require every command to say what an unreadable one
+    answers: present but not an ID is "invalid or not found", never "missing"."""
+
+
+def ID(**kwargs) -> IDField:
+    return IDField(strict=False, validate=validate.Range(min=1, max=BIGINT), **kwargs)
 
 
 def Text(**kwargs) -> fields.String:

@@ -47,11 +47,16 @@ class DomainAPIKey(BaseModel):
 
 
 class SMTPCredential(BaseModel):
+    """The four defaults are what submission fills in when a message lacks them (empty: none)."""
     domain = ForeignKeyField(SenderDomain, backref="smtp_credentials", on_delete="CASCADE")
     username = CharField(max_length=255, unique=True)
     password_hash = CharField(max_length=255)
     status = CharField(max_length=20, default=Switch.ENABLED)
     created_at = DateTimeField(default=now)
+    from_email = CharField(max_length=255, default="")
+    from_name = CharField(max_length=255, default="")
+    reply_to_email = CharField(max_length=255, default="")
+    reply_to_name = CharField(max_length=255, default="")
 
 
 class Webhook(BaseModel):

@@ -45,11 +45,14 @@ def resolver() -> dns.resolver.Resolver:
     return _resolver(settings.dns_servers, settings.dns_timeout)
 
 
-def lookup(name: str, rdtype: str) -> list:
+def lookup(name: str, rdtype: str, lifetime: float | None = None) -> list:
     """The answer's rdata, empty when the name has no such record; NoSuchName for NXDOMAIN,
-    DNSTimeout when no server answered (the answer is unknown)."""
+    DNSTimeout when no server answered (the answer is unknown). `lifetime` (seconds) bounds
+    this lookup instead of GATEPOST_DNS_TIMEOUT, for callers sharing one deadline."""
+    if lifetime is not None and lifetime <= 0:
+        raise DNSTimeout(f"no time left to look up {name} {rdtype}")
     try:
-        return list(resolver().resolve(name, rdtype, search=False))
+        return list(resolver().resolve(name, rdtype, search=False, lifetime=lifetime))
     except dns.resolver.NXDOMAIN:
         raise NoSuchName(name) from None
     except (dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.name.EmptyLabel):

@@ -44,6 +44,10 @@ class SMTPCredentialNotFound(NotFound):
     """SMTP configuration not found or access denied"""
 
 
+class InvalidSMTPDefaults(GatewayError):
+    """Invalid FromEmail, FromName, ReplyToEmail or ReplyToName"""
+
+
 class WebhookNotFound(NotFound):
     """Webhook not found or access denied"""
 

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from email import headerregistry, policy
+from email.message import EmailMessage
 
 from peewee import fn
 
@@ -19,7 +20,7 @@ from models import Delivery, Message, MessageTag, SenderDomain
 from models.db import database
 from models.vocabulary import DeliveryStatus, DomainStatus, EventType
 from services import events, metrics, rate_limits, suppressions
-from services.addresses import normalize_address  # noqa: F401 (dialects call sending.normalize_address)
+from services.addresses import normalize_address
 from services.compose import Address, Attachment, Draft, compose
 from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected,
                              MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
@@ -150,12 +151,27 @@ def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
                                   + ", ".join(blocked))
 
 
+def apply_defaults(message: EmailMessage, defaults) -> None:
+    """An SMTP credential's defaults (from_email, from_name, reply_to_email, reply_to_name),
+    each filled in only where the message lacks it: a From header, the display name of a
+    single From address, a Reply-To header."""
+    sender = message["From"]
+    if sender is None and defaults.from_email:
+        message["From"] = headerregistry.Address(defaults.from_name, addr_spec=defaults.from_email)
+    elif defaults.from_name and len(getattr(sender, "addresses", ())) == 1 and not sender.addresses[0].display_name:
+        address = sender.addresses[0].addr_spec
+        message.replace_header("From", headerregistry.Address(defaults.from_name, addr_spec=address))
+    if message["Reply-To"] is None and defaults.reply_to_email:
+        message["Reply-To"] = headerregistry.Address(defaults.reply_to_name, addr_spec=defaults.reply_to_email)
+
+
 def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], data: bytes,
-               *, source: str = "smtp") -> str:
+               *, defaults=None, source: str = "smtp") -> str:
     """Queue a message a client composed itself (SMTP submission, SMTPRelay): its headers are
-    kept, Bcc is removed, Message-ID and Date are added when missing. The envelope sender, the
-    one From mailbox and the Sender (if any) must be on the domain; what is stored (and signed)
-    is the From that was checked, written out again."""
+    kept, Bcc is removed, Message-ID and Date are added when missing, and `defaults` (the
+    submitting SMTP credential) fill in what it lacks. The envelope sender, the one From mailbox
+    and the Sender (if any) must be on the domain; what is stored (and signed) is the From that
+    was checked, written out again."""
     check_sender(domain)
     if envelope_from.rpartition("@")[2].lower() != domain.name:
         raise ForeignSender(f"The sender {envelope_from or '<>'} must be on {domain.name}")
@@ -163,6 +179,8 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
     for part in message.walk():
         for name, value in part.raw_items():
             check_header_text(f"Header {name}", FOLD.sub("", value))
+    if defaults is not None:
+        apply_defaults(message, defaults)
     _own_mailbox(message, "From", domain)
     if message.get_all("Sender") is not None:
         _own_mailbox(message, "Sender", domain)

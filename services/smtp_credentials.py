@@ -1,20 +1,48 @@
 """SMTP credentials for a sender domain. Passwords exist in clear only in the answer that
-creates or resets them; afterwards only their argon2 hash is kept."""
+creates or resets them; afterwards only their argon2 hash is kept. A credential may carry
+From and Reply-To defaults that submission fills into messages lacking them
+(sending.apply_defaults)."""
 from __future__ import annotations
 
 import time
 
 from models import SenderDomain, SMTPCredential, User
 from models.vocabulary import DomainStatus, Switch
-from services import domains, secrets
-from services.errors import AuthenticationFailed, SMTPCredentialNotFound
+from services import addresses, domains, secrets
+from services.errors import AuthenticationFailed, InvalidAddress, InvalidSMTPDefaults, SMTPCredentialNotFound
+
+MAX_NAME = 255  # what the columns hold
 
 
-def add(user: User, domain_id) -> tuple[SMTPCredential, str]:
+def _name(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if len(value) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidSMTPDefaults(f"{field} must be at most {MAX_NAME} characters without control characters")
+    return value
+
+
+def _address(value: str, field: str) -> str:
+    if not (value or "").strip():
+        return ""
+    try:
+        return addresses.normalize_address(value)
+    except InvalidAddress as exc:
+        raise InvalidSMTPDefaults(f"{field} is not a valid email address: {exc}") from None
+
+
+def add(user: User, domain_id, *, from_email: str = "", from_name: str = "", reply_to_email: str = "",
+        reply_to_name: str = "") -> tuple[SMTPCredential, str]:
+    """FromEmail must be on the domain, as every From header submitted with the credential must."""
     domain = domains.get(user, domain_id)
+    defaults = {"from_email": _address(from_email, "FromEmail"), "from_name": _name(from_name, "FromName"),
+                "reply_to_email": _address(reply_to_email, "ReplyToEmail"),
+                "reply_to_name": _name(reply_to_name, "ReplyToName")}
+    if defaults["from_email"] and defaults["from_email"].rpartition("@")[2].lower() != domain.name:
+        raise InvalidSMTPDefaults(f"FromEmail must be on {domain.name}")
     password = secrets.new_password()
     username = f"smtp-{secrets.new_token(5)}@{domain.name}"  # lower case: looked up as typed, folded
-    row = SMTPCredential.create(domain=domain, username=username, password_hash=secrets.hash_password(password))
+    row = SMTPCredential.create(domain=domain, username=username, password_hash=secrets.hash_password(password),
+                                **defaults)
     return row, password
 
 

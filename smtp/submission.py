@@ -14,7 +14,7 @@ import logging
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 import config
-from services import accounts, sending, smtp_credentials, suppressions
+from services import accounts, addresses, sending, smtp_credentials, suppressions
 from services.errors import AuthenticationFailed, ForeignSender, GatewayError, RecipientSuppressed
 from smtp import in_database, off_loop
 from edge.smtp_replies import TRANSIENT, reply_for
@@ -22,7 +22,7 @@ from edge.smtp_replies import TRANSIENT, reply_for
 log = logging.getLogger(__name__)
 def _check_sender(credential_id: int, address: str) -> None:
     domain = smtp_credentials.current(credential_id).domain
-    if sending.normalize_address(address).rpartition("@")[2].lower() != domain.name:
+    if addresses.normalize_address(address).rpartition("@")[2].lower() != domain.name:
         raise ForeignSender(f"Sender address must be on {domain.name}")
     sending.check_sender(domain)
 
@@ -33,7 +33,8 @@ def _check_recipient(credential_id: int, address: str) -> None:
 
 
 def _accept(credential_id: int, mail_from: str, recipients: list[str], data: bytes) -> str:
-    return sending.accept_raw(smtp_credentials.current(credential_id).domain, mail_from, recipients, data)
+    credential = smtp_credentials.current(credential_id)
+    return sending.accept_raw(credential.domain, mail_from, recipients, data, defaults=credential)
 
 
 class Submission:
@@ -76,7 +77,7 @@ class Submission:
         if len(envelope.rcpt_tos) >= self.settings.max_recipients:
             return f"452 4.5.3 Too many recipients (at most {self.settings.max_recipients})"
         try:
-            address = sending.normalize_address(address)
+            address = addresses.normalize_address(address)
             await off_loop(_check_recipient, session.auth_data, address)
         except GatewayError as exc:
             return reply_for(exc)

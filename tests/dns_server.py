@@ -5,8 +5,9 @@ gets the CNAME and the target's records. `Blackhole` is a server that never answ
 from __future__ import annotations
 
 import socket
+import threading
 
-from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A
+from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 def _txt(value: str | list[str]) -> TXT:
@@ -62,12 +63,29 @@ class LoopbackDNS:
 
 
 class Blackhole:
-    """A UDP port that swallows queries: lookups through it time out."""
+    """A UDP port that swallows queries: lookups through it time out. `asked` holds the
+    (name, type) of every query it received, so a test can tell which lookups were made."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
         self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.asked: set[tuple[str, str]] = set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._swallow, daemon=True)
+        self.thread.start()
+
+    def _swallow(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                packet, _ = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            question = DNSRecord.parse(packet).q
+            self.asked.add((str(question.qname).rstrip(".").lower(), QTYPE[question.qtype]))
 
     def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
         self.sock.close()

@@ -5,7 +5,7 @@ import pytest
 from marshmallow import fields
 
 import clock
-from edge.params import Params
+from edge.params import ID, Params
 from commands.registry import Err, command, lookup
 from services import accounts
 
@@ -163,3 +163,14 @@ def test_numeric_top_level_keys_stay_names(client):
 def test_form_keys_nested_too_deep_are_refused_not_a_crash(client):
     answer = client.post("/api.php", data={"Command": "User.Login", "Username" + "[a]" * 2000: "x"})
     assert answer.status_code == 400 and answer.json["ErrorCode"] == 100000
+
+
+def test_an_id_must_declare_what_an_unusable_value_answers():
+    """Present but not an ID is "invalid or not found", never "missing": the registry refuses
+    a command whose ID parameter has only a code for any failure."""
+    class WithID(Params):
+        DomainID = ID(required=True)
+
+    with pytest.raises(ValueError, match="IDs without a code"):
+        command("Test.UnsplitID", schema=WithID, permission=None,
+                errors=(Err(1, "Missing DomainID", "DomainID"),))(lambda user, params: {})

@@ -99,7 +99,7 @@ def test_get_domain(api, alice, add_domain):
     answer = api(alice, "EmailGateway.GetDomain", DomainID=str(domain["DomainID"]))
     assert answer["Success"] and answer["Domain"] == domain
     assert api(alice, "EmailGateway.GetDomain")["ErrorCode"] == 1
-    assert api(alice, "EmailGateway.GetDomain", DomainID="abc")["ErrorCode"] == 1
+    assert api(alice, "EmailGateway.GetDomain", DomainID="abc")["ErrorCode"] == 2  # given, so not "missing"
     assert api(alice, "EmailGateway.GetDomain", DomainID=domain["DomainID"] + 100)["ErrorCode"] == 2
 
 

@@ -58,7 +58,7 @@ def test_lists_never_show_another_users_objects(api, alice, bob, alices_objects)
     same_name = api(bob, "EmailGateway.AddDomain", DomainName="example.com")
     assert same_name["NewSenderDomainID"] != alices_objects["domain"]
     assert api(bob, "EmailGateway.GetAPIs", DomainID=same_name["NewSenderDomainID"])["APIKeys"] == []
-    assert [d["DomainID"] for d in api(alice, "EmailGateway.GetDomains")["Domains"]] == [alices_objects["domain"]]
+    assert [d["DomainID"] for d in api(alice, "EmailGateway.GetDomains")["Domains"]] == [str(alices_objects["domain"])]
 
 
 def test_v1_keys_reach_only_their_own_domain(api, client, bob, add_domain, alices_objects):

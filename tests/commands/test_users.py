@@ -23,20 +23,31 @@ def test_login_with_api_key_alone_and_new_session_each_time(api, alice):
 
 
 def test_login_errors(api, alice):
-    assert api(None, "User.Login", Password="x")["ErrorCode"] == 1
-    assert api(None, "User.Login", Username="alice@example.com")["ErrorCode"] == 2
+    assert api(None, "User.Login", Password="x")["ErrorCode"] == [1]
+    assert api(None, "User.Login", Username="alice@example.com")["ErrorCode"] == [2]
     assert api(None, "User.Login", Username="alice@example.com", Password="wrong") == {
-        "Success": False, "ErrorCode": 3, "ErrorText": "Invalid login information",
+        "Success": False, "ErrorCode": [3], "ErrorText": ["Invalid login information"],
         "ErrorMessage": "Invalid login information"}
-    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == 3
-    assert api(None, "User.Login", APIKey="0000-0000")["ErrorCode"] == 3
+    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == [3]
+    assert api(None, "User.Login", APIKey="0000-0000")["ErrorCode"] == [3]
 
 
 def test_disabled_user_cannot_log_in(api, alice):
     from services import accounts
 
     accounts.set_status(alice.user, "Disabled")
-    assert api(None, "User.Login", Username="alice@example.com", Password=alice.password)["ErrorCode"] == 3
+    assert api(None, "User.Login", Username="alice@example.com", Password=alice.password)["ErrorCode"] == [3]
+
+
+def test_login_failure_as_the_public_python_client_reads_it(client, alice):
+    """Sureiya/python-oempro's login: a urlencoded POST; on failure it reads ErrorCode[0]."""
+    response = client.post("/api.php", data={"Command": "User.Login", "Username": "alice@example.com",
+                                             "Password": "wrong", "RememberMe": "true", "DisableCaptcha": "true",
+                                             "ResponseFormat": "JSON", "SessionID": ""})
+    answer = response.json
+    assert response.status_code == 200 and answer["Success"] is not True
+    assert answer["ErrorCode"] == [3] and answer["ErrorCode"][0] == 3
+    assert answer["ErrorText"] == ["Invalid login information"]
 
 
 def _login(client, username, password, address="127.0.0.1"):

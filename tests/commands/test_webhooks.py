@@ -13,16 +13,16 @@ def public_host(dns_server):
 def test_add_and_get_webhooks(api, alice, add_domain, public_host):
     domain = add_domain(alice)
     first = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="bounce", WebhookURL=public_host)
-    assert first["Success"] and isinstance(first["NewWebhookID"], int)
+    assert first["Success"] and isinstance(first["NewWebhookID"], str)
     second = api(alice, "EmailGateway.AddWebhook", DomainID=domain["DomainID"], Event="Delivered",
                  WebhookURL=public_host + "/2")
     answer = api(alice, "EmailGateway.GetWebhooks", DomainID=domain["DomainID"])
     assert len(answer["SigningKey"]) == 64
     assert answer["Webhooks"] == [
-        {"WebhookID": first["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "bounce", "Events": ["bounce"],
+        {"WebhookID": first["NewWebhookID"], "DomainID": str(domain["DomainID"]), "Event": "bounce", "Events": ["bounce"],
          "URL": public_host, "WebhookURL": public_host, "Status": "Enabled", "StatusReason": "",
          "ConsecutiveFailures": 0},
-        {"WebhookID": second["NewWebhookID"], "DomainID": domain["DomainID"], "Event": "delivery",
+        {"WebhookID": second["NewWebhookID"], "DomainID": str(domain["DomainID"]), "Event": "delivery",
          "Events": ["delivery"], "URL": public_host + "/2", "WebhookURL": public_host + "/2", "Status": "Enabled",
          "StatusReason": "", "ConsecutiveFailures": 0}]
 

@@ -92,6 +92,9 @@ def test_a_dns_timeout_is_no_verdict(domain, dns_server, settings):
     assert all(c.timed_out and not c.verified and "timeout" in c.reason.lower() for c in checks)
     fresh = SenderDomain.get_by_id(domain.id)
     assert fresh.status == "Enabled" and fresh.verification_failures == 0
+    # one deadline for all: had the lookups run one after another, the first would have used
+    # it all up and the others would never have been asked
+    assert {(c.record.host, c.record.type) for c in checks} <= hole.asked
 
 
 @pytest.mark.parametrize("status", ["Suspended", "Blocked", "Disabled"])

@@ -307,3 +307,31 @@ def test_a_control_character_in_a_mime_part_header_is_refused(listener, credenti
             smtp.sendmail("alice@example.com", ["rob@example.net"], message)
     assert failure.value.smtp_code == 554 and b"Content-Disposition" in failure.value.smtp_error
     assert Message.select().count() == 0
+
+
+def test_credential_defaults_fill_what_the_message_lacks(listener, api, sender, deliver, sink):
+    """AddSMTP's FromName, ReplyToEmail and ReplyToName reach the delivered mail when the
+    client sends a bare From address and no Reply-To; what the message has is kept."""
+    smtp = api(sender.account, "EmailGateway.AddSMTP", DomainID=str(sender.domain.id), FromEmail="news@example.com",
+               FromName="Example Sender", ReplyToEmail="reply-to@example.net", ReplyToName="Example Reply")["SMTP"]
+    bare = b"From: alice@example.com\r\nTo: rob@example.net\r\nSubject: Bare\r\n\r\nHello.\r\n"
+    headless = b"To: rob@example.net\r\nSubject: No From\r\n\r\nHello.\r\n"
+    with client(listener) as connection:
+        connection.login(smtp["SMTPUsername"], smtp["SMTPPassword"])
+        assert connection.sendmail("alice@example.com", ["rob@example.net"], bare) == {}
+        assert connection.sendmail("news@example.com", ["rob@example.net"], headless) == {}
+        assert connection.sendmail("alice@example.com", ["rob@example.net"], MESSAGE) == {}
+        own = MESSAGE.replace(b"Subject: Over SMTP", b"Reply-To: desk@example.org\r\nSubject: Own Reply-To")
+        assert connection.sendmail("alice@example.com", ["rob@example.net"], own) == {}
+    deliver()
+    received = {m["Subject"]: m for m in (email.message_from_bytes(r.data, policy=policy.default)
+                                         for r in sink.received)}
+    assert received["Bare"]["From"].addresses[0].display_name == "Example Sender"
+    assert received["Bare"]["From"].addresses[0].addr_spec == "alice@example.com"
+    assert received["No From"]["From"] == "Example Sender <news@example.com>"
+    for subject in ("Bare", "No From", "Over SMTP"):
+        assert received[subject]["Reply-To"] == "Example Reply <reply-to@example.net>"
+    assert received["Over SMTP"]["From"] == "Alice <alice@example.com>"  # its own name is kept
+    assert received["Own Reply-To"]["Reply-To"] == "desk@example.org"  # and its own Reply-To
+    for raw in sink.received:
+        assert dkim.verify(raw.data, dnsfunc=dns_txt)
