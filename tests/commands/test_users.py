@@ -60,10 +60,10 @@ def _login(client, username, password, address="127.0.0.1"):
 def test_guessing_one_user_s_password_is_stopped_whatever_the_address(settings, app, client, alice, bob):
     config.use(settings.replace(login_failures_per_user="3 per 15 minutes", auth_failures_per_address="100 per minute"))
     for i in range(3):
-        assert _login(client, "alice@example.com", f"guess-{i}", f"10.0.0.{i}")["ErrorCode"] == 3
+        assert _login(client, "alice@example.com", f"guess-{i}", f"10.0.0.{i}")["ErrorCode"] == [3]
     refused = _login(client, "ALICE@example.com", alice.password, "10.0.1.1")  # even the right password
-    assert refused["Success"] is False and refused["ErrorCode"] == 3
-    assert refused["ErrorText"] == "Invalid login information"
+    assert refused["Success"] is False and refused["ErrorCode"] == [3]
+    assert refused["ErrorText"] == ["Invalid login information"]
     assert "Too many failed login attempts" in refused["ErrorMessage"]
     assert _login(client, "bob@example.com", bob.password, "10.0.0.1")["Success"]  # others are not affected
 
@@ -71,9 +71,9 @@ def test_guessing_one_user_s_password_is_stopped_whatever_the_address(settings, 
 def test_guessing_from_one_address_is_stopped_whatever_the_usernames(settings, app, client, alice):
     config.use(settings.replace(login_failures_per_user="100 per minute", auth_failures_per_address="4 per 15 minutes"))
     for i in range(4):
-        assert _login(client, f"user{i}@example.com", "guess", "192.0.2.7")["ErrorCode"] == 3
+        assert _login(client, f"user{i}@example.com", "guess", "192.0.2.7")["ErrorCode"] == [3]
     refused = _login(client, "alice@example.com", alice.password, "192.0.2.7")
-    assert refused["ErrorCode"] == 3 and "Too many failed login attempts" in refused["ErrorMessage"]
+    assert refused["ErrorCode"] == [3] and "Too many failed login attempts" in refused["ErrorMessage"]
     assert _login(client, "alice@example.com", alice.password, "192.0.2.8")["Success"]
 
 
@@ -88,6 +88,6 @@ def test_an_unknown_user_costs_the_same_password_check(api, alice, monkeypatch):
         return real_verify(self, hash, password)
 
     monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
-    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == 3
-    assert api(None, "User.Login", Username="alice@example.com", Password="x")["ErrorCode"] == 3
+    assert api(None, "User.Login", Username="nobody@example.com", Password="x")["ErrorCode"] == [3]
+    assert api(None, "User.Login", Username="alice@example.com", Password="x")["ErrorCode"] == [3]
     assert len(verified) == 2 and verified[0] == verified[1]
