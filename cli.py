@@ -112,7 +112,7 @@ def smtp_command():
 @main.command("worker")
 def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
-    import app  # noqa: F401  (the dialects register their webhook payload formats)
+    import edge.octeth_webhooks  # noqa: F401  (registers the payload format; not all of app: workers start fast)
     from services import worker
 
     logs.configure(_open().log_format)

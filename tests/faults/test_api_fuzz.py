@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings as hsettings, strategies as st
 
 import config
+from models.vocabulary import EventType
 from commands import registry
 from tests.faults.conftest import sized
 
