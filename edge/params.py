@@ -45,6 +45,7 @@ def php_form(pairs) -> dict:
     of the numbers; the top level is always the parameters by name (`0=x` is a parameter "0")."""
     root: dict = {}
     for key, value in pairs:
+        key = key or ""  # a multipart part without a name
         name, _, rest = key.partition("[")
         path = [name] + _BRACKETS.findall("[" + rest) if rest and name else [key]
         if len(path) > MAX_DEPTH:  # a[b][c]... nests like JSON does, and is bounded the same

@@ -174,3 +174,10 @@ def test_an_id_must_declare_what_an_unusable_value_answers():
     with pytest.raises(ValueError, match="IDs without a code"):
         command("Test.UnsplitID", schema=WithID, permission=None,
                 errors=(Err(1, "Missing DomainID", "DomainID"),))(lambda user, params: {})
+
+
+def test_a_multipart_part_without_a_name_is_not_a_crash(client):
+    body = (b'--b\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="Command"\r\n\r\nEmailGateway.Nope\r\n--b--\r\n')
+    answer = client.post("/api.php", data=body, content_type="multipart/form-data; boundary=b")
+    assert answer.status_code == 400 and answer.json["ErrorCode"] == 100003
