@@ -101,6 +101,15 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
+def of_address(user: User, address: str) -> SenderDomain:
+    """The user's live domain an address (already normalized) is on."""
+    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == address.rpartition("@")[2].lower(),
+                                      SenderDomain.status != DomainStatus.DELETED)
+    if domain is None:
+        raise DomainNotFound(f"{address} is not on one of your sender domains")
+    return domain
+
+
 def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""
