@@ -30,6 +30,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 import config
 from edge.errors import Declared, Refusal, refusal_for
 from edge.params import Flag, Params
+from models.db import row_id
 from services import addresses, api_keys, contacts, sending, templates
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, ContactListNotFound, DomainNotActive, ForeignSender, GatewayError,
@@ -291,9 +292,11 @@ def _given(values: dict, key: str) -> bool:
 
 def _ident(values: dict, key: str, code: int) -> int | str:
     """A TemplateID (int, or a template's uuid) or TargetListID (int), as the services take them."""
-    value = str(values.get(key)).strip()
-    if value.isdigit() or (code == 15 and len(value) == 36):
-        return value
+    value = values.get(key)
+    if row_id(value) is not None:
+        return row_id(value)
+    if code == 15 and isinstance(value, str):
+        return value  # a template's uuid (anything else is not found)
     raise refused((code, f"{ERRORS[code][0]}: {key} must be a number"))
 
 

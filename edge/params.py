@@ -8,6 +8,8 @@ import re
 from flask import Request
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
+from models.db import MAX_ID
+
 
 MAX_DEPTH = 32  # JSON nesting accepted (a send request nests 3 deep); deeper would recurse in every reader
 
@@ -137,7 +139,7 @@ class Flag(fields.Field):
         return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-BIGINT = 2**63 - 1  # what every backend's BIGINT holds: a larger number is invalid, not a 500
+BIGINT = MAX_ID  # what every backend's BIGINT holds: a larger number is invalid, not a 500
 
 
 def Integer(minimum: int = 0, maximum: int = BIGINT, **kwargs) -> fields.Integer:

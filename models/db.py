@@ -29,6 +29,18 @@ class ContentField(peewee.BlobField):
     field_type = "CONTENT"
 
 
+MAX_ID = 2**63 - 1  # what every backend's BIGINT holds (SQLite cannot even bind a larger number)
+
+
+def row_id(value) -> int | None:
+    """`value` (an int or its digits) as a row id, or None when it cannot be one."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 class BaseModel(peewee.Model):
     class Meta:
         database = database

@@ -21,7 +21,7 @@ from peewee import IntegrityError, fn
 
 import clock
 from models import Campaign, Contact, Event, Message
-from models.db import database
+from models.db import database, row_id
 from models.vocabulary import CampaignStatus, ContactStatus, EventType
 from services import contacts, domains, sending, templates
 from services.addresses import normalize_address
@@ -53,8 +53,8 @@ def get(ident, user) -> Campaign:
     """By int id or uuid; another user's campaign is indistinguishable from none (user None is
     the operator, who sees every campaign)."""
     query = Campaign.select() if user is None else Campaign.select().where(Campaign.user == user)
-    if isinstance(ident, int) or str(ident).isdigit():
-        found = query.where(Campaign.id == int(ident)).first()
+    if row_id(ident) is not None:
+        found = query.where(Campaign.id == row_id(ident)).first()
     else:
         found = query.where(Campaign.uuid == str(ident)).first() if _is_uuid(str(ident)) else None
     if found is None:

@@ -13,7 +13,7 @@ import peewee
 
 import clock
 from models import Contact, ContactList, User
-from models.db import database
+from models.db import database, row_id
 from models.vocabulary import ContactStatus
 from services.errors import (ContactExists, ContactListNotFound, ContactNotFound, InvalidAddress, InvalidContactStatus,
                              InvalidImport)
@@ -30,7 +30,7 @@ def create_list(user: User, name: str) -> ContactList:
 
 def get_list(list_id: int, user: User | None) -> ContactList:
     """`user` sees only their lists; None is the operator."""
-    query = ContactList.select().where(ContactList.id == list_id)
+    query = ContactList.select().where(ContactList.id == row_id(list_id))
     if user is not None:
         query = query.where(ContactList.user == user)
     found = query.first()

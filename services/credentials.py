@@ -18,6 +18,7 @@ import peewee
 
 import clock
 from models import Credential, SenderDomain, User
+from models.db import row_id
 from services import secrets
 from services.errors import AuthenticationFailed, GatewayError, NotFound
 
@@ -112,8 +113,8 @@ def list_for(user: User, kind: str | None = None) -> list[Credential]:
 def revoke(user: User, credential_id) -> Credential:
     """Revoke a credential and everything issued under it (an OAuth client's tokens)."""
     try:
-        row = Credential.get(Credential.id == int(credential_id), Credential.user == user)
-    except (peewee.DoesNotExist, TypeError, ValueError):
+        row = Credential.get(Credential.id == row_id(credential_id), Credential.user == user)
+    except peewee.DoesNotExist:
         raise CredentialNotFound() from None
     now = clock.now()
     Credential.update(revoked_at=now).where(((Credential.id == row.id) | (Credential.parent == row.id)),

@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 import clock
 from models import SenderDomain, Template, TemplateVersion, User
-from models.db import database
+from models.db import database, row_id
 from services.errors import DomainNotFound, InvalidTemplate, TemplateInactive, TemplateNotFound, TemplateRenderFailed
 
 PARTS = ("subject", "html", "text")
@@ -98,8 +98,10 @@ def get(ident: int | str, user: User | None) -> Template:
     """By its int id or its uuid. `user` sees their own and the system's templates; None is the
     operator, who sees every template."""
     query = Template.select()
-    if isinstance(ident, int) or str(ident).isdigit():
-        query = query.where(Template.id == int(ident))
+    if row_id(ident) is not None:
+        query = query.where(Template.id == row_id(ident))
+    elif str(ident).strip().isdigit():  # a number no row can have
+        raise TemplateNotFound()
     else:
         try:
             query = query.where(Template.uuid == uuidlib.UUID(str(ident)))

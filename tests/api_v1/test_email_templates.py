@@ -110,3 +110,9 @@ def test_target_list_refusals(send, sender, bob):
     for other in (contacts.create_list(bob.user, "Bob's").id, "x1"):
         assert send(To=None, TargetListID=other).json["Errors"][0]["Code"] == 16
     assert send(To=None).json["Errors"][0]["Code"] == 20  # without a list, To is needed
+
+
+@pytest.mark.parametrize("value", [2**63, "99999999999999999999999", "１２", [1], {"a": 1}, -1])
+def test_ids_no_row_can_have_are_refused_not_crashed(send, value):
+    assert send(TemplateID=value).json["Errors"][0]["Code"] == 15
+    assert send(To=None, TargetListID=value).json["Errors"][0]["Code"] == 16

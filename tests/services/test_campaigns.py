@@ -28,6 +28,14 @@ def _campaign(sender, news, **overrides):
     return campaigns.create(sender.account.user, **fields)
 
 
+def _run_all() -> int:
+    """Runner passes until one queues nothing (a pass stops at its time budget on a busy machine)."""
+    total = 0
+    while queued := campaigns.run_due():
+        total += queued
+    return total
+
+
 def _received(sink) -> dict[str, email.message.EmailMessage]:
     return {m.rcpt_tos[0]: email.message_from_bytes(m.data, policy=policy.default) for m in sink.received}
 
@@ -118,7 +126,7 @@ def test_pause_stops_the_next_batch_and_resume_goes_on_where_it_stopped(sender, 
         campaigns.launch(campaign)
     campaigns.update(campaign, subject="Second half")
     campaigns.resume(campaign)
-    assert campaigns.run_due() == 15
+    assert _run_all() == 15
     recipients = [m.deliveries[0].recipient for m in Message.select().order_by(Message.id)]
     assert recipients == [f"r{i:02}@example.net" for i in range(25)]  # each once, in order
     assert {m.subject for m in Message.select().where(Message.id > 10)} == {"Second half"}
