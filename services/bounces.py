@@ -82,6 +82,8 @@ AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|auto
                                 r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
                              r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce", re.I)
+NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
@@ -171,10 +173,12 @@ def _parse(raw: bytes) -> Report:
         report = _dsn(msg, _blocks(dsn), original, text)
         if report is not None:
             return report
-    elif DSN_FIELD.search(body := _raw_body(raw)) and re.search(r"^final-recipient:", body, re.I | re.M):
-        report = _dsn(msg, _loose_blocks(body), original, body)  # a broken MIME boundary: read the fields
-        if report is not None:
-            return report
+    else:  # a broken MIME boundary, or the fields quoted in the notice's text (Amazon WorkMail): read them
+        for body in (_raw_body(raw), text):
+            if DSN_FIELD.search(body) and re.search(r"^final-recipient:", body, re.I | re.M):
+                report = _dsn(msg, _loose_blocks(body), original, body)
+                if report is not None:
+                    return report
     if _auto_reply(msg):
         return Report("auto-reply", original_message_id=_message_id_in(_header(msg, "in-reply-to")))
     return _free_text(msg, original, text)
@@ -295,19 +299,24 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     not_recipients = _not_recipients(msg, original, quoted)
     not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
+    if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))):
+        found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
-        window = _window(human, recipient)
-        explained = window if (_hint(window) or code_in(window) or _enhanced(window)) else \
+        window = _window(human, recipient, set(found) - {recipient})
+        explains = _hint(window) or code_in(window) or _enhanced(window)
+        explained = window if explains else \
             " ".join(f"{window} {human}".split())[:4000]  # the reason is elsewhere in the notice
         status, guess = _classify(explained, human)
         permanent_ = guess if guess is not None else found[recipient]
         reason, hard = classify(status, code_in(explained), phase_in(explained), explained, permanent=permanent_)
+        if reason == Reason.UNDEFINED:
+            reason = Reason.ONHOLD  # the notice names the recipient but says nothing we can read about why
         remote = REMOTE_HOST.search(window)
         failures.append(Failure(recipient=recipient, action="failed" if permanent_ else "delayed",
-                                status=status, diagnostic=window or explained[:1000],
+                                status=status, diagnostic=(window if explains else _explanation(human)) or window,
                                 remote_mta=remote.group(1).lower() if remote else "",
                                 permanent=permanent_, reason=reason, hard=hard))
     quoted_id = QUOTED_ID.search(quoted)
@@ -316,6 +325,26 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
                                        or _message_id_in(_header(msg, "in-reply-to"))),
                   original_return_path=(_return_path(original) or _quoted_return_path(quoted)
                                         or _sole_address(msg, "to")))
+
+
+def _named_in_notice(human: str, original: Message | None, quoted: str, not_recipients: set[str]) -> dict:
+    """{address: permanent} for a notice no known layout matched (old Sendmail, Lotus Notes...):
+    the valid addresses its own text names, other than ours; those the original was sent to
+    when it says (its To/Cc, or the quoted header lines)."""
+    named = {r for a in NOTICE_ADDRESS.findall(human) if (r := _recipient(a)) and r not in not_recipients}
+    sent_to = set(_addresses([_header(original, "to"), _header(original, "cc")])) if original is not None else set()
+    sent_to |= {a.lower() for line in QUOTED_TO.findall(quoted) for a in NOTICE_ADDRESS.findall(line)}
+    named = (named & sent_to) or named
+    return {address: _hint(human) != "4" for address in named}
+
+
+def _explanation(human: str) -> str:
+    """The notice's first paragraph that quotes an SMTP reply ("... The error that the other
+    server returned was: 550 5.7.1 ..."), as one line."""
+    for paragraph in re.split(r"\n\s*\n", human):
+        if _enhanced(paragraph) or BASIC.search(paragraph):
+            return " ".join(paragraph.split())[:1000]
+    return ""
 
 
 def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[str]:
@@ -430,14 +459,15 @@ def _hint(text: str) -> str:
     return "4" if TEMPORARY_HINT.search(text) else ""
 
 
-def _window(text: str, address: str) -> str:
-    """The paragraph that first mentions the address: where MTAs put the reason."""
+def _window(text: str, address: str, others: set[str] = frozenset()) -> str:
+    """The paragraph that first mentions the address: where MTAs put the reason. It ends early
+    where another failed recipient's lines begin (GMX lists them without a blank line)."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if address in line.lower():
             out = [line]
             for following in lines[i + 1:]:
-                if not following.strip():
+                if not following.strip() or any(other in following.lower() for other in others):
                     break
                 out.append(following)
             return " ".join(" ".join(out).split())[:1000]

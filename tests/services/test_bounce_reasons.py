@@ -1,6 +1,7 @@
-"""The bounce classifier on a labelled corpus (tests/fixtures/bounces: public Sisimai samples and
-notices modelled on what each MTA writes; labels.tsv gives kind, reason and hard/soft per
-recipient), on the rules that decide suppression, and fuzzed: it never crashes."""
+"""The bounce classifier on labelled corpora (tests/fixtures/bounces: notices modelled on what each
+MTA writes; tests/fixtures/bounces/sisimai: real bounces from Sisimai's public test set with its
+labels; labels.tsv gives kind, reason and hard/soft per recipient), on the rules that decide
+suppression, and fuzzed: it never crashes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,16 @@ from services.bounce_reasons import ADDRESS_DEAD, Reason, classify
 from services.bounces import parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bounces"
-LABELS = [tuple(line.split("\t")) for line in (CORPUS / "labels.tsv").read_text().splitlines()
-          if line and not line.startswith("#")]
+SISIMAI = CORPUS / "sisimai"
+
+
+def labels(corpus: Path) -> list[tuple[str, ...]]:
+    return [tuple(line.split("\t")) for line in (corpus / "labels.tsv").read_text().splitlines()
+            if line and not line.startswith("#")]
+
+
+LABELS = labels(CORPUS)
+SISIMAI_LABELS = labels(SISIMAI)
 
 
 def test_the_corpus_covers_many_reasons_and_every_kind():
@@ -35,6 +44,26 @@ def test_each_labelled_report(name, kind, recipient, reason, label):
         assert recipient in report.complained
     else:
         assert report.failures == ()
+
+
+def test_the_sisimai_corpus_is_labelled_whole():
+    assert {p.name for p in SISIMAI.glob("*.eml")} == {row[0] for row in SISIMAI_LABELS}
+    assert len({row[0].rsplit("-", 1)[0] for row in SISIMAI_LABELS}) >= 15  # MTAs and providers
+
+
+@pytest.mark.parametrize("name, kind, recipient, reason, label", SISIMAI_LABELS)
+def test_each_real_bounce_is_found_and_suppressed_only_when_dead(name, kind, recipient, reason, label):
+    """Every recipient found, hard exactly when Sisimai says the address is dead. The reason may
+    differ where the two classifiers read a notice differently (see the next test)."""
+    failure = next(f for f in parse((SISIMAI / name).read_bytes()).failures if f.recipient == recipient)
+    assert ("hard" if failure.hard else "soft") == label, (failure.reason, failure.diagnostic)
+
+
+def test_the_reasons_agree_with_sisimai():
+    reports = {name: parse((SISIMAI / name).read_bytes()) for name in {row[0] for row in SISIMAI_LABELS}}
+    agreed = [row for row in SISIMAI_LABELS
+              if any(f.recipient == row[2] and f.reason == row[3] for f in reports[row[0]].failures)]
+    assert len(agreed) / len(SISIMAI_LABELS) >= 0.9
 
 
 @pytest.mark.parametrize("status, code, text, expected", [
@@ -100,7 +129,7 @@ def test_classify_never_crashes(text, status, code, phase, action):
     assert isinstance(reason, Reason) and (not hard or reason in ADDRESS_DEAD)
 
 
-SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
