@@ -293,9 +293,9 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         reason = BY_PHASE.get(phase) or BY_CODE.get(smtp_code or 0) or Reason.UNDEFINED
     if phase in BY_PHASE and reason in RECIPIENT_ONLY:
         reason = BY_PHASE[phase]  # "550 Unroutable sender address" after MAIL FROM: the sender's domain
-    elif reason == Reason.USERUNKNOWN and (phase == "data" or phase != "rcpt" and status[2:4] == "2."):
-        # accepted at RCPT, refused for this message only; or a mailbox status (5.2.1: disabled,
-        # not accepting) that contradicts "unknown", with no RCPT reply to settle it
+    elif reason == Reason.USERUNKNOWN and (phase == "data" or phase != "rcpt" and status[2:4] in ("2.", "7.")):
+        # accepted at RCPT, refused for this message only; or a mailbox or policy status (5.2.1
+        # disabled, 5.7.1 refused) that contradicts "unknown", with no RCPT reply to settle it
         reason = Reason.FILTERED
     if reason in VAGUE and action == "failed" and not lasting:
         reason = Reason.EXPIRED  # a temporary failure that lasted until the sending MTA gave up

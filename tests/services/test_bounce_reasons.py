@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services import bounces
-from services.bounce_reasons import ADDRESS_DEAD, Reason, classify
+from services.bounce_reasons import ADDRESS_DEAD, Reason, classify, phase_in
 from services.bounces import parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bounces"
@@ -71,7 +71,9 @@ def test_the_reasons_agree_with_sisimai():
     ("4.1.1", 450, "450 4.1.1 unverified address: User unknown", (Reason.USERUNKNOWN, False)),  # not permanent
     ("5.2.2", 552, "552 5.2.2 Mailbox full", (Reason.MAILBOXFULL, False)),
     ("5.7.1", 554, "554 5.7.1 blocked using zen.spamhaus.org", (Reason.BLOCKED, False)),
-    ("5.7.1", 550, "550 5.7.1 <a@b.example>... User unknown", (Reason.USERUNKNOWN, True)),  # the text wins
+    ("5.1.2", 550, "550 5.1.2 <a@b.example>... User unknown", (Reason.USERUNKNOWN, True)),  # the text wins
+    # a policy status contradicts "unknown" (Sun Messaging Server): not dead unless the RCPT reply says so
+    ("5.7.1", 550, "550 5.7.1 550 User Unknown: a@b.example", (Reason.FILTERED, False)),
     ("5.1.10", 550, "", (Reason.NOTACCEPT, True)),  # the status alone
     ("", 550, "", (Reason.ONHOLD, False)),  # a bare 550 proves nothing about the address
 ])
@@ -81,6 +83,14 @@ def test_classify(status, code, text, expected):
 
 def test_the_phase_and_the_action_count():
     assert classify("", 550, "mail", "550 go away") == (Reason.REJECTED, False)  # at MAIL FROM: the sender
+    assert classify("", 550, "mail", "550 Unroutable sender address") == (Reason.REJECTED, False)
+    assert classify("5.7.1", 554, "rcpt", "554 5.7.1 <a@b.example>: Recipient address rejected: Access denied") \
+        == (Reason.USERUNKNOWN, True)
+    assert [phase_in(t) for t in ("SMTP error from remote mail server after initial connection:",
+                                  "host mx[192.0.2.1] refused to talk to me: 554", ">>> MAIL From:<a@b.example>",
+                                  "(in reply to end of DATA command)", "after RCPT TO:<a@b.example>")] \
+        == ["connect", "connect", "mail", "data", "rcpt"]
+    assert classify("5.0.0", 550, "data", "550 Unknown user a@b.example") == (Reason.FILTERED, False)
     assert classify("", 554, "connect", "554 no") == (Reason.BLOCKED, False)
     assert classify("4.4.1", None, "", "Connection timed out", action="failed") == (Reason.EXPIRED, False)
     assert classify("2.0.0", 250, "", "250 ok", action="delivered") == (Reason.DELIVERED, False)
