@@ -148,7 +148,7 @@ BY_REASON = _table(
                          r"|exit (?:code|status)|pipe to|transport returned \d+|from command:"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
-                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
+                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"),
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
@@ -228,7 +228,7 @@ BY_PHASE = {"connect": Reason.BLOCKED, "helo": Reason.BLOCKED, "ehlo": Reason.BL
 ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?!\w)")
 BASIC = re.compile(r"(?:^|(?<=[\s(\[]))([245]\d\d)(?=[\s:\-]|$)")
 PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:after|during) (?:end of )?"
-                   r"(data|rcpt|mail|helo|ehlo)\b|^\s*>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
+                   r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
                    r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)", re.I | re.M)
 # What a refusal at the greeting or at MAIL FROM cannot be about: the recipient was not named yet.
 RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMOVED, Reason.NOTACCEPT,
