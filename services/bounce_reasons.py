@@ -122,7 +122,8 @@ BY_REASON = _table(
                       r"|domain of sender address|sender domain (?:does not exist|must resolve|not found)"
                       r"|envelope sender|mail from .{0,60}(?:rejected|refused)|sender is not allowed"
                       r"|blocked the sender|senders? (?:is )?on (?:the )?(?:recipient'?s?|user'?s?) block ?list"
-                      r"|sender was rejected|unroutable sender|provide a valid from|from:? domain is invalid"),
+                      r"|sender was rejected|unroutable sender|provide a valid from|from:? domain is invalid"
+                      r"|purported responsible address"),
     (Reason.AUTHFAILURE, r"\bdmarc\b|\bspf\b|\bdkim\b|sender policy framework|domainkeys"
                          r"|does not designate .{0,80} as permitted sender|unauthenticated (?:e-?mail|message)"),
     (Reason.REQUIREPTR, r"reverse (?:dns|lookup|hostname|dns lookup)|\bptr\b|\brdns\b|cannot find your hostname"

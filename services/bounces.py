@@ -50,6 +50,9 @@ ACTIONS = {"failed", "delayed", "delivered", "relayed", "expanded"}
 SUCCESS = {"delivered", "relayed", "expanded"}
 DSN_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 ARF_TYPE = "message/feedback-report"
+# ARF reports that are nobody's complaint: a DMARC/SPF/DKIM failure report to the domain owner
+# (RFC 6591, its "recipient" is whoever the forged mail went to) and "this is not spam".
+NOT_COMPLAINTS = {"auth-failure", "not-spam"}
 ORIGINAL_TYPES = {"message/rfc822", "message/global", "text/rfc822-headers",
                   "message/rfc822-headers", "message/global-headers"}
 MAX_PARTS, MAX_DEPTH, MAX_TEXT = 200, 20, 64 * 1024
@@ -188,14 +191,15 @@ def _parse(raw: bytes) -> Report:
 
 def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) -> Report:
     fields = [item for block in blocks for item in block]
+    feedback_type = _first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse")
     complained = _addresses(_all(fields, "original-rcpt-to"))
     if not complained and original is not None:
         complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
                       or _addresses([_header(original, "to")]))
     return Report(
-        kind="complaint",
-        complained=complained,
-        feedback_type=_first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse"),
+        kind="unknown" if feedback_type in NOT_COMPLAINTS else "complaint",
+        complained=() if feedback_type in NOT_COMPLAINTS else complained,
+        feedback_type=feedback_type,
         original_message_id=_message_id(original),
         original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
         reporting_mta=_mta(_get(fields, "reporting-mta")),
@@ -394,7 +398,7 @@ def _ses(text: str) -> Report | None:
             and '"Message"' not in body:
         return None
     try:
-        note = json.loads(body)
+        note = json.JSONDecoder().raw_decode(body)[0]  # SNS email subscriptions append an unsubscribe footer
         if isinstance(note, dict) and isinstance(note.get("Message"), str):
             note = json.loads(note["Message"])
     except ValueError:
