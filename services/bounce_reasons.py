@@ -269,7 +269,7 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
              *, action: str = "", permanent: bool | None = None) -> tuple[Reason, bool]:
     """(reason, hard) for one failed recipient. `status` is the RFC 3463 code ("" when none),
     `phase` the SMTP command answered (connect, helo, mail, rcpt, data; "" unknown), `action` the
-    DSN Action. Permanence comes from the status class, else the reply code, else `permanent`
+    DSN Action ("expired", SendGrid's, reads as failed after retries). Permanence comes from the status class, else the reply code, else `permanent`
     (what the notice says), else an Action "failed". Hard means: the address is dead (a reason
     in ADDRESS_DEAD) and the failure is permanent."""
     action = (action or "").lower()
@@ -298,6 +298,6 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         # accepted at RCPT, refused for this message only; or a mailbox or policy status (5.2.1
         # disabled, 5.7.1 refused) that contradicts "unknown", with no RCPT reply to settle it
         reason = Reason.FILTERED
-    if reason in VAGUE and action == "failed" and not lasting:
+    if reason in VAGUE and (action == "failed" and not lasting or action == "expired"):
         reason = Reason.EXPIRED  # a temporary failure that lasted until the sending MTA gave up
     return reason, reason in ADDRESS_DEAD and lasting

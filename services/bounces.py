@@ -257,8 +257,8 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
     recipient = _recipient(final) or _recipient(original)
     if not recipient:
         return None
-    action = _first_word(_get(block, "action"))
-    action = action if action in ACTIONS else "unknown"
+    said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
+    action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
     diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", _get(block, "diagnostic-code")))
     if not diagnostic:
         diagnostic = _window(text, recipient)
@@ -276,7 +276,7 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
     else:
         permanent = status.startswith("5") if status else bool(guess)
     reason, hard = classify(status, code_in(diagnostic), phase_in(_window(text, recipient)), diagnostic,
-                            action=action, permanent=permanent)
+                            action=said if said == "expired" else action, permanent=permanent)
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
                    remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
                    reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
