@@ -269,9 +269,10 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
              *, action: str = "", permanent: bool | None = None) -> tuple[Reason, bool]:
     """(reason, hard) for one failed recipient. `status` is the RFC 3463 code ("" when none),
     `phase` the SMTP command answered (connect, helo, mail, rcpt, data; "" unknown), `action` the
-    DSN Action ("expired", SendGrid's, reads as failed after retries). Permanence comes from the status class, else the reply code, else `permanent`
-    (what the notice says), else an Action "failed". Hard means: the address is dead (a reason
-    in ADDRESS_DEAD) and the failure is permanent."""
+    DSN Action (SendGrid's "expired": it gave up after retries). Permanence comes from the status
+    class, else the reply code, else `permanent` (what the notice says), else an Action "failed".
+    Hard means: the address is dead (a reason in ADDRESS_DEAD) and the failure is permanent. A
+    refusal before RCPT (greeting, MAIL FROM) is about the sender, never the address."""
     action = (action or "").lower()
     if action in SUCCESS_ACTIONS:
         return Reason.DELIVERED, False
