@@ -134,7 +134,8 @@ BY_REASON = _table(
     (Reason.MAILBOXFULL, r"mailbox (?:is |was )?(?:full|over ?quota)|over ?quota|quota (?:exceeded|exceed)"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
-                         r"|account is full|full mailbox|disk quota|user is over|mailbox exceeds (?:the )?allowed size"),
+                         r"|account is full|full mailbox|disk quota|user is over"
+                         r"|mailbox exceeds (?:the )?allowed size"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
