@@ -259,7 +259,8 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         return None
     said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
     action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
-    diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", _get(block, "diagnostic-code")))
+    typed = _get(block, "diagnostic-code")
+    diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
     if not diagnostic:
         diagnostic = _window(text, recipient)
     status = _enhanced(_get(block, "status"))
@@ -277,6 +278,8 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         permanent = status.startswith("5") if status else bool(guess)
     reason, hard = classify(status, code_in(diagnostic), phase_in(_window(text, recipient)), diagnostic,
                             action=said if said == "expired" else action, permanent=permanent)
+    if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
+        reason = Reason.MAILERERROR  # "X-Unix; 255": the local delivery program's exit code, nothing more
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
                    remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
                    reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
