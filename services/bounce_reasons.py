@@ -167,10 +167,10 @@ BY_REASON = _table(
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
                      r"|cannot send message for|queue file too old|message timed out"),
+    (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
+                         r"|connection (?:rate )?(?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
                          r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
-    (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
-                         r"|connection (?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.SPAMDETECTED, r"spam|junk|bulk mail|unsolicited|scored too high|phish|content (?:was )?rejected"
                           r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
     (Reason.CONTENTERROR, r"header|mime|malformed|rfc ?5322|rfc ?2822|rfc ?822|bare (?:lf|cr|linefeed)"
