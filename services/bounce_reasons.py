@@ -131,7 +131,8 @@ BY_REASON = _table(
     (Reason.NORELAYING, r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)"
                         r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"
                         r"|insecure mail relay"),
-    (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota|quota (?:exceeded|exceed)"
+    (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota"
+                         r"|quota (?:exceeded|exceed)"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"

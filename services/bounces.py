@@ -35,7 +35,7 @@ import email.policy
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from email.utils import getaddresses
 
@@ -221,6 +221,10 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
         failure = _dsn_failure(block, reporting_mta, text)
         if failure is None:
             continue
+        if failure.reason == Reason.USERUNKNOWN and _header(msg, "x-nai-header"):
+            # a McAfee gateway says "No such user" for a message it refused after accepting the
+            # recipient (Sisimai's samples): not proof that the address is dead
+            failure = replace(failure, reason=Reason.FILTERED, hard=False)
         if failure.action in SUCCESS:
             seen_success = True
         else:
@@ -276,7 +280,8 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         permanent = False
     else:
         permanent = status.startswith("5") if status else bool(guess)
-    reason, hard = classify(status, code_in(diagnostic), phase_in(_window(text, recipient)), diagnostic,
+    phase = phase_in(_window(text, recipient)) or phase_in(_mentions(text, recipient))  # Sendmail: ">>> RCPT TO:<a>"
+    reason, hard = classify(status, code_in(diagnostic), phase, diagnostic,
                             action=said if said == "expired" else action, permanent=permanent)
     if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
         reason = Reason.MAILERERROR  # "X-Unix; 255": the local delivery program's exit code, nothing more
@@ -479,6 +484,11 @@ def _window(text: str, address: str, others: set[str] = frozenset()) -> str:
                 out.append(following)
             return " ".join(" ".join(out).split())[:1000]
     return ""
+
+
+def _mentions(text: str, address: str) -> str:
+    """Every line that names the address (a transcript's ">>> RCPT TO:<address>" too)."""
+    return "\n".join(line for line in text.splitlines() if address in line.lower())
 
 
 def _position(text: str, address: str) -> int:
