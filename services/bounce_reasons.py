@@ -98,6 +98,8 @@ BY_MTA = _table(
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     (Reason.EXPIRED, r"been in the queue too long"),
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
+    # Gmail
+    (Reason.NETWORKERROR, r"did not accept our requests to connect"),
     (Reason.HASMOVED, r"This address no longer accepts mail"),
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
@@ -180,7 +182,7 @@ BY_REASON = _table(
                            r"|(?:auth|login) (?:failed|required)|certificate"),
     (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
                              r"|administrative|attachment"),
-    (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses"
+    (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses|recipient'?s? preferences"
                       r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
     (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"

@@ -87,7 +87,7 @@ FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notif
                              r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce", re.I)
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
-DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
+DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
                 "attachmentrejected": Reason.POLICYVIOLATION, "suppressed": Reason.ONHOLD,
@@ -163,7 +163,7 @@ def _parse(raw: bytes) -> Report:
     for ctype, part in parts:
         by_type.setdefault(ctype, part)
     original = next((_headers_of(p) for t, p in parts if t in ORIGINAL_TYPES), None)
-    text = _human_text(parts)
+    text = _human_text(parts) or _raw_body(raw)  # no readable text part: a boundary lost in a header fold
     if ARF_TYPE in by_type:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
@@ -343,7 +343,8 @@ def _named_in_notice(human: str, original: Message | None, quoted: str, not_reci
     """{address: permanent} for a notice no known layout matched (old Sendmail, Lotus Notes...):
     the valid addresses its own text names, other than ours; those the original was sent to
     when it says (its To/Cc, or the quoted header lines)."""
-    named = {r for a in NOTICE_ADDRESS.findall(human) if (r := _recipient(a)) and r not in not_recipients}
+    rcpt_to = " ".join(re.findall(r"^.*\bRCPT TO:.*$", human, re.I | re.M))  # "RCPT TO: a@b" names it outright
+    named = {r for a in NOTICE_ADDRESS.findall(rcpt_to or human) if (r := _recipient(a)) and r not in not_recipients}
     sent_to = set(_addresses([_header(original, "to"), _header(original, "cc")])) if original is not None else set()
     sent_to |= {a.lower() for line in QUOTED_TO.findall(quoted) for a in NOTICE_ADDRESS.findall(line)}
     named = (named & sent_to) or named
@@ -406,9 +407,10 @@ def _ses(text: str) -> Report | None:
             and '"Message"' not in body:
         return None
     try:
-        note = json.JSONDecoder().raw_decode(body)[0]  # SNS email subscriptions append an unsubscribe footer
+        # SNS email subscriptions append an unsubscribe footer and may fold a line inside a string
+        note = json.JSONDecoder(strict=False).raw_decode(body)[0]
         if isinstance(note, dict) and isinstance(note.get("Message"), str):
-            note = json.loads(note["Message"])
+            note = json.loads(note["Message"], strict=False)
     except ValueError:
         return None
     if not isinstance(note, dict):

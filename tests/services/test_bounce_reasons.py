@@ -51,6 +51,14 @@ def test_the_sisimai_corpus_is_labelled_whole():
     assert len({row[0].rsplit("-", 1)[0] for row in SISIMAI_LABELS}) >= 25  # MTAs and providers
 
 
+# Where we read a notice differently from Sisimai's label, on purpose: (file, recipient) -> our class.
+DISAGREE = {
+    # Verizon's SMS gateway (Apache James): "550 - Requested action not taken: no such user here"
+    # for a number that does not exist. Sisimai files every James notice as filtered.
+    ("apachejames-01.eml", "000000000000@vtext.example.com"): "hard",
+}
+
+
 @pytest.mark.parametrize("name, kind, recipient, reason, label", SISIMAI_LABELS)
 def test_each_real_bounce_is_found_and_suppressed_only_when_dead(name, kind, recipient, reason, label):
     """Every recipient found, hard exactly when Sisimai says the address is dead; delivery notices
@@ -60,7 +68,8 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(name, kind, rec
     assert report.kind == kind
     if kind == "bounce":
         failure = next(f for f in report.failures if f.recipient == recipient)
-        assert ("hard" if failure.hard else "soft") == label, (failure.reason, failure.diagnostic)
+        expected = DISAGREE.get((name, recipient), label)
+        assert ("hard" if failure.hard else "soft") == expected, (failure.reason, failure.diagnostic)
     else:
         assert report.failures == () and report.complained == ()
 
