@@ -182,7 +182,8 @@ BY_REASON = _table(
                            r"|(?:auth|login) (?:failed|required)|certificate"),
     (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
                              r"|administrative|attachment"),
-    (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses|recipient'?s? preferences"
+    (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses"
+                      r"|recipient'?s? preferences"
                       r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
     (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"

@@ -77,7 +77,8 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(name, kind, rec
 def test_the_reasons_agree_with_sisimai():
     reports = {name: parse((SISIMAI / name).read_bytes()) for name in {row[0] for row in SISIMAI_LABELS}}
     bounces = [row for row in SISIMAI_LABELS if row[1] == "bounce"]
-    agreed = [row for row in bounces if any(f.recipient == row[2] and f.reason == row[3] for f in reports[row[0]].failures)]
+    agreed = [row for row in bounces
+              if any(f.recipient == row[2] and f.reason == row[3] for f in reports[row[0]].failures)]
     assert len(agreed) / len(bounces) >= 0.9
 
 
