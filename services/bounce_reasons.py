@@ -77,7 +77,7 @@ BY_MTA = _table(
     # Microsoft 365 / Exchange / Outlook.com
     (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
-                         r"|Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
+                         r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
     (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
     (Reason.SECURITYERROR, r"RESOLVER\.RST\.(?:AuthRequired|SenderNotAuthenticated)"),
@@ -117,7 +117,8 @@ BY_MTA = _table(
     (Reason.POLICYVIOLATION, r"Email policy violation detected|rejected due to content restrictions"),
 )
 
-# Wording per reason, in order: specific before generic (a sender refused for "Domain not found"
+# Wording per reason, in order: specific before generic. RFC 5321's own 550 text ("Requested
+# action not taken: mailbox unavailable") is no reason: it covers policy refusals too. (a sender refused for "Domain not found"
 # is not a dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox).
 BY_REASON = _table(
     (Reason.REJECTED, r"sender (?:address )?(?:rejected|refused|denied|blocked|verif\w* failed)|bad sender"
@@ -157,8 +158,8 @@ BY_REASON = _table(
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
-                         r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unavailable"
-                         r"|unknown)|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
+                         r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unknown)"
+                         r"|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
                          r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
                          r"|does ?n[o']t exist"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),

@@ -63,7 +63,7 @@ ENHANCED = re.compile(r"(?<![\w.])([245])\.\d{1,3}\.\d{1,3}(?!\.?\d)(?!\w)")
 BASIC = re.compile(r"(?:^|(?<=[\s(]))([45])\d\d(?=[\s:\-]|$)", re.MULTILINE)
 # (pattern, RFC 3463 subject.detail, default class, may the text's hints change the class?)
 PHRASES = [
-    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)|mailbox unavailable"
+    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)"
                 r"|does ?n[o']t exist|recipient not found|unknown recipient|invalid recipient"
                 r"|doesn't have an? \S+ account|not a valid (?:mailbox|recipient)", re.I), "1.1", "5", False),
     (re.compile(r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:\w+ )?(?:storage|quota)"
