@@ -104,7 +104,8 @@ BY_MTA = _table(
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
     # IBM (Lotus) Domino
-    (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name and address book|names\.nsf)"),
+    (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name and address book|names\.nsf)"
+                         r"|ディレクトリのリストにありません"),  # Notes in Japanese: "not in the directory list"
     # GMX / mail.com / web.de ("(BL)": the sending IP is on their blocklist)
     (Reason.BLOCKED, r"\bIP=\S+ - A problem occurred|\(BL\)"),
     # Mimecast

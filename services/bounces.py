@@ -75,7 +75,8 @@ TEMPORARY_HINT = re.compile(r"temporar|try again|deferred|delayed|still being re
 REMOTE_HOST = re.compile(r"\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[", re.I)
 # Where a free-text bounce starts quoting the original message.
 QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned message|below this line"
-                         r"|undelivered message|message follows)|^\s*return-path:\s*<", re.I | re.M)
+                         r"|undelivered message|message follows)|^\s*return-path:\s*<"
+                         r"|^\s*(?:below is a copy of|original message follows|included is a copy of)", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
@@ -305,9 +306,12 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
             log.warning("reports: flufl.bounce failed on a message", exc_info=True)
     found = {a.decode("ascii", "replace").strip().lower(): a in permanent and a not in temporary
              for a in set(temporary) | set(permanent)}
-    for address in _header(msg, "x-failed-recipients").split(","):  # Exim: the recipients that failed
-        found.setdefault(address.strip().lower(), True)  # (raw: a source route must stay one and be refused)
+    x_failed = {a.strip().lower() for a in _header(msg, "x-failed-recipients").split(",")}
+    for address in x_failed:  # Exim: the recipients that failed
+        found.setdefault(address, True)  # (raw: a source route must stay one and be refused)
     human, quoted = _split_quote(text)
+    if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
+        found = {a: p for a, p in found.items() if a in human.lower() or a in x_failed}
     not_recipients = _not_recipients(msg, original, quoted)
     not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
@@ -538,7 +542,7 @@ def _text(part: Message) -> str:
 
 def _human_text(parts: list[tuple[str, Message]]) -> str:
     """The notice's own words: its text/plain parts, else its HTML without tags."""
-    texts = [_text(p) for t, p in parts if t == "text/plain"]
+    texts = [_text(p) for t, p in parts if t.startswith("text/plain")]  # "text/plain charset=..." (a lost ";")
     if not any(t.strip() for t in texts):
         texts = [re.sub(r"<[^>]*>", " ", _text(p)) for t, p in parts if t == "text/html"]
     return "\n\n".join(texts)[:4 * MAX_TEXT]

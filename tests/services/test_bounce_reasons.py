@@ -56,6 +56,9 @@ DISAGREE = {
     # Verizon's SMS gateway (Apache James): "550 - Requested action not taken: no such user here"
     # for a number that does not exist. Sisimai files every James notice as filtered.
     ("apachejames-01.eml", "000000000000@vtext.example.com"): "hard",
+    # "kijitora@example.org [User unknown]" from an unnamed MTA: Sisimai's catch-all parser for
+    # it (X1) files everything as filtered.
+    ("x1-02.eml", "kijitora@example.org"): "hard",
 }
 
 
