@@ -77,6 +77,16 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(name, kind, rec
         assert report.failures == () and report.complained == ()
 
 
+def test_no_real_bounce_names_an_address_it_did_not_fail():
+    """A heuristic must not take the quoted original's To, a From or a Message-ID for the failed
+    recipient (OpenSMTPD's notice once yielded the original's To: a different address)."""
+    labelled = {}
+    for name, kind, recipient, *_ in SISIMAI_LABELS:
+        labelled.setdefault(name, set()).add(recipient)
+    for name, recipients in labelled.items():
+        assert {f.recipient for f in parse((SISIMAI / name).read_bytes()).failures} <= recipients, name
+
+
 def test_the_reasons_agree_with_sisimai():
     reports = {name: parse((SISIMAI / name).read_bytes()) for name in {row[0] for row in SISIMAI_LABELS}}
     bounces = [row for row in SISIMAI_LABELS if row[1] == "bounce"]
