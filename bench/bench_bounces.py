@@ -1,5 +1,7 @@
-"""Bounce classification against the labelled corpus (tests/fixtures/bounces/labels.tsv, or the
-directory given as the first argument, laid out the same way): agreement per reason and overall,
+"""Bounce classification against the labelled corpora (tests/fixtures/bounces: notices modelled
+on each MTA's wording; tests/fixtures/bounces/sisimai: real bounces from Sisimai's public test set
+with its labels), or the directory given as the first argument, laid out the same way (a
+labels.tsv beside the messages): per corpus, agreement per reason and overall,
 false suppressions (a soft failure suppressed) and missed hard bounces, for services.bounces and
 for the old rule measured in the same run ("Action failed or 5xx = hard", the baseline).
 Prints the figures and writes them to bench/results/bounces.json."""
@@ -14,7 +16,7 @@ from harness import ROOT, save
 
 from services.bounces import parse
 
-CORPUS = ROOT / "tests" / "fixtures" / "bounces"
+CORPORA = (ROOT / "tests" / "fixtures" / "bounces", ROOT / "tests" / "fixtures" / "bounces" / "sisimai")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
@@ -22,8 +24,7 @@ def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
             if line and not line.startswith("#")]
 
 
-def main() -> None:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
+def measure(corpus: Path) -> dict:
     rows = labels(corpus)
     files = sorted({row[0] for row in rows})
     start = time.perf_counter()
@@ -62,7 +63,6 @@ def main() -> None:
 
     n = len(rows)
     figures = {
-        "corpus": str(corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus),
         "messages": len(files), "results": n, "hard_labelled": hard, "soft_labelled": soft,
         "agreement_class": agree["ours"] / n, "agreement_class_baseline": agree["baseline"] / n,
         "agreement_reason": reason_agreed / n, "recognised": recognised / n,
@@ -74,7 +74,12 @@ def main() -> None:
         "per_reason": {reason: f"{a}/{t}" for reason, (a, t) in sorted(per_reason.items())},
     }
     figures["ratio_agreement_to_baseline"] = figures["agreement_class"] / max(1e-9, figures["agreement_class_baseline"])
-    save("bounces", figures)
+    return figures
+
+
+def main() -> None:
+    corpora = [Path(arg) for arg in sys.argv[1:]] or CORPORA
+    save("bounces", {str(c.relative_to(ROOT) if c.is_relative_to(ROOT) else c): measure(c) for c in corpora})
 
 
 if __name__ == "__main__":

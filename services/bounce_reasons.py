@@ -72,15 +72,16 @@ BY_MTA = _table(
     (Reason.AUTHFAILURE, r"does not have authentication information|fails to pass authentication checks"
                          r"|not authenticated with DKIM|unauthenticated email from"),
     (Reason.BADREPUTATION, r"(?:very )?low reputation of the (?:sending|sender)|poor reputation"),
-    (Reason.SPAMDETECTED, r"likely unsolicited mail|has detected that this message is likely"),
+    (Reason.SPAMDETECTED, r"likely unsolicited mail|has detected that this message is likely"
+                          r"|rejected due to spam classification"),
     # Microsoft 365 / Exchange / Outlook.com
     (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
-                         r"|Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
+                         r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
     (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
-    (Reason.FILTERED, r"RESOLVER\.RST\.(?:NotAuthorized|AuthRequired|SenderNotAuthenticated)"
-                      r"|delivery not authorized, message refused"),
+    (Reason.SECURITYERROR, r"RESOLVER\.RST\.(?:AuthRequired|SenderNotAuthenticated)"),
+    (Reason.FILTERED, r"RESOLVER\.RST\.NotAuthorized|delivery not authorized, message refused"),
     (Reason.EXPIRED, r"QUEUE\.Expired|message (?:has )?expired"),
     (Reason.BLOCKED, r"\b(?:S3150|S3140|SC-00\d|DY-00\d|OU-00\d|CS-00\d)\b|banned sending IP"
                      r"|traffic not accepted from this IP|part of their network is on our block list"),
@@ -93,12 +94,20 @@ BY_MTA = _table(
     (Reason.BLOCKED, r"\[(?:BL|TSS)\d\d\]|permanently deferred"),
     # qmail / netqmail / vpopmail
     (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
+    (Reason.REJECTED, r"Connected to \S+ but sender was rejected"),
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     (Reason.EXPIRED, r"been in the queue too long"),
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
+    # Gmail
+    (Reason.NETWORKERROR, r"did not accept our requests to connect"),
     (Reason.HASMOVED, r"This address no longer accepts mail"),
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
+    # IBM (Lotus) Domino
+    (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name and address book|names\.nsf)"
+                         r"|ディレクトリのリストにありません"),  # Notes in Japanese: "not in the directory list"
+    # GMX / mail.com / web.de ("(BL)": the sending IP is on their blocklist)
+    (Reason.BLOCKED, r"\bIP=\S+ - A problem occurred|\(BL\)"),
     # Mimecast
     (Reason.USERUNKNOWN, r"550 Invalid Recipient"),
     (Reason.FILTERED, r"Envelope blocked - User (?:Domain )?Entry"),
@@ -109,23 +118,29 @@ BY_MTA = _table(
     (Reason.POLICYVIOLATION, r"Email policy violation detected|rejected due to content restrictions"),
 )
 
-# Wording per reason, in order: specific before generic (a sender refused for "Domain not found"
+# Wording per reason, in order: specific before generic. RFC 5321's own 550 text ("Requested
+# action not taken: mailbox unavailable") is no reason: it covers policy refusals too. (a sender refused for "Domain not found"
 # is not a dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox).
 BY_REASON = _table(
     (Reason.REJECTED, r"sender (?:address )?(?:rejected|refused|denied|blocked|verif\w* failed)|bad sender"
                       r"|domain of sender address|sender domain (?:does not exist|must resolve|not found)"
                       r"|envelope sender|mail from .{0,60}(?:rejected|refused)|sender is not allowed"
-                      r"|blocked the sender|senders? (?:is )?on (?:the )?(?:recipient'?s?|user'?s?) block ?list"),
+                      r"|blocked the sender|senders? (?:is )?on (?:the )?(?:recipient'?s?|user'?s?) block ?list"
+                      r"|sender was rejected|unroutable sender|provide a valid from|from:? domain is invalid"
+                      r"|purported responsible address"),
     (Reason.AUTHFAILURE, r"\bdmarc\b|\bspf\b|\bdkim\b|sender policy framework|domainkeys"
                          r"|does not designate .{0,80} as permitted sender|unauthenticated (?:e-?mail|message)"),
     (Reason.REQUIREPTR, r"reverse (?:dns|lookup|hostname|dns lookup)|\bptr\b|\brdns\b|cannot find your hostname"
-                        r"|client host rejected: cannot find"),
+                        r"|client host rejected: cannot find|ip name lookup failed|unverifi?y?able sending ip"),
     (Reason.NORELAYING, r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)"
-                        r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"),
-    (Reason.MAILBOXFULL, r"mailbox (?:is |was )?(?:full|over ?quota)|over ?quota|quota (?:exceeded|exceed)"
+                        r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"
+                        r"|insecure mail relay"),
+    (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota"
+                         r"|quota (?:exceeded|exceed)"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
-                         r"|account is full|full mailbox|disk quota|user is over"),
+                         r"|account is full|full mailbox|disk quota|user is over"
+                         r"|mailbox exceeds (?:the )?allowed size"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
@@ -140,26 +155,27 @@ BY_REASON = _table(
                          r"|exit (?:code|status)|pipe to|transport returned \d+|from command:"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
-                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain"),
+                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"),
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
-                         r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unavailable"
-                         r"|unknown)|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
+                         r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unknown)"
+                         r"|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
                          r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
                          r"|does ?n[o']t exist"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
+                     r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
                      r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)"),
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
                      r"|cannot send message for|queue file too old|message timed out"),
+    (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
+                         r"|connection (?:rate )?(?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
                          r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
-    (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
-                         r"|connection (?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.SPAMDETECTED, r"spam|junk|bulk mail|unsolicited|scored too high|phish|content (?:was )?rejected"
                           r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
     (Reason.CONTENTERROR, r"header|mime|malformed|rfc ?5322|rfc ?2822|rfc ?822|bare (?:lf|cr|linefeed)"
@@ -169,6 +185,7 @@ BY_REASON = _table(
     (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
                              r"|administrative|attachment"),
     (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses"
+                      r"|recipient'?s? preferences"
                       r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
     (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"
@@ -219,7 +236,12 @@ BY_PHASE = {"connect": Reason.BLOCKED, "helo": Reason.BLOCKED, "ehlo": Reason.BL
 ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?!\w)")
 BASIC = re.compile(r"(?:^|(?<=[\s(\[]))([245]\d\d)(?=[\s:\-]|$)")
 PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:after|during) (?:end of )?"
-                   r"(data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to", re.I)
+                   r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
+                   r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)", re.I | re.M)
+# What a refusal at the greeting or at MAIL FROM cannot be about: the recipient was not named yet.
+RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMOVED, Reason.NOTACCEPT,
+                            Reason.MAILBOXFULL, Reason.EXCEEDLIMIT, Reason.SUSPEND, Reason.FILTERED,
+                            Reason.MAILERERROR, Reason.ONHOLD, Reason.UNDEFINED})
 # Reasons that say nothing more than "it did not work" when the MTA then gave up on the message.
 VAGUE = {Reason.NETWORKERROR, Reason.SYSTEMERROR, Reason.ONHOLD, Reason.UNDEFINED, Reason.SYNTAXERROR}
 
@@ -238,7 +260,7 @@ def code_in(text: str) -> int | None:
 def phase_in(text: str) -> str:
     """The SMTP phase a reply answered, from MTA wording ("(in reply to RCPT TO command)")."""
     found = PHASE.search(text or "")
-    return next((g.lower() for g in found.groups() if g), "") if found else ""
+    return next((g.lower() for g in found.groups() if g), "connect") if found else ""
 
 
 def by_text(text: str) -> Reason | None:
@@ -254,9 +276,10 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
              *, action: str = "", permanent: bool | None = None) -> tuple[Reason, bool]:
     """(reason, hard) for one failed recipient. `status` is the RFC 3463 code ("" when none),
     `phase` the SMTP command answered (connect, helo, mail, rcpt, data; "" unknown), `action` the
-    DSN Action. Permanence comes from the status class, else the reply code, else `permanent`
-    (what the notice says), else an Action "failed". Hard means: the address is dead (a reason
-    in ADDRESS_DEAD) and the failure is permanent."""
+    DSN Action (SendGrid's "expired": it gave up after retries). Permanence comes from the status
+    class, else the reply code, else `permanent` (what the notice says), else an Action "failed".
+    Hard means: the address is dead (a reason in ADDRESS_DEAD) and the failure is permanent. A
+    refusal before RCPT (greeting, MAIL FROM) is about the sender, never the address."""
     action = (action or "").lower()
     if action in SUCCESS_ACTIONS:
         return Reason.DELIVERED, False
@@ -277,6 +300,12 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         reason = BY_STATUS.get(status.split(".", 1)[1]) if not status.endswith(".0.0") else None
     if reason is None:
         reason = BY_PHASE.get(phase) or BY_CODE.get(smtp_code or 0) or Reason.UNDEFINED
-    if reason in VAGUE and action == "failed" and not lasting:
+    if phase in BY_PHASE and reason in RECIPIENT_ONLY:
+        reason = BY_PHASE[phase]  # "550 Unroutable sender address" after MAIL FROM: the sender's domain
+    elif reason == Reason.USERUNKNOWN and (phase == "data" or phase != "rcpt" and status[2:4] in ("2.", "7.")):
+        # accepted at RCPT, refused for this message only; or a mailbox or policy status (5.2.1
+        # disabled, 5.7.1 refused) that contradicts "unknown", with no RCPT reply to settle it
+        reason = Reason.FILTERED
+    if reason in VAGUE and (action == "failed" and not lasting or action == "expired"):
         reason = Reason.EXPIRED  # a temporary failure that lasted until the sending MTA gave up
     return reason, reason in ADDRESS_DEAD and lasting

@@ -35,7 +35,7 @@ import email.policy
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from email.utils import getaddresses
 
@@ -50,6 +50,9 @@ ACTIONS = {"failed", "delayed", "delivered", "relayed", "expanded"}
 SUCCESS = {"delivered", "relayed", "expanded"}
 DSN_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 ARF_TYPE = "message/feedback-report"
+# ARF reports that are nobody's complaint: a DMARC/SPF/DKIM failure report to the domain owner
+# (RFC 6591, its "recipient" is whoever the forged mail went to) and "this is not spam".
+NOT_COMPLAINTS = {"auth-failure", "not-spam"}
 ORIGINAL_TYPES = {"message/rfc822", "message/global", "text/rfc822-headers",
                   "message/rfc822-headers", "message/global-headers"}
 MAX_PARTS, MAX_DEPTH, MAX_TEXT = 200, 20, 64 * 1024
@@ -60,7 +63,7 @@ ENHANCED = re.compile(r"(?<![\w.])([245])\.\d{1,3}\.\d{1,3}(?!\.?\d)(?!\w)")
 BASIC = re.compile(r"(?:^|(?<=[\s(]))([45])\d\d(?=[\s:\-]|$)", re.MULTILINE)
 # (pattern, RFC 3463 subject.detail, default class, may the text's hints change the class?)
 PHRASES = [
-    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)|mailbox unavailable"
+    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)"
                 r"|does ?n[o']t exist|recipient not found|unknown recipient|invalid recipient"
                 r"|doesn't have an? \S+ account|not a valid (?:mailbox|recipient)", re.I), "1.1", "5", False),
     (re.compile(r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:\w+ )?(?:storage|quota)"
@@ -72,7 +75,8 @@ TEMPORARY_HINT = re.compile(r"temporar|try again|deferred|delayed|still being re
 REMOTE_HOST = re.compile(r"\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[", re.I)
 # Where a free-text bounce starts quoting the original message.
 QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned message|below this line"
-                         r"|undelivered message|message follows)|^\s*return-path:\s*<", re.I | re.M)
+                         r"|undelivered message|message follows)|^\s*return-path:\s*<"
+                         r"|^\s*(?:below is a copy of|original message follows|included is a copy of)", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
@@ -82,7 +86,9 @@ AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|auto
                                 r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
                              r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce", re.I)
-DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
+NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
+DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
                 "attachmentrejected": Reason.POLICYVIOLATION, "suppressed": Reason.ONHOLD,
@@ -158,7 +164,7 @@ def _parse(raw: bytes) -> Report:
     for ctype, part in parts:
         by_type.setdefault(ctype, part)
     original = next((_headers_of(p) for t, p in parts if t in ORIGINAL_TYPES), None)
-    text = _human_text(parts)
+    text = _human_text(parts) or _raw_body(raw)  # no readable text part: a boundary lost in a header fold
     if ARF_TYPE in by_type:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
@@ -171,10 +177,12 @@ def _parse(raw: bytes) -> Report:
         report = _dsn(msg, _blocks(dsn), original, text)
         if report is not None:
             return report
-    elif DSN_FIELD.search(body := _raw_body(raw)) and re.search(r"^final-recipient:", body, re.I | re.M):
-        report = _dsn(msg, _loose_blocks(body), original, body)  # a broken MIME boundary: read the fields
-        if report is not None:
-            return report
+    else:  # a broken MIME boundary, or the fields quoted in the notice's text (Amazon WorkMail): read them
+        for body in (_raw_body(raw), text):
+            if DSN_FIELD.search(body) and re.search(r"^final-recipient:", body, re.I | re.M):
+                report = _dsn(msg, _loose_blocks(body), original, body)
+                if report is not None:
+                    return report
     if _auto_reply(msg):
         return Report("auto-reply", original_message_id=_message_id_in(_header(msg, "in-reply-to")))
     return _free_text(msg, original, text)
@@ -184,14 +192,15 @@ def _parse(raw: bytes) -> Report:
 
 def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) -> Report:
     fields = [item for block in blocks for item in block]
+    feedback_type = _first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse")
     complained = _addresses(_all(fields, "original-rcpt-to"))
     if not complained and original is not None:
         complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
                       or _addresses([_header(original, "to")]))
     return Report(
-        kind="complaint",
-        complained=complained,
-        feedback_type=_first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse"),
+        kind="unknown" if feedback_type in NOT_COMPLAINTS else "complaint",
+        complained=() if feedback_type in NOT_COMPLAINTS else complained,
+        feedback_type=feedback_type,
         original_message_id=_message_id(original),
         original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
         reporting_mta=_mta(_get(fields, "reporting-mta")),
@@ -213,6 +222,10 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
         failure = _dsn_failure(block, reporting_mta, text)
         if failure is None:
             continue
+        if failure.reason == Reason.USERUNKNOWN and _header(msg, "x-nai-header"):
+            # a McAfee gateway says "No such user" for a message it refused after accepting the
+            # recipient (Sisimai's samples): not proof that the address is dead
+            failure = replace(failure, reason=Reason.FILTERED, hard=False)
         if failure.action in SUCCESS:
             seen_success = True
         else:
@@ -249,9 +262,10 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
     recipient = _recipient(final) or _recipient(original)
     if not recipient:
         return None
-    action = _first_word(_get(block, "action"))
-    action = action if action in ACTIONS else "unknown"
-    diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", _get(block, "diagnostic-code")))
+    said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
+    action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
+    typed = _get(block, "diagnostic-code")
+    diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
     if not diagnostic:
         diagnostic = _window(text, recipient)
     status = _enhanced(_get(block, "status"))
@@ -267,8 +281,11 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         permanent = False
     else:
         permanent = status.startswith("5") if status else bool(guess)
-    reason, hard = classify(status, code_in(diagnostic), phase_in(_window(text, recipient)), diagnostic,
-                            action=action, permanent=permanent)
+    phase = phase_in(_window(text, recipient)) or phase_in(_mentions(text, recipient))  # Sendmail: ">>> RCPT TO:<a>"
+    reason, hard = classify(status, code_in(diagnostic), phase, diagnostic,
+                            action=said if said == "expired" else action, permanent=permanent)
+    if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
+        reason = Reason.MAILERERROR  # "X-Unix; 255": the local delivery program's exit code, nothing more
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
                    remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
                    reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
@@ -289,25 +306,33 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
             log.warning("reports: flufl.bounce failed on a message", exc_info=True)
     found = {a.decode("ascii", "replace").strip().lower(): a in permanent and a not in temporary
              for a in set(temporary) | set(permanent)}
-    for address in _header(msg, "x-failed-recipients").split(","):  # Exim: the recipients that failed
-        found.setdefault(address.strip().lower(), True)  # (raw: a source route must stay one and be refused)
+    x_failed = {a.strip().lower() for a in _header(msg, "x-failed-recipients").split(",")}
+    for address in x_failed:  # Exim: the recipients that failed
+        found.setdefault(address, True)  # (raw: a source route must stay one and be refused)
     human, quoted = _split_quote(text)
+    if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
+        found = {a: p for a, p in found.items() if a in human.lower() or a in x_failed}
     not_recipients = _not_recipients(msg, original, quoted)
     not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
+    if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))):
+        found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
-        window = _window(human, recipient)
-        explained = window if (_hint(window) or code_in(window) or _enhanced(window)) else \
+        window = _window(human, recipient, set(found) - {recipient})
+        explains = _hint(window) or code_in(window) or _enhanced(window)
+        explained = window if explains else \
             " ".join(f"{window} {human}".split())[:4000]  # the reason is elsewhere in the notice
         status, guess = _classify(explained, human)
         permanent_ = guess if guess is not None else found[recipient]
         reason, hard = classify(status, code_in(explained), phase_in(explained), explained, permanent=permanent_)
+        if reason == Reason.UNDEFINED:
+            reason = Reason.ONHOLD  # the notice names the recipient but says nothing we can read about why
         remote = REMOTE_HOST.search(window)
         failures.append(Failure(recipient=recipient, action="failed" if permanent_ else "delayed",
-                                status=status, diagnostic=window or explained[:1000],
+                                status=status, diagnostic=(window if explains else _explanation(human)) or window,
                                 remote_mta=remote.group(1).lower() if remote else "",
                                 permanent=permanent_, reason=reason, hard=hard))
     quoted_id = QUOTED_ID.search(quoted)
@@ -316,6 +341,27 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
                                        or _message_id_in(_header(msg, "in-reply-to"))),
                   original_return_path=(_return_path(original) or _quoted_return_path(quoted)
                                         or _sole_address(msg, "to")))
+
+
+def _named_in_notice(human: str, original: Message | None, quoted: str, not_recipients: set[str]) -> dict:
+    """{address: permanent} for a notice no known layout matched (old Sendmail, Lotus Notes...):
+    the valid addresses its own text names, other than ours; those the original was sent to
+    when it says (its To/Cc, or the quoted header lines)."""
+    rcpt_to = " ".join(re.findall(r"^.*\bRCPT TO:.*$", human, re.I | re.M))  # "RCPT TO: a@b" names it outright
+    named = {r for a in NOTICE_ADDRESS.findall(rcpt_to or human) if (r := _recipient(a)) and r not in not_recipients}
+    sent_to = set(_addresses([_header(original, "to"), _header(original, "cc")])) if original is not None else set()
+    sent_to |= {a.lower() for line in QUOTED_TO.findall(quoted) for a in NOTICE_ADDRESS.findall(line)}
+    named = (named & sent_to) or named
+    return {address: _hint(human) != "4" for address in named}
+
+
+def _explanation(human: str) -> str:
+    """The notice's first paragraph that quotes an SMTP reply ("... The error that the other
+    server returned was: 550 5.7.1 ..."), as one line."""
+    for paragraph in re.split(r"\n\s*\n", human):
+        if _enhanced(paragraph) or BASIC.search(paragraph):
+            return " ".join(paragraph.split())[:1000]
+    return ""
 
 
 def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[str]:
@@ -365,9 +411,10 @@ def _ses(text: str) -> Report | None:
             and '"Message"' not in body:
         return None
     try:
-        note = json.loads(body)
+        # SNS email subscriptions append an unsubscribe footer and may fold a line inside a string
+        note = json.JSONDecoder(strict=False).raw_decode(body)[0]
         if isinstance(note, dict) and isinstance(note.get("Message"), str):
-            note = json.loads(note["Message"])
+            note = json.loads(note["Message"], strict=False)
     except ValueError:
         return None
     if not isinstance(note, dict):
@@ -430,18 +477,24 @@ def _hint(text: str) -> str:
     return "4" if TEMPORARY_HINT.search(text) else ""
 
 
-def _window(text: str, address: str) -> str:
-    """The paragraph that first mentions the address: where MTAs put the reason."""
+def _window(text: str, address: str, others: set[str] = frozenset()) -> str:
+    """The paragraph that first mentions the address: where MTAs put the reason. It ends early
+    where another failed recipient's lines begin (GMX lists them without a blank line)."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if address in line.lower():
             out = [line]
             for following in lines[i + 1:]:
-                if not following.strip():
+                if not following.strip() or any(other in following.lower() for other in others):
                     break
                 out.append(following)
             return " ".join(" ".join(out).split())[:1000]
     return ""
+
+
+def _mentions(text: str, address: str) -> str:
+    """Every line that names the address (a transcript's ">>> RCPT TO:<address>" too)."""
+    return "\n".join(line for line in text.splitlines() if address in line.lower())
 
 
 def _position(text: str, address: str) -> int:
@@ -489,7 +542,7 @@ def _text(part: Message) -> str:
 
 def _human_text(parts: list[tuple[str, Message]]) -> str:
     """The notice's own words: its text/plain parts, else its HTML without tags."""
-    texts = [_text(p) for t, p in parts if t == "text/plain"]
+    texts = [_text(p) for t, p in parts if t.startswith("text/plain")]  # "text/plain charset=..." (a lost ";")
     if not any(t.strip() for t in texts):
         texts = [re.sub(r"<[^>]*>", " ", _text(p)) for t, p in parts if t == "text/html"]
     return "\n\n".join(texts)[:4 * MAX_TEXT]

@@ -313,9 +313,12 @@ def test_gave_up_on_a_4xx_is_permanent():
 
 def test_no_status_anywhere_uses_the_reply_text():
     failure = only(parse(dsn({"Final-Recipient": "rfc822; someone@example.net",
-                              "Diagnostic-Code": "smtp; 550 Requested action not taken: "
-                                                 "mailbox unavailable"})))
+                              "Diagnostic-Code": "smtp; 550 <someone@example.net>... User unknown"})))
     assert (failure.action, failure.status, failure.permanent) == ("unknown", "5.1.1", True)
+    # RFC 5321's own 550 text covers policy refusals too: permanent, but no proof the address is dead
+    generic = only(parse(dsn({"Final-Recipient": "rfc822; someone@example.net",
+                              "Diagnostic-Code": "smtp; 550 Requested action not taken: mailbox unavailable"})))
+    assert (generic.status, generic.permanent, generic.hard) == ("5.0.0", True, False)
 
 
 def test_success_notices_are_left_out():
