@@ -3,7 +3,8 @@ message of it (one Message row, whatever the sink saw again of it through the qu
 at-least-once delivery), and no unsubscribed or suppressed contact gets any.
 
 The same real `gatepost worker` subprocesses as test_worker_crashes, killed every 1-2.5 s;
-the campaign runner is their chore, so kills land while batches are being materialised too."""
+the campaign runner is their chore, so kills land while batches are being materialised too.
+After the kills (the campaign queued, or a minute passed) a worker is left to finish."""
 from __future__ import annotations
 
 import email
@@ -22,6 +23,7 @@ from tests.faults.test_worker_crashes import BATCH, Workers, environment, sink  
 pytestmark = pytest.mark.faults
 
 CONTACTS = sized(200, 5000)
+CHAOS = sized(60, 600)  # seconds of kills, at most
 TIMEOUT = sized(180, 900)  # bounded, generous: a loaded machine starts workers slowly
 
 
@@ -39,30 +41,37 @@ def test_killed_workers_send_each_contact_one_message(environment, sender, sink,
                                                  from_email="news@example.com", subject="No {{ n }}",
                                                  text="Number {{ n }} for {{ email }}"))
 
-    def unfinished() -> bool:
-        return (Campaign.get_by_id(campaign.id).status != "completed"
-                or Delivery.select().where(Delivery.status != "delivered").exists())
+    def sending() -> bool:
+        return Campaign.get_by_id(campaign.id).status != "completed"
+
+    def undelivered() -> bool:
+        return Delivery.select().where(Delivery.status != "delivered").exists()
 
     rng = random.Random(20261201)
     workers = Workers(environment, tmp_path)
     started = time.monotonic()
-    deadline = started + TIMEOUT
     try:
         workers.start()
         workers.start()
-        while unfinished() and time.monotonic() < deadline:
+        while sending() and time.monotonic() < started + CHAOS:  # kills while the runner is queueing
             time.sleep(rng.uniform(1.0, 2.5))  # a new worker needs a moment to start: some batches must land
             assert not workers.reap(), f"a worker exited on its own (logs in {tmp_path})"
             if workers.running:
                 workers.kill_one(rng)
             while len(workers.running) < rng.choice((1, 2)):
                 workers.start()
+        if not workers.running:
+            workers.start()
+        while (sending() or undelivered()) and time.monotonic() < started + TIMEOUT:  # then left to finish
+            time.sleep(0.5)
     finally:
         workers.stop()
     elapsed = time.monotonic() - started
 
     done = Campaign.get_by_id(campaign.id)
     assert done.status == "completed", f"{done.status} after {TIMEOUT}s: queued {done.queued} (logs in {tmp_path})"
+    left = Counter(d.status for d in Delivery.select().where(Delivery.status != "delivered"))
+    assert not left, f"not delivered after {TIMEOUT}s: {left} (logs in {tmp_path})"
     # materialised exactly once: one message per subscribed, unsuppressed contact, none for the others
     per_contact = Counter(d.recipient for d in Delivery.select().join(Message).where(Message.campaign == campaign))
     assert set(per_contact) == set(subscribed) and set(per_contact.values()) == {1}
