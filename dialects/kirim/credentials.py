@@ -8,8 +8,8 @@ and the guide's `name`. Paths take the id, `cred_<id>`, the `user_smtp_guid` or 
 """
 from __future__ import annotations
 
-from dialects.kirim.resource import (account, blueprint, domain_of, invalid, ok, pagination, paging, params, row_id,
-                                     text, unix, iso)
+from dialects.kirim.resource import (account_domain, blueprint, invalid, iso, ok, pagination, paging, params, row_id,
+                                     text, unix)
 from edge.errors import Declared, declares
 from models import SenderDomain, SMTPCredential, User
 from services import smtp_credentials
@@ -40,8 +40,7 @@ def _credential(user: User, domain: SenderDomain, ident: str) -> SMTPCredential:
 
 @blueprint.get("/domains/<name>/credentials")
 def list_credentials(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     page, limit, offset = paging(params())
     rows = smtp_credentials.list_for(user, domain.id)
     return ok([view(r, domain) for r in rows[offset:offset + limit]],
@@ -51,8 +50,7 @@ def list_credentials(name):
 @blueprint.post("/domains/<name>/credentials")
 @declares(Declared(InvalidSMTPDefaults, "username", 422), Declared(SMTPCredentialExists, "username", 422))
 def create_credential(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     label = text(values, "name", limit=255)
     username = text(values, "username", limit=255)
@@ -67,16 +65,14 @@ def create_credential(name):
 @blueprint.get("/domains/<name>/credentials/<ident>")
 @declares(NOT_FOUND)
 def get_credential(name, ident):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     return ok(view(_credential(user, domain, ident), domain))
 
 
 @blueprint.delete("/domains/<name>/credentials/<ident>")
 @declares(NOT_FOUND)
 def delete_credential(name, ident):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     smtp_credentials.delete(user, _credential(user, domain, ident).id)
     return ok(message="Credential deleted successfully.")
 
@@ -84,8 +80,7 @@ def delete_credential(name, ident):
 @blueprint.route("/domains/<name>/credentials/<ident>/reset-password", methods=["POST", "PUT"])
 @declares(NOT_FOUND)
 def reset_password(name, ident):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     row, password = smtp_credentials.reset_password(user, _credential(user, domain, ident).id)
     return ok({**view(row, domain), "credential": view(row, domain), "password": password, "new_password": password},
               "Password reset successfully.")

@@ -16,7 +16,7 @@ where the two differ; `is_verified` and `is_active` say it as booleans.
 """
 from __future__ import annotations
 
-from dialects.kirim.resource import (account, blueprint, domain_of, flag, integer, invalid, ok, pagination,
+from dialects.kirim.resource import (account, account_domain, blueprint, domain_of, flag, integer, invalid, ok, pagination,
                                      paging, params, text, unix)
 from dialects.kirim.vocabulary import DOMAIN_STATUS
 from edge.errors import Declared, declares
@@ -97,8 +97,7 @@ def get_domain(name):
 
 @blueprint.route("/domains/<name>", methods=["PUT", "PATCH"])
 def update_domain(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     changes = {column: flag(values, key) for key, column in TRACKING_SWITCHES.items()}
     domain, _ = domains.update(user, domain.id, **changes)
@@ -108,8 +107,8 @@ def update_domain(name):
 @blueprint.delete("/domains/<name>")
 @declares(Declared(DomainLocked, "domain_locked", 403))
 def delete_domain(name):
-    user = account()
-    domains.delete(user, domain_of(user, name).id)
+    user, domain = account_domain(name)
+    domains.delete(user, domain.id)
     return ok(message="Domain deleted successfully.")
 
 
@@ -143,8 +142,7 @@ def _subdomain(domain: SenderDomain, given: str, field: str) -> str:
 @blueprint.post("/domains/<name>/verify-auth-domain")
 @declares(Declared(InvalidDomainOption, "auth_domain", 422))
 def verify_auth_domain(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     given = text(params(), "auth_domain", limit=253) or text(params(), "subdomain", limit=253)
     if given:
         domain, _ = domains.update(user, domain.id, subdomain=_subdomain(domain, given, "auth_domain"))
@@ -158,8 +156,7 @@ def verify_auth_domain(name):
 def verify_tracklink(name):
     """`tracking_domain` is `<prefix>-<return path label>.<domain>`, `<prefix>.<return path
     label>.<domain>` (the hosts Gatepost's tracking CNAME can have) or just `<prefix>`."""
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     given = text(params(), "tracking_domain", limit=253)
     changes = {"track_prefix_disabled": False}
     if given:
@@ -179,13 +176,13 @@ def verify_tracklink(name):
 
 @blueprint.delete("/domains/<name>/auth-domain")
 def delete_auth_domain(name):
-    user = account()
-    domain, _ = domains.update(user, domain_of(user, name).id, subdomain="")
+    user, domain = account_domain(name)
+    domain, _ = domains.update(user, domain.id, subdomain="")
     return ok(view(domain), "Authentication domain removed; the default return-path host is used.")
 
 
 @blueprint.delete("/domains/<name>/tracklink")
 def delete_tracklink(name):
-    user = account()
-    domain, _ = domains.update(user, domain_of(user, name).id, track_prefix_disabled=True)
+    user, domain = account_domain(name)
+    domain, _ = domains.update(user, domain.id, track_prefix_disabled=True)
     return ok(view(domain), "Tracking domain removed.")

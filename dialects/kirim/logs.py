@@ -22,8 +22,8 @@ import time
 
 from flask import Response, request
 
-from dialects.kirim.resource import (account, blueprint, domain_of, error_response, integer, invalid, ok, pagination, paging, params,
-                                     text, unix, iso)
+from dialects.kirim.resource import (account_domain, blueprint, error_response, integer, invalid, iso, ok,
+                                     pagination, paging, params, text, unix)
 from dialects.kirim.vocabulary import EVENT_NAMES, EVENTS_READ
 from models import Event, SenderDomain, User
 from models.db import database
@@ -77,8 +77,7 @@ def _filter(user: User, domain: SenderDomain, values: dict) -> event_log.Filter:
 @blueprint.get("/domains/<name>/log")
 @blueprint.get("/domains/<name>/logs")
 def list_logs(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     page, limit, offset = paging(values, default_limit=10, max_limit=1000)
     total, rows = event_log.page(_filter(user, domain, values), offset, limit)
@@ -89,8 +88,7 @@ def list_logs(name):
 @blueprint.get("/domains/<name>/log/<guid>")
 @blueprint.get("/domains/<name>/logs/<guid>")
 def message_logs(name, guid):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     rows = list(reversed(event_log.page(event_log.Filter(user=user, domain_ids=(domain.id,), message_id=guid),
                                         0, 1000)[1]))
     if not rows:
@@ -106,8 +104,7 @@ def _not_found():
 @blueprint.get("/domains/<name>/log/stream")
 @blueprint.get("/domains/<name>/logs/stream")
 def stream_logs(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     limit = integer(values, "limit", 50_000, 1, 500_000)
     found = _filter(user, domain, values)

@@ -10,12 +10,11 @@ the failing fields' names.
 from __future__ import annotations
 
 import datetime
-import json
 
 from flask import Blueprint, jsonify, request
 
 from edge.errors import Refusal
-from edge.params import MAX_DEPTH, BadJSON, php_form
+from edge.params import BadJSON, request_params
 from models import SenderDomain, User
 from services import accounts, credentials, domains, smtp_credentials
 from services.errors import AuthenticationFailed, DomainNotFound
@@ -68,34 +67,10 @@ def invalid(field: str, message: str) -> Refusal:
 def params() -> dict:
     """Query string, then the body (JSON whatever its Content-Type when it looks like JSON, else
     a form read as PHP reads one: `variables[name]=x`, `to[]=a`), keys as sent."""
-    values = php_form(request.args.items(multi=True))
-    raw = request.get_data(cache=True)
-    if request.is_json or raw.lstrip()[:1] == b"{":
-        if raw.strip():
-            try:
-                body = json.loads(raw)
-            except (ValueError, RecursionError):
-                raise Refusal(("invalid_json", "The request body is not valid JSON"), status=400) from None
-            if not isinstance(body, dict) or _depth(body) > MAX_DEPTH:
-                raise Refusal(("invalid_json", "The request body must be a JSON object"), status=400)
-            values.update(body)
-    else:
-        try:
-            values.update(php_form(request.form.items(multi=True)))
-        except BadJSON:
-            raise Refusal(("bad_request", "The form nests too deep"), status=400) from None
-    return values
-
-
-def _depth(value) -> int:
-    stack, deepest = [(value, 1)], 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth <= MAX_DEPTH:
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
-    return deepest
+    try:
+        return request_params(request, fold_case=False)
+    except BadJSON:
+        raise Refusal(("invalid_json", "The request body must be a JSON object (or a form)"), status=400) from None
 
 
 def text(values: dict, key: str, *, required: bool = False, default: str = "", limit: int = 100_000) -> str:
@@ -213,6 +188,12 @@ def sender(domain_name: str) -> tuple[User, SenderDomain]:
             raise Refusal(("forbidden", "This SMTP credential belongs to another domain"), status=403) from None
         return row.domain.user, domain
     return user, domain_of(user, domain_name)
+
+
+def account_domain(name: str) -> tuple[User, SenderDomain]:
+    """The calling account and its domain of this name (404 when it has none)."""
+    user = account()
+    return user, domain_of(user, name)
 
 
 def domain_of(user: User, name: str) -> SenderDomain:

@@ -9,8 +9,8 @@ path shows the same list. Kirim.Email's `bounce` type is a hard bounce or repeat
 """
 from __future__ import annotations
 
-from dialects.kirim.resource import (account, blueprint, domain_of, invalid, ok, pagination, paging, params, text,
-                                     unix)
+from dialects.kirim.resource import (account, account_domain, blueprint, domain_of, invalid, ok, pagination, paging,
+                                     params, text, unix)
 from dialects.kirim.vocabulary import SUPPRESSION_TYPE_OF, SUPPRESSION_TYPES
 from models import Suppression, SuppressionAllow
 from services import addresses, domains, suppressions
@@ -63,8 +63,7 @@ def list_suppressions_of(name, kind):
 
 @blueprint.post("/domains/<name>/suppressions/whitelist")
 def add_to_whitelist(name):
-    user = account()
-    domain_of(user, name)
+    user, _ = account_domain(name)
     values = params()
     recipient = text(values, "recipient", required=True, limit=320).strip()
     kind = text(values, "recipient_type", limit=10).strip().lower() or ("email" if "@" in recipient else "domain")
@@ -85,8 +84,7 @@ def add_to_whitelist(name):
 @blueprint.delete("/domains/<name>/suppressions/<kind>")
 def delete_suppressions(name, kind):
     """`ids` as a JSON array, a form list (`ids[]=1&ids[]=2`) or a comma-separated string."""
-    user = account()
-    domain_of(user, name)
+    user, _ = account_domain(name)
     if kind not in PATH_TYPES:
         raise invalid("type", "The type must be one of: bounces, unsubscribes, whitelist.")
     given = params().get("ids")

@@ -13,7 +13,7 @@ import uuid
 
 import clock
 from dialects.kirim import webhook_payload
-from dialects.kirim.resource import account, blueprint, domain_of, invalid, ok, params, row_id, text, unix
+from dialects.kirim.resource import account_domain, blueprint, invalid, ok, params, row_id, text, unix
 from dialects.kirim.vocabulary import EVENT_NAMES, EVENTS_READ, events as read_events
 from edge.errors import Declared, declares
 from models import SenderDomain, User, Webhook
@@ -53,8 +53,7 @@ def _hook(user: User, domain: SenderDomain, ident: str) -> Webhook:
 @blueprint.post("/domains/<name>/webhooks")
 @declares(*URL_ERRORS)
 def create_webhook(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     url = text(values, "url", required=True, limit=webhooks.MAX_URL)
     hook = webhooks.add(user, domain.id, _events(values, required=True), url, format=webhook_payload.FORMAT)
@@ -63,8 +62,7 @@ def create_webhook(name):
 
 @blueprint.get("/domains/<name>/webhooks")
 def list_webhooks(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     wanted = _events(params(), required=False)
     found = [h for h in webhooks.list_for(user, domain.id)
              if wanted is None or set(wanted) & set(webhooks.events_of(h))]
@@ -74,15 +72,15 @@ def list_webhooks(name):
 @blueprint.get("/domains/<name>/webhooks/<ident>")
 @declares(NOT_FOUND)
 def get_webhook(name, ident):
-    user = account()
-    return ok(view(_hook(user, domain_of(user, name), ident), user))
+    user, domain = account_domain(name)
+    return ok(view(_hook(user, domain, ident), user))
 
 
 @blueprint.route("/domains/<name>/webhooks/<ident>", methods=["PUT", "PATCH"])
 @declares(NOT_FOUND, *URL_ERRORS)
 def update_webhook(name, ident):
-    user = account()
-    hook = _hook(user, domain_of(user, name), ident)
+    user, domain = account_domain(name)
+    hook = _hook(user, domain, ident)
     values = params()
     url = text(values, "url", limit=webhooks.MAX_URL) or None
     hook = webhooks.update(hook, events=_events(values, required=False), url=url)
@@ -92,8 +90,8 @@ def update_webhook(name, ident):
 @blueprint.delete("/domains/<name>/webhooks/<ident>")
 @declares(NOT_FOUND)
 def delete_webhook(name, ident):
-    user = account()
-    webhooks.delete(_hook(user, domain_of(user, name), ident))
+    user, domain = account_domain(name)
+    webhooks.delete(_hook(user, domain, ident))
     return ok(message="Webhook deleted successfully.")
 
 
@@ -114,8 +112,7 @@ def _test(domain: SenderDomain, url: str, event_name: str):
 @blueprint.post("/domains/<name>/webhooks/test")
 @declares(*URL_ERRORS)
 def test_url(name):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     values = params()
     url = text(values, "url", required=True, limit=webhooks.MAX_URL)
     event_name = text(values, "event_type", limit=32).strip().lower() or "delivered"
@@ -128,8 +125,7 @@ def test_url(name):
 @blueprint.post("/domains/<name>/webhooks/<ident>/test")
 @declares(NOT_FOUND)
 def test_webhook(name, ident):
-    user = account()
-    domain = domain_of(user, name)
+    user, domain = account_domain(name)
     hook = _hook(user, domain, ident)
     events = webhooks.events_of(hook)
     return _test(domain, hook.url, EVENT_NAMES[events[0]] if events else "delivered")
