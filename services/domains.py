@@ -107,19 +107,6 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
-def by_name(user: User, name: str) -> SenderDomain:
-    """The user's live domain of this name (any spelling: Unicode or ASCII, any case)."""
-    try:
-        ascii_name = normalize_name(name)
-    except InvalidDomainName:
-        raise DomainNotFound() from None
-    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == ascii_name,
-                                      SenderDomain.status != DomainStatus.DELETED)
-    if domain is None:
-        raise DomainNotFound()
-    return domain
-
-
 def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""
@@ -139,6 +126,19 @@ def find_live(name_or_id: str) -> list[SenderDomain]:
         return list(query.where(SenderDomain.name == normalize_name(name_or_id)))
     except InvalidDomainName:
         return []
+
+
+def by_name(user: User, name: str) -> SenderDomain:
+    """The user's live domain of this name (any spelling: Unicode or ASCII, any case)."""
+    try:
+        ascii_name = normalize_name(name)
+    except InvalidDomainName:
+        raise DomainNotFound() from None
+    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == ascii_name,
+                                      SenderDomain.status != DomainStatus.DELETED)
+    if domain is None:
+        raise DomainNotFound()
+    return domain
 
 
 def list_for(user: User) -> list[SenderDomain]:
