@@ -28,10 +28,11 @@ def per_second(rate: int, burst: int) -> RateLimitItem:
     return RateLimitItemPerSecond(burst, max(1, round(burst / rate)))
 
 
-def hit_with_stats(limit: RateLimitItem, *identifiers: str) -> tuple[bool, int, int]:
-    """Like `hit`, also answering what a client is told: (allowed, remaining, seconds until the
-    window frees a request) — for X-RateLimit-Remaining and Retry-After."""
+def hit_with_stats(limit: RateLimitItem, *identifiers: str, cost: int = 1) -> tuple[bool, int, int]:
+    """Like `hit` (counting `cost` at once), also answering what a client is told: (allowed,
+    remaining, seconds until the window frees a request) — for X-RateLimit-Remaining and
+    Retry-After."""
     limiter = _limiter(config.current().ratelimit_storage)
-    allowed = limiter.hit(limit, "gatepost", *identifiers)
+    allowed = limiter.hit(limit, "gatepost", *identifiers, cost=cost)
     stats = limiter.get_window_stats(limit, "gatepost", *identifiers)
     return allowed, stats.remaining, max(1, int(stats.reset_time - time.time()) + 1)

@@ -52,10 +52,12 @@ def _moment(values: dict, key: str) -> datetime.datetime | None:
         if given.isdigit():
             return datetime.datetime.fromtimestamp(int(given), datetime.UTC).replace(tzinfo=None)
         moment = datetime.datetime.fromisoformat(given.replace(" ", "T") if len(given) > 10 else given)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         raise invalid(key, f"The {key} field must be an ISO 8601 date (2024-01-15T10:30:00Z).") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    if not 1970 <= moment.year <= 9000:  # what every backend's DATETIME compares without complaint
+        raise invalid(key, f"The {key} field must be a date between 1970 and 9000.")
     return moment
 
 

@@ -19,13 +19,13 @@ SPAMTRAP = {"is_spamtrap": False, "spamtrap_score": 0}
 
 
 def _budget(user, count: int):
-    """None when `count` validations fit in the hour, else the 429 answer."""
-    for _ in range(count):
-        allowed, _remaining, seconds = rate_limits.hit_with_stats(VALIDATIONS_PER_HOUR, "kirim-validate", str(user.id))
-        if not allowed:
-            return error_response(429, "rate_limited", "Too many validation requests. Please try again later.",
-                                  {"Retry-After": str(seconds)})
-    return None
+    """None when `count` validations fit in the hour (they are counted), else the 429 answer."""
+    allowed, _remaining, seconds = rate_limits.hit_with_stats(VALIDATIONS_PER_HOUR, "kirim-validate", str(user.id),
+                                                              cost=count)
+    if allowed:
+        return None
+    return error_response(429, "rate_limited", "Too many validation requests. Please try again later.",
+                          {"Retry-After": str(seconds)})
 
 
 def _one(strict: bool):
