@@ -13,10 +13,15 @@ import threading
 import pytest
 import requests
 
+import config
+from dialects.kirim import webhook_payload
 from models import Message, SenderDomain, SMTPCredential, Suppression, SuppressionAllow, Webhook
-from services import credentials, smtp_credentials, suppressions, templates
+from models.vocabulary import EventType
+from services import credentials, domains, sending, smtp_credentials, suppressions, templates, webhooks
+from services.compose import Address
 from tests.conftest import free_port
-from tests.e2e.test_processes import GATEPOST, ROOT, environment  # noqa: F401  (the fixture)
+from tests.e2e.test_processes import GATEPOST, ROOT, environment, wait_for  # noqa: F401  (a fixture)
+from tests.http_receiver import Receiver
 
 BASE = "https://smtp-app.kirim.email"
 GUIDE = r'''
@@ -253,3 +258,26 @@ def test_the_official_python_sdk(server, sender, sink, dns_server):
 
     asyncio.run(tracking())
     assert SenderDomain.get(SenderDomain.name == "example.com").track_prefix == "links"
+
+
+def test_a_worker_process_posts_kirim_payloads(environment, sender, sink):
+    """`gatepost worker` loads the Kirim payload format without the web app."""
+    receiver = Receiver()
+    worker = None
+    try:
+        config.use(config.current().replace(webhook_allow_private=True))
+        webhooks.add(sender.account.user, sender.domain.id, [EventType.DELIVERED], receiver.url + "/kirim", format="kirim")
+        guid = sending.accept(sender.domain, sending.Outgoing(Address("alice@example.com"), to=(Address("rob@example.net"),),
+                                                              subject="Hi", text="x"))
+        worker = subprocess.Popen(GATEPOST + ["worker"], env=dict(environment, GATEPOST_WEBHOOK_ALLOW_PRIVATE="1"),
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_for(lambda: receiver.received, timeout=30)
+        payload = receiver.received[0].json
+        assert (payload["event_type"], payload["message_guid"], payload["recipient"]) == ("delivered", guid,
+                                                                                         "rob@example.net")
+        assert payload["signature"] == webhook_payload.sign(domains.signing_key(sender.domain), guid)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(10)
+        receiver.stop()
