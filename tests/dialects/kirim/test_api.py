@@ -393,3 +393,18 @@ def test_an_address_that_keeps_failing_authentication_is_refused(settings, kirim
     wrong = basic(kirim.username, "guess")
     assert [client.get("/api/quota", headers=wrong).status_code for _ in range(3)] == [401, 401, 429]
     assert client.get("/api/quota", headers=kirim.auth).status_code == 429  # until the window passes
+
+
+def test_too_large_a_body_is_413_in_kirims_shape(settings, kirim):
+    from app import create_app
+
+    client = create_app(config.use(settings.replace(max_message_bytes=1000))).test_client()  # bodies over ~1 MB
+    answer = client.post("/api/domains/example.com/message", headers=kirim.auth,
+                         json={"from": "alice@example.com", "to": "rob@example.net", "subject": "x", "text": "y" * 1_200_000})
+    assert answer.status_code == 413 and answer.json["error"]["code"] == "payload_too_large"
+
+
+def test_an_smtp_credential_only_sends(client, sender):
+    row, password = smtp_credentials.add(sender.account.user, sender.domain.id)
+    assert client.get("/api/domains", headers=basic(row.username, password)).status_code == 401
+    assert client.get("/api/quota", headers=basic(row.username, password)).status_code == 401
