@@ -143,7 +143,8 @@ def _subdomain(domain: SenderDomain, given: str, field: str) -> str:
 @declares(Declared(InvalidDomainOption, "auth_domain", 422))
 def verify_auth_domain(name):
     user, domain = account_domain(name)
-    given = text(params(), "auth_domain", limit=253) or text(params(), "subdomain", limit=253)
+    values = params()
+    given = text(values, "auth_domain", limit=253) or text(values, "subdomain", limit=253)
     if given:
         domain, _ = domains.update(user, domain.id, subdomain=_subdomain(domain, given, "auth_domain"))
     return _verify(domain, AUTHENTICATION, "Authentication domain")

@@ -17,7 +17,7 @@ from edge.errors import Refusal
 from edge.params import BadJSON, request_params
 from models import SenderDomain, User
 from services import accounts, credentials, domains, smtp_credentials
-from services.errors import AuthenticationFailed, DomainNotFound
+from services.errors import AuthenticationFailed, DomainNotFound, InvalidDomainName
 
 blueprint = Blueprint("kirim", __name__, url_prefix="/api")
 VALIDATION_FAILED = "Validation failed."
@@ -181,12 +181,12 @@ def sender(domain_name: str) -> tuple[User, SenderDomain]:
         if not row.domain.user.is_enabled:
             raise Refusal(("unauthorized", "The account is disabled"), status=401) from None
         try:
-            domain = domains.by_name(row.domain.user, domain_name)
-        except DomainNotFound:
-            domain = None
-        if domain is None or domain.id != row.domain_id:
+            same = domains.normalize_name(domain_name) == row.domain.name
+        except InvalidDomainName:
+            same = False
+        if not same:
             raise Refusal(("forbidden", "This SMTP credential belongs to another domain"), status=403) from None
-        return row.domain.user, domain
+        return row.domain.user, row.domain
     return user, domain_of(user, domain_name)
 
 
