@@ -18,13 +18,14 @@ class BadJSON(ValueError):
     pass
 
 
-def lower_keys(value):
-    """Keys lower-cased at every depth. A string that is not Unicode (a lone surrogate, which
-    JSON's \ud800 escapes allow) is refused here: nothing downstream could store or send it."""
+def lower_keys(value, fold: bool = True):
+    """Keys lower-cased at every depth (unless not `fold`). A string that is not Unicode (a lone
+    surrogate, which JSON's \ud800 escapes allow) is refused here: nothing downstream could
+    store or send it."""
     if isinstance(value, dict):
-        return {_text(k).lower(): lower_keys(v) for k, v in value.items()}
+        return {(_text(k).lower() if fold else _text(k)): lower_keys(v, fold) for k, v in value.items()}
     if isinstance(value, list):
-        return [lower_keys(v) for v in value]
+        return [lower_keys(v, fold) for v in value]
     return _text(value) if isinstance(value, str) else value
 
 
@@ -87,10 +88,11 @@ def _too_deep(value) -> bool:
     return False
 
 
-def request_params(request: Request) -> dict:
+def request_params(request: Request, fold_case: bool = True) -> dict:
     """Query string, then the body on top, both read as PHP reads forms. A body that looks like
     JSON is read as JSON whatever its Content-Type (curl -d '{...}' sends it as a form, and the
-    Octeth docs do exactly that)."""
+    Octeth docs do exactly that). Keys are lower-cased, as Octeth reads them, unless not
+    `fold_case` (a dialect whose values hold case-sensitive keys: template variables, headers)."""
     params = php_form(request.args.items(multi=True))
     raw = request.get_data(cache=True)
     if request.is_json or raw.lstrip()[:1] == b"{":
@@ -104,7 +106,7 @@ def request_params(request: Request) -> dict:
             params.update(body)
     else:
         params.update(php_form(request.form.items(multi=True)))
-    return lower_keys(params)
+    return lower_keys(params, fold_case)
 
 
 class Params(Schema):

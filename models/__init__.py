@@ -7,16 +7,16 @@ from models.credentials import Credential
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook, WebhookEvent
 from models.events import Event
 from models.inbound import InboundReport
-from models.suppressions import Suppression
+from models.suppressions import Suppression, SuppressionAllow
 from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent, Template,
           TemplateVersion, ContactList, Contact, Campaign, Message, Delivery, DeliveryAttempt, Event, Suppression,
-          Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential]
+          SuppressionAllow, Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential]
 
 __all__ = ["MODELS", "Campaign", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
            "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain", "Session",
-           "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
-           "WebhookDelivery", "WebhookEvent"]
+           "Suppression", "SuppressionAllow", "Template", "TemplateVersion", "User", "UserGroup", "Webhook",
+           "WebhookAttempt", "WebhookDelivery", "WebhookEvent"]

@@ -50,6 +50,7 @@ class SMTPCredential(BaseModel):
     """The four defaults are what submission fills in when a message lacks them (empty: none)."""
     domain = ForeignKeyField(SenderDomain, backref="smtp_credentials", on_delete="CASCADE")
     username = CharField(max_length=255, unique=True)
+    name = CharField(max_length=255, default="")  # what its owner calls it (Kirim.Email's credential name)
     password_hash = CharField(max_length=255)
     status = CharField(max_length=20, default=Switch.ENABLED)
     created_at = DateTimeField(default=now)

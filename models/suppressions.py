@@ -1,4 +1,4 @@
-"""Who must not be mailed again, per user."""
+"""Who must not be mailed again, per user; and who must always be mailable (the allow-list)."""
 from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from clock import now
@@ -15,3 +15,15 @@ class Suppression(BaseModel):
 
     class Meta:
         indexes = ((("user", "email"), True),)
+
+
+class SuppressionAllow(BaseModel):
+    """An address, or a whole domain, that no suppression ever applies to (Kirim.Email's whitelist)."""
+    user = ForeignKeyField(User, backref="allowed", on_delete="CASCADE")
+    recipient = CharField(max_length=320)  # lower case: an address, or a domain name
+    recipient_type = CharField(max_length=10)  # email | domain
+    description = TextField(default="")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("user", "recipient"), True),)

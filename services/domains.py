@@ -52,26 +52,32 @@ def check_options(subdomain: str | None = None, track_prefix: str | None = None,
         raise InvalidDomainOption("Invalid track merge: use '-', '.' or nothing")
 
 
-def _dkim_key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+DKIM_KEY_BITS = (1024, 2048)
+
+
+def _dkim_key_pair(bits: int = 2048) -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private, base64.b64encode(public).decode()
 
 
-def _key_material() -> dict:
-    private, public = _dkim_key_pair()
+def _key_material(dkim_bits: int = 2048) -> dict:
+    private, public = _dkim_key_pair(dkim_bits)
     return dict(dkim_selector=f"gp{clock.now():%Y%m}", dkim_private_key=secrets.encrypt(private),
                 dkim_public_key=public, signing_key=secrets.encrypt(secrets.new_signing_key()),
                 ownership_token=secrets.new_token(16))
 
 
 def add(user: User, name: str, *, subdomain: str = "", track_prefix: str = "", track_merge: str = "-",
-        track_prefix_disabled: bool = False) -> SenderDomain:
+        track_prefix_disabled: bool = False, dkim_bits: int = 2048) -> SenderDomain:
     """Add a sender domain. Re-adding a deleted one revives it as Approval Pending; re-adding
-    a live one returns it unchanged (so Suspended/Blocked stay so)."""
+    a live one returns it unchanged (so Suspended/Blocked stay so). `dkim_bits`: 1024 or 2048,
+    for DNS hosts that cannot publish a TXT record of a 2048-bit key."""
     name = normalize_name(name)
+    if dkim_bits not in DKIM_KEY_BITS:
+        raise InvalidDomainOption("The DKIM key length must be 1024 or 2048")
     check_options(subdomain, track_prefix, track_merge)
     options = dict(subdomain=(subdomain or "").lower(), track_prefix=(track_prefix or "").lower(),
                    track_merge=track_merge, track_prefix_disabled=bool(track_prefix_disabled))
@@ -89,7 +95,7 @@ def add(user: User, name: str, *, subdomain: str = "", track_prefix: str = "", t
                 setattr(existing, field, value)
             existing.save()
             return existing
-        return SenderDomain.create(user=user, name=name, **options, **_key_material())
+        return SenderDomain.create(user=user, name=name, **options, **_key_material(dkim_bits))
 
 
 def get(user: User, domain_id) -> SenderDomain:
@@ -129,6 +135,19 @@ def find_live(name_or_id: str) -> list[SenderDomain]:
         return list(query.where(SenderDomain.name == normalize_name(name_or_id)))
     except InvalidDomainName:
         return []
+
+
+def by_name(user: User, name: str) -> SenderDomain:
+    """The user's live domain of this name (any spelling: Unicode or ASCII, any case)."""
+    try:
+        ascii_name = normalize_name(name)
+    except InvalidDomainName:
+        raise DomainNotFound() from None
+    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == ascii_name,
+                                      SenderDomain.status != DomainStatus.DELETED)
+    if domain is None:
+        raise DomainNotFound()
+    return domain
 
 
 def list_for(user: User) -> list[SenderDomain]:

@@ -44,6 +44,10 @@ class SMTPCredentialNotFound(NotFound):
     """SMTP configuration not found or access denied"""
 
 
+class SMTPCredentialExists(GatewayError):
+    """An SMTP credential with this username already exists"""
+
+
 class InvalidSMTPDefaults(GatewayError):
     """Invalid FromEmail, FromName, ReplyToEmail or ReplyToName"""
 

@@ -17,7 +17,7 @@ import re
 import shlex
 from collections.abc import Callable
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from models import Event, Message, MessageTag, SenderDomain, User
 from models.vocabulary import EventType
@@ -137,3 +137,15 @@ def parse_date(value: str, *, end: bool = False) -> datetime.datetime:
             raise BadQuery(f"date out of range: {value!r}")
         return parsed + datetime.timedelta(days=1) if end and form == "%Y-%m-%d" else parsed
     raise BadQuery(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or a unix timestamp)")
+
+
+def after(f: Filter, last_id: int, limit: int) -> list[Event]:
+    """Events matching a filter with ids above `last_id`, oldest first: what a live stream sends
+    next (ids grow with each commit on SQLite's single writer; on PostgreSQL and MySQL a
+    transaction committing late with a lower id than one already sent would be missed)."""
+    return list(select(f).where(Event.id > last_id).order_by(Event.id).limit(limit))
+
+
+def last_id() -> int:
+    """The newest event's id: where a stream that follows only new events starts."""
+    return Event.select(fn.MAX(Event.id)).scalar() or 0

@@ -3,6 +3,7 @@ process, redis:// shared by every process of an installation. One limiter per st
 from __future__ import annotations
 
 import functools
+import time
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import storage_from_string
@@ -25,3 +26,13 @@ def per_second(rate: int, burst: int) -> RateLimitItem:
     """`rate` a second on average, with up to `burst` at once: `burst` per burst/rate seconds."""
     burst = max(burst, rate)
     return RateLimitItemPerSecond(burst, max(1, round(burst / rate)))
+
+
+def hit_with_stats(limit: RateLimitItem, *identifiers: str, cost: int = 1) -> tuple[bool, int, int]:
+    """Like `hit` (counting `cost` at once), also answering what a client is told: (allowed,
+    remaining, seconds until the window frees a request) — for X-RateLimit-Remaining and
+    Retry-After."""
+    limiter = _limiter(config.current().ratelimit_storage)
+    allowed = limiter.hit(limit, "gatepost", *identifiers, cost=cost)
+    stats = limiter.get_window_stats(limit, "gatepost", *identifiers)
+    return allowed, stats.remaining, max(1, int(stats.reset_time - time.time()) + 1)

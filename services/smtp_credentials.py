@@ -4,14 +4,20 @@ From and Reply-To defaults that submission fills into messages lacking them
 (sending.apply_defaults)."""
 from __future__ import annotations
 
+import re
 import time
 
+import peewee
+
 from models import SenderDomain, SMTPCredential, User
+from models.db import database
 from models.vocabulary import DomainStatus, Switch
 from services import addresses, domains, secrets
-from services.errors import AuthenticationFailed, InvalidAddress, InvalidSMTPDefaults, SMTPCredentialNotFound
+from services.errors import (AuthenticationFailed, InvalidAddress, InvalidSMTPDefaults, SMTPCredentialExists,
+                             SMTPCredentialNotFound)
 
 MAX_NAME = 255  # what the columns hold
+LOCAL_PART = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")  # a chosen username, before @domain
 
 
 def _name(value: str, field: str) -> str:
@@ -31,18 +37,27 @@ def _address(value: str, field: str) -> str:
 
 
 def add(user: User, domain_id, *, from_email: str = "", from_name: str = "", reply_to_email: str = "",
-        reply_to_name: str = "") -> tuple[SMTPCredential, str]:
-    """FromEmail must be on the domain, as every From header submitted with the credential must."""
+        reply_to_name: str = "", name: str = "", username: str = "") -> tuple[SMTPCredential, str]:
+    """FromEmail must be on the domain, as every From header submitted with the credential must.
+    `username` chooses the login's local part (`<username>@<domain>`); else one is made up."""
     domain = domains.get(user, domain_id)
+    chosen = (username or "").strip().lower().removesuffix("@" + domain.name)
+    if chosen and not LOCAL_PART.fullmatch(chosen):
+        raise InvalidSMTPDefaults("username: 1 to 64 letters, digits, '.', '_' or '-', starting and ending with "
+                                  "a letter or digit")
     defaults = {"from_email": _address(from_email, "FromEmail"), "from_name": _name(from_name, "FromName"),
                 "reply_to_email": _address(reply_to_email, "ReplyToEmail"),
                 "reply_to_name": _name(reply_to_name, "ReplyToName")}
     if defaults["from_email"] and defaults["from_email"].rpartition("@")[2].lower() != domain.name:
         raise InvalidSMTPDefaults(f"FromEmail must be on {domain.name}")
     password = secrets.new_password()
-    username = f"smtp-{secrets.new_token(5)}@{domain.name}"  # lower case: looked up as typed, folded
-    row = SMTPCredential.create(domain=domain, username=username, password_hash=secrets.hash_password(password),
-                                **defaults)
+    username = f"{chosen or 'smtp-' + secrets.new_token(5)}@{domain.name}"  # lower case: looked up as typed, folded
+    try:
+        with database.atomic():
+            row = SMTPCredential.create(domain=domain, username=username, name=_name(name, "name"),
+                                        password_hash=secrets.hash_password(password), **defaults)
+    except peewee.IntegrityError:
+        raise SMTPCredentialExists(f"The SMTP username {username} is taken") from None
     return row, password
 
 

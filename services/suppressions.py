@@ -1,4 +1,6 @@
-"""Recipients a user must not mail again: hard bounces, complaints, unsubscribes, operators' entries."""
+"""Recipients a user must not mail again: hard bounces, complaints, unsubscribes, operators' entries;
+and the allow-list: addresses or whole domains the user wants mailable whatever happens to them
+(nothing suppresses them, and an earlier suppression of theirs no longer blocks)."""
 from __future__ import annotations
 
 import datetime
@@ -7,7 +9,7 @@ import peewee
 
 import clock
 import config
-from models import Event, Suppression, User
+from models import Event, Suppression, SuppressionAllow, User
 from models.db import database
 from models.vocabulary import ContactStatus, EventType, SuppressionReason
 from services import contacts
@@ -21,7 +23,10 @@ CONTACT_STATUS = {SuppressionReason.HARD_BOUNCE: ContactStatus.BOUNCED,
 
 def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
     """Idempotent: an address already suppressed keeps its first reason. The user's contacts
-    with that address take the status the reason means, even when it was suppressed before."""
+    with that address take the status the reason means, even when it was suppressed before.
+    An allow-listed address is never suppressed."""
+    if allowed(user, [email]):
+        return
     try:
         with database.atomic():
             Suppression.create(user=user, email=email.strip().lower(), reason=reason, detail=detail[:1000])
@@ -41,8 +46,59 @@ def suppressed(user: User, emails: list[str]) -> list[str]:
     wanted = {e.strip().lower() for e in emails}
     if not wanted:
         return []
-    return sorted(s.email for s in Suppression.select(Suppression.email)
-                  .where(Suppression.user == user, Suppression.email.in_(list(wanted))))
+    found = {s.email for s in Suppression.select(Suppression.email)
+             .where(Suppression.user == user, Suppression.email.in_(list(wanted)))}
+    return sorted(found - set(allowed(user, sorted(found))))
+
+
+def allowed(user: User | int, emails: list[str]) -> list[str]:
+    """Which of `emails` (lower case) are on the user's allow-list, by address or by domain."""
+    wanted = {e.strip().lower() for e in emails}
+    if not wanted:
+        return []
+    keys = wanted | {e.rpartition("@")[2] for e in wanted}
+    listed = {row.recipient for row in SuppressionAllow.select(SuppressionAllow.recipient)
+              .where(SuppressionAllow.user == user, SuppressionAllow.recipient.in_(sorted(keys)))}
+    return sorted(e for e in wanted if e in listed or e.rpartition("@")[2] in listed)
+
+
+def allow(user: User, recipient: str, recipient_type: str, description: str = "") -> SuppressionAllow:
+    """Put an address ("email") or a domain ("domain") on the allow-list; idempotent."""
+    recipient = recipient.strip().lower()
+    row, _ = SuppressionAllow.get_or_create(user=user, recipient=recipient, defaults={
+        "recipient_type": recipient_type, "description": description[:1000]})
+    return row
+
+
+def page(user: User, reasons=None, search: str = "", offset: int = 0, limit: int = 10) -> tuple[int, list[Suppression]]:
+    """The user's suppressions (of the given reasons), newest first, whose address contains `search`."""
+    query = Suppression.select().where(Suppression.user == user)
+    if reasons is not None:
+        query = query.where(Suppression.reason.in_(list(reasons)))
+    if search:
+        query = query.where(Suppression.email.contains(search.strip().lower()))
+    return query.count(), list(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
+                               .offset(offset).limit(limit))
+
+
+def allowed_page(user: User, search: str = "", offset: int = 0, limit: int = 10) -> tuple[int, list[SuppressionAllow]]:
+    query = SuppressionAllow.select().where(SuppressionAllow.user == user)
+    if search:
+        query = query.where(SuppressionAllow.recipient.contains(search.strip().lower()))
+    return query.count(), list(query.order_by(SuppressionAllow.created_at.desc(), SuppressionAllow.id.desc())
+                               .offset(offset).limit(limit))
+
+
+def remove_ids(user: User, ids: list[int], reasons=None) -> int:
+    """Delete the user's suppressions with these ids (of the given reasons); how many went."""
+    query = Suppression.delete().where(Suppression.user == user, Suppression.id.in_(ids))
+    if reasons is not None:
+        query = query.where(Suppression.reason.in_(list(reasons)))
+    return query.execute()
+
+
+def disallow_ids(user: User, ids: list[int]) -> int:
+    return SuppressionAllow.delete().where(SuppressionAllow.user == user, SuppressionAllow.id.in_(ids)).execute()
 
 
 def list_for(user: User) -> list[Suppression]:

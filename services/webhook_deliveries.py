@@ -106,19 +106,25 @@ def _attempt(owner: str, row: WebhookDelivery) -> None:
                       last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
         return
     body, headers = FORMATS[hook.format](event, event.message, domain, row.id)
-    headers = {"User-Agent": USER_AGENT, **headers}
-    started, status, response, error = time.monotonic(), None, "", ""
-    try:
-        target, addresses = webhooks.destination(hook.url)  # resolved and checked now, for this POST only
-        answer = outbound_http.post(target, addresses, body, headers, TIMEOUT)
-        status, response = answer.status, answer.text[:2000]
-    except (ForbiddenWebhookHost, InvalidWebhookURL) as exc:
-        error = f"Webhook URL is not an allowed outbound destination: {exc}"
-    except dns.DNSTimeout:
-        error = "DNSTimeout: the webhook host could not be resolved in time"
-    except outbound_http.Failure as exc:
-        error = str(exc)[:2000]
+    started = time.monotonic()
+    status, response, error = post_once(hook.url, body, headers)  # resolved and checked now, for this POST only
     _record(owner, row, hook, status, response, error, int((time.monotonic() - started) * 1000))
+
+
+def post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
+    """One POST, the URL resolved and checked now, 10 s for all of it: (HTTP status or None, the
+    answer's start, what went wrong). The outbox's attempts use it, and so do dialects' test
+    calls, which POST a sample outside the outbox."""
+    try:
+        target, addresses = webhooks.destination(url)
+        answer = outbound_http.post(target, addresses, body, {"User-Agent": USER_AGENT, **headers}, TIMEOUT)
+    except (ForbiddenWebhookHost, InvalidWebhookURL) as exc:
+        return None, "", f"Webhook URL is not an allowed outbound destination: {exc}"
+    except dns.DNSTimeout:
+        return None, "", "DNSTimeout: the webhook host could not be resolved in time"
+    except outbound_http.Failure as exc:
+        return None, "", str(exc)[:2000]
+    return answer.status, answer.text[:2000], ""
 
 
 def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: str, error: str, duration: int) -> None:

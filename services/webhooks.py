@@ -100,5 +100,22 @@ def get(user: User, webhook_id, domain_id=None) -> Webhook:
     return hook
 
 
+def update(hook: Webhook, *, events=None, url: str | None = None) -> Webhook:
+    """Change a webhook's URL (checked as at registration) and/or its event types (None: keep)."""
+    wanted = None if events is None else list(dict.fromkeys(events))
+    if wanted is not None and (not wanted or not all(isinstance(e, EventType) for e in wanted)):
+        raise InvalidWebhookEvent()
+    if url is not None:
+        check_url(url)
+    with database.atomic():
+        if url is not None:
+            hook.url = url.strip()
+            hook.save()
+        if wanted is not None:
+            WebhookEvent.delete().where(WebhookEvent.webhook == hook.id).execute()
+            WebhookEvent.insert_many([{"webhook": hook.id, "event": e} for e in wanted]).execute()
+    return hook
+
+
 def delete(hook: Webhook) -> None:
     hook.delete_instance()
