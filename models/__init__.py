@@ -10,12 +10,14 @@ from models.suppressions import Suppression
 from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
+from models.workers import WorkerHeartbeat
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent,
           Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
-          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact]
+          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact,
+          WorkerHeartbeat]
 
 __all__ = ["MODELS", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey",
            "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain", "Session",
            "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
-           "WebhookDelivery", "WebhookEvent"]
+           "WebhookDelivery", "WebhookEvent", "WorkerHeartbeat"]
