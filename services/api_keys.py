@@ -6,7 +6,7 @@ import datetime
 import peewee
 
 import clock
-from models import DomainAPIKey, SenderDomain, User
+from models import DomainAPIKey, SenderDomain, User, UserGroup
 from models.db import database
 from models.vocabulary import DomainStatus, Switch
 from services import domains, secrets
@@ -55,10 +55,11 @@ def delete(user: User, key_id) -> None:
 
 
 def authenticate(presented: str) -> DomainAPIKey:
-    """The enabled key row (with its domain and user loaded) for a presented key; a disabled
-    owner's key is AccountDisabled (each dialect has its own code for that)."""
+    """The enabled key row (with its domain, user and the user's group loaded: the send checks
+    read them all) for a presented key; a disabled owner's key is AccountDisabled (each dialect
+    has its own code for that)."""
     digest = secrets.lookup_hash(presented or "")
-    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User).join(SenderDomain).join(User)
+    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User, UserGroup).join(SenderDomain).join(User).join(UserGroup)
            .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == Switch.ENABLED,
                   SenderDomain.status != DomainStatus.DELETED).first())
     if row is None or not secrets.same(row.key_hash, digest):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+import peewee
+
 import clock
 import config
 from models.db import database
@@ -24,7 +26,7 @@ def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:
         due = due.where(where)
-    if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+    if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():
         ids = [row.id for row in due]
