@@ -24,6 +24,7 @@ from tests.e2e.test_processes import queue_messages
 from tests.faults.conftest import sized
 from tests.faults.conftest import start_sink
 from tests.faults.test_worker_crashes import Workers
+from tests.faults.test_slow_webhook import eventually
 from tests.faults.test_worker_crashes import environment  # noqa: F401  (a fixture)
 from tests.http_receiver import Receiver
 from tests.smtp_sink import SMTPSink, _Handler
@@ -53,15 +54,6 @@ def sink(as_mx):
 
 def held(model) -> set[int]:
     return {i for (i,) in model.select(model.id).where(model.lease_owner.is_null(False)).tuples()}
-
-
-def eventually(check, what: str, timeout: float = TIMEOUT):
-    end = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > end:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
-    return found
 
 
 @pytest.fixture
@@ -95,9 +87,9 @@ def test_mail_and_webhooks_held_by_killed_workers_move_after_a_restart(environme
         restarted = time.monotonic()
         workers.start()
         eventually(lambda: not Delivery.select().where(Delivery.status != "delivered").exists(),
-                   "every delivery is delivered")
+                   "every delivery is delivered", TIMEOUT)
         eventually(lambda: WebhookDelivery.select().count() == MESSAGES and not WebhookDelivery.select().where(
-            WebhookDelivery.status != "delivered").exists(), "every webhook is delivered")
+            WebhookDelivery.status != "delivered").exists(), "every webhook is delivered", TIMEOUT)
         seconds = time.monotonic() - restarted
     finally:
         workers.stop()
