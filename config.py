@@ -68,6 +68,7 @@ class Settings:
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_batch: int = 100
     lease_seconds: int = 300  # how long a claimed delivery is a worker's before others may take it
+    heartbeat_seconds: float = 2.0  # a worker renews its heartbeat this often; 3 missed free its leases
     reverify_interval: int = 6 * 3600  # seconds between re-checks of Enabled domains' DNS
     retention_events_days: int = 90  # events, attempts, delivered messages' metadata
     retention_content_days: int = 30  # message bodies (kept apart: they are the bulk)
@@ -125,6 +126,7 @@ class Settings:
             max_attachment_bytes=int(env.get("GATEPOST_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)),
             worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),
             lease_seconds=int(env.get("GATEPOST_LEASE_SECONDS", cls.lease_seconds)),
+            heartbeat_seconds=float(env.get("GATEPOST_HEARTBEAT_SECONDS", cls.heartbeat_seconds)),
             reverify_interval=int(env.get("GATEPOST_REVERIFY_INTERVAL", cls.reverify_interval)),
             retention_events_days=int(env.get("GATEPOST_RETENTION_EVENTS_DAYS", cls.retention_events_days)),
             retention_content_days=int(env.get("GATEPOST_RETENTION_CONTENT_DAYS", cls.retention_content_days)),

@@ -11,12 +11,14 @@ from models.suppressions import Suppression, SuppressionAllow
 from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
+from models.workers import WorkerHeartbeat
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent, Template,
           TemplateVersion, ContactList, Contact, Campaign, Message, Delivery, DeliveryAttempt, Event, Suppression,
-          SuppressionAllow, Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential]
+          SuppressionAllow, Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential,
+          WorkerHeartbeat]
 
 __all__ = ["MODELS", "Campaign", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
-           "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain", "Session",
-           "Suppression", "SuppressionAllow", "Template", "TemplateVersion", "User", "UserGroup", "Webhook",
-           "WebhookAttempt", "WebhookDelivery", "WebhookEvent"]
+           "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain",
+           "Session", "Suppression", "SuppressionAllow", "Template", "TemplateVersion", "User", "UserGroup",
+           "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WorkerHeartbeat"]

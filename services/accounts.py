@@ -16,7 +16,7 @@ import config
 from models.vocabulary import Switch
 from models import Session, User, UserGroup
 from models.db import database
-from services import secrets
+from services import remembered_keys, secrets
 from services.errors import AuthenticationFailed, GatewayError, InvalidLogin, PermissionDenied
 
 DEFAULT_GROUP = "Default"
@@ -77,6 +77,7 @@ def find_user(email: str) -> User | None:
 
 def set_status(user: User, status: str) -> None:
     User.update(status=status).where(User.id == user.id).execute()
+    remembered_keys.forget()
     if status != Switch.ENABLED:
         Session.delete().where(Session.user == user).execute()
 

@@ -6,10 +6,10 @@ import datetime
 import peewee
 
 import clock
-from models import DomainAPIKey, SenderDomain, User
+from models import DomainAPIKey, SenderDomain, User, UserGroup
 from models.db import database
 from models.vocabulary import DomainStatus, Switch
-from services import domains, secrets
+from services import domains, remembered_keys, secrets
 from services.errors import AccountDisabled, APIKeyNotFound, InvalidSenderAPIKey, KeyRotationFailed
 
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)  # bounds the writes a busy key causes
@@ -32,9 +32,11 @@ def replace(user: User, domain_id, description: str) -> tuple[DomainAPIKey, str]
     try:
         with database.atomic():
             DomainAPIKey.delete().where(DomainAPIKey.domain == domain).execute()
-            return _new(domain, description)
+            replaced = _new(domain, description)
     except peewee.DatabaseError as exc:
         raise KeyRotationFailed() from exc
+    remembered_keys.forget()
+    return replaced
 
 
 def list_for(user: User, domain_id) -> list[DomainAPIKey]:
@@ -52,21 +54,31 @@ def get(user: User, key_id) -> DomainAPIKey:
 
 def delete(user: User, key_id) -> None:
     get(user, key_id).delete_instance()
+    remembered_keys.forget()
 
 
 def authenticate(presented: str) -> DomainAPIKey:
-    """The enabled key row (with its domain and user loaded) for a presented key; a disabled
-    owner's key is AccountDisabled (each dialect has its own code for that)."""
+    """The enabled key row (with its domain, user and the user's group loaded: the send checks
+    read them all; remembered for a few seconds, see services.remembered_keys) for a presented
+    key; a disabled owner's key is AccountDisabled (each dialect has its own code for that)."""
     digest = secrets.lookup_hash(presented or "")
-    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User).join(SenderDomain).join(User)
-           .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == Switch.ENABLED,
-                  SenderDomain.status != DomainStatus.DELETED).first())
-    if row is None or not secrets.same(row.key_hash, digest):
-        raise InvalidSenderAPIKey()
+    row = remembered_keys.recall(digest)
+    if row is None:
+        row = _lookup(digest)
+        remembered_keys.remember(digest, row)
     if not row.domain.user.is_enabled:
         raise AccountDisabled()
     now = clock.now()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         DomainAPIKey.update(last_used_at=now).where(DomainAPIKey.id == row.id).execute()
         row.last_used_at = now
+    return row
+
+
+def _lookup(digest: str) -> DomainAPIKey:
+    row = (DomainAPIKey.select(DomainAPIKey, SenderDomain, User, UserGroup).join(SenderDomain).join(User).join(UserGroup)
+           .where(DomainAPIKey.key_hash == digest, DomainAPIKey.status == Switch.ENABLED,
+                  SenderDomain.status != DomainStatus.DELETED).first())
+    if row is None or not secrets.same(row.key_hash, digest):
+        raise InvalidSenderAPIKey()
     return row

@@ -2,13 +2,15 @@
 
 `policy.SMTP` gives CRLF line endings and RFC 2047 encoded words for non-ASCII subjects and
 display names; the `EmailMessage` helpers choose the MIME tree and the transfer encodings, so
-no boundary or encoding is written by hand here. Bcc has no field: those recipients exist only
+no encoding is written by hand here (only the boundaries are drawn here: random, as the
+generator's are, without its per-message regex). Bcc has no field: those recipients exist only
 in the envelope.
 """
 from __future__ import annotations
 
 import datetime
 import re
+import secrets
 from dataclasses import dataclass
 from email import headerregistry, policy
 from email.message import EmailMessage
@@ -80,8 +82,11 @@ def compose(draft: Draft, date: datetime.datetime) -> bytes:
         if attachment not in related:  # turns the message into multipart/mixed
             message.add_attachment(attachment.content, *_mime_type(attachment.type), filename=attachment.filename,
                                    disposition=attachment.disposition)
-    for part in list(message.walk())[1:]:  # the helpers give each part they make a MIME-Version
-        del part["MIME-Version"]
+    for i, part in enumerate(message.walk()):
+        if i:  # the helpers give each part they make a MIME-Version
+            del part["MIME-Version"]
+        if part.is_multipart():  # 128 random bits cannot occur in the parts; the generator would compile a regex to check its own
+            part.set_boundary(f"=_{secrets.token_hex(16)}")
     return message.as_bytes()
 
 

@@ -17,7 +17,7 @@ import clock
 from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
 from models.db import database
 from models.vocabulary import DomainStatus, Switch
-from services import secrets
+from services import remembered_keys, secrets
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName,
                              InvalidDomainOption, SigningKeyNotRotated)
 
@@ -183,6 +183,7 @@ def update(user: User, domain_id, **changes) -> tuple[SenderDomain, bool]:
         if records_changed and domain.status not in LOCKED:
             domain.status, domain.verification, domain.verified_at = DomainStatus.PENDING, "", None
         domain.save()
+    remembered_keys.forget()
     return domain, records_changed
 
 
@@ -196,6 +197,7 @@ def delete(user: User, domain_id) -> None:
             child.delete().where(child.domain == domain).execute()
         domain.status = DomainStatus.DELETED
         domain.save()
+    remembered_keys.forget()
 
 
 def signing_key(domain: SenderDomain) -> str:
@@ -216,4 +218,5 @@ def regenerate_signing_key(user: User, domain_id) -> str:
 def set_status(domain: SenderDomain, status: str, reason: str = "") -> None:
     """Operators' transitions (approve, suspend, block, enable)."""
     SenderDomain.update(status=status, status_reason=reason).where(SenderDomain.id == domain.id).execute()
+    remembered_keys.forget()
     domain.status, domain.status_reason = status, reason

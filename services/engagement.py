@@ -14,6 +14,8 @@ import datetime
 import json
 from urllib.parse import urlsplit
 
+import peewee
+
 import clock
 import config
 from models import Delivery, Event, Message, SenderDomain
@@ -105,7 +107,7 @@ def _record_repeatable(event: str, delivery: Delivery, **details) -> None:
     """A new event, or one more on the `count` of the same event (same URL) of this delivery
     recorded less than REPEAT_WINDOW ago."""
     with database.atomic():
-        if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+        if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
             list(Delivery.select(Delivery.id).where(Delivery.id == delivery.id).for_update())  # repeats take turns
         recent = (Event.select(Event.id, Event.details)
                   .where(Event.delivery == delivery, Event.event == event,

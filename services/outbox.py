@@ -1,15 +1,19 @@
 """The transactional outbox pattern: rows written in the same transaction as the change they
 announce (deliveries, webhook deliveries), then leased by workers. A claim is
 `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and MySQL; on SQLite every transaction begins
-IMMEDIATE (models.db), so the claim is a single writer's. A lease that expires (a crashed
-worker) makes the row claimable again, so nothing is lost: delivery is at least once."""
+IMMEDIATE (models.db), so the claim is a single writer's. A lease that expires, or whose owner
+stopped beating (services.heartbeats: a crashed worker), makes the row claimable again, so
+nothing is lost: delivery is at least once."""
 from __future__ import annotations
 
 import datetime
 
+import peewee
+
 import clock
 import config
 from models.db import database
+from services import heartbeats
 
 
 def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
@@ -18,12 +22,11 @@ def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
     returns their ids."""
     now = clock.now()
     due = (model.select(model.id)
-           .where(model.status.in_(pending), model.next_attempt_at <= now,
-                  model.lease_expires_at.is_null() | (model.lease_expires_at < now))
+           .where(model.status.in_(pending), model.next_attempt_at <= now, free(model, now))
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:
         due = due.where(where)
-    if not database.obj.__class__.__name__.startswith("Sqlite"):  # SQLite: the transaction is the lock
+    if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():
         ids = [row.id for row in due]
@@ -31,6 +34,18 @@ def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
             until = now + datetime.timedelta(seconds=config.current().lease_seconds)
             model.update(lease_owner=owner, lease_expires_at=until).where(model.id.in_(ids)).execute()
     return ids
+
+
+def free(model, now: datetime.datetime):
+    """The condition of a row no live worker holds: never leased, its lease expired, or its owner
+    stopped beating."""
+    return (model.lease_expires_at.is_null() | (model.lease_expires_at < now)
+            | model.lease_owner.in_(heartbeats.stopped(now)))
+
+
+def held(model, now: datetime.datetime):
+    """The condition of a row a live worker holds (the negation of `free`)."""
+    return (model.lease_expires_at >= now) & model.lease_owner.not_in(heartbeats.stopped(now))
 
 
 def settle(row, owner: str, **changes) -> bool:

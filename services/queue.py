@@ -35,7 +35,7 @@ def clear_domain(domain: SenderDomain, reason: str = "cleared by user") -> int:
         messages = Message.select(Message.id).where(Message.domain == domain)
         pending = (Delivery.select(Delivery.id)
                    .where(Delivery.message.in_(messages), Delivery.status.in_(PENDING_DELIVERY),
-                          Delivery.lease_expires_at.is_null() | (Delivery.lease_expires_at < now)))
+                          outbox.free(Delivery, now)))
         rows = list(Delivery.select(Delivery, Message).join(Message).where(Delivery.id.in_(pending)))
         if rows:
             (Delivery.update(status=DeliveryStatus.FAILED, last_reply=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
@@ -58,7 +58,7 @@ def stats() -> dict:
     oldest = (Delivery.select(Delivery, Message).join(Message)
               .where(Delivery.status.in_(PENDING_DELIVERY), Delivery.next_attempt_at <= now)
               .order_by(Delivery.next_attempt_at).first())
-    leased = Delivery.select().where(Delivery.status.in_(PENDING_DELIVERY), Delivery.lease_expires_at > now).count()
+    leased = Delivery.select().where(Delivery.status.in_(PENDING_DELIVERY), outbox.held(Delivery, now)).count()
     return {"by_state": by_state, "by_domain": by_domain, "leased": leased,
             "oldest_due": None if oldest is None else {
                 "message_id": oldest.message.uuid, "recipient": oldest.recipient,

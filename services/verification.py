@@ -21,7 +21,7 @@ import clock
 import config
 from models import SenderDomain
 from models.vocabulary import DomainStatus
-from services import dns, dns_records, domains
+from services import dns, dns_records, domains, remembered_keys
 from services.dns_records import DNSRecord
 
 FAILURES_BEFORE_DEMOTION = 3
@@ -142,6 +142,8 @@ def verify(domain: SenderDomain, *, periodic: bool = False) -> list[RecordCheck]
     (SenderDomain.update(status=status, status_reason=reason, verification=json.dumps([c.as_dict() for c in checks]),
                          verification_failures=failures, verified_at=clock.now() if passed else domain.verified_at)
      .where(SenderDomain.id == domain.id, SenderDomain.status == domain.status).execute())
+    if status != domain.status:
+        remembered_keys.forget()
     domain.status, domain.status_reason, domain.verification_failures = status, reason, failures
     return checks
 

@@ -84,7 +84,7 @@ def run_once(owner: str, limit: int = 50, submit: Callable[[Callable[[], None]],
     with database.atomic():  # one transaction: on SQLite no other worker leases in between
         now = clock.now()
         busy = (WebhookDelivery.select(WebhookDelivery.webhook)
-                .where(WebhookDelivery.status == OutboxStatus.PENDING, WebhookDelivery.lease_expires_at > now)
+                .where(WebhookDelivery.status == OutboxStatus.PENDING, outbox.held(WebhookDelivery, now))
                 .group_by(WebhookDelivery.webhook).having(fn.COUNT(WebhookDelivery.id) >= PER_ENDPOINT))
         ids = outbox.lease(WebhookDelivery, (OutboxStatus.PENDING,), owner, limit, where=WebhookDelivery.webhook.not_in(busy))
     for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import config
 from models.db import database
-from services import campaigns, chores, delivery, retention, verification, webhook_deliveries
+from services import campaigns, chores, delivery, heartbeats, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
 WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
@@ -32,9 +32,11 @@ def worker_name() -> str:
 
 def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) -> None:
     """Mail passes on this thread; webhook POSTs on their own pool (a `WebhookPool` thread), so a
-    slow endpoint never holds mail, and mail never holds webhooks."""
+    slow endpoint never holds mail, and mail never holds webhooks; a heartbeat on a third, so
+    if this process dies its leases are free within seconds."""
     name = name or worker_name()
     log.info("worker %s started", name)
+    heartbeat = heartbeats.Heartbeat(name)
     pool = WebhookPool(name)
     posting = threading.Thread(target=pool.run, args=(stop, idle), name=f"webhooks-{name}", daemon=True)
     posting.start()
@@ -49,6 +51,7 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
         if not handled:
             stop.wait(idle)
     posting.join()
+    heartbeat.stop()
     log.info("worker %s stopped", name)
 
 

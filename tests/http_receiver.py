@@ -34,9 +34,9 @@ def verify(received: Received, key: str, tolerance: int | None = None, now: int 
 
 
 class Receiver:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, trickle: float | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, trickle: float | None = None, delay: float = 0.0):
         """`trickle`: answer 200 with a 1000-byte body sent one byte every `trickle` seconds,
-        until the client hangs up (`cut` is set then)."""
+        until the client hangs up (`cut` is set then). `delay`: think this long before answering."""
         self.received: list[Received] = []
         self.answers: list[int] = []  # statuses to answer next, in order; then 200
         self.lock = threading.Lock()
@@ -51,6 +51,7 @@ class Receiver:
                     status = receiver.answers.pop(0) if receiver.answers else 200
                 if trickle is not None:
                     return self.trickle()
+                time.sleep(delay)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:1/elsewhere")

@@ -90,3 +90,21 @@ def test_relaxed_canonicalization_survives_whitespace_changes_in_transit(key_pai
 def test_a_message_without_from_is_refused(key_pair):
     with pytest.raises(ValueError):
         sign(b"To: ann@example.org\r\nSubject: x\r\n\r\nbody\r\n", key_pair)
+
+
+@pytest.mark.parametrize("body", [
+    b"plain lines\r\nno runs of blanks\r\n\r\n\r\n",  # the fast path: only trailing empty lines go
+    b"a tab\there, two  spaces, a trailing blank \r\nand\t \tmore \t\r\n",  # dkimpy's passes
+    b"",  # an empty body
+    b"bare\nline feeds\r\nin the body\n",  # signed as the CRLF they go out as
+], ids=["fast", "whitespace", "empty", "mixed"])
+def test_every_body_shape_verifies(key_pair, dns, body):
+    raw = b"From: news@example.com\r\nTo: ann@example.org\r\nSubject: x\r\n  folded\r\n\r\n" + body
+    signed = sign(raw, key_pair)
+    assert dkim.verify(signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"), dnsfunc=dns)
+
+
+def test_bare_line_feeds_are_signed_as_crlf(key_pair, dns):
+    """A client's message with LF line ends: signed as it goes out, in CRLF."""
+    raw = b"From: news@example.com\nSubject: lf\n\nline one\nline  two \n"
+    assert dkim.verify(sign(raw, key_pair).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"), dnsfunc=dns)

@@ -1,0 +1,70 @@
+"""Worker liveness. A running worker renews its row every `heartbeat_seconds`; a worker not
+seen for MISSED_BEATS beats has stopped (kill -9, a lost machine), and every lease it holds is
+free at once (`outbox.free`), so its mail and webhooks move again seconds later instead of when
+the leases expire. A live worker keeps its leases until they expire, as before."""
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+
+import clock
+import config
+from models import Delivery, WebhookDelivery, WorkerHeartbeat
+from models.db import database
+
+log = logging.getLogger(__name__)
+MISSED_BEATS = 3
+LEASED = (Delivery, WebhookDelivery)  # the outboxes whose rows a worker leases
+
+
+def dead_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=MISSED_BEATS * config.current().heartbeat_seconds)
+
+
+def stopped(now: datetime.datetime):
+    """The names of workers that stopped beating (a subquery for lease conditions)."""
+    return WorkerHeartbeat.select(WorkerHeartbeat.name).where(WorkerHeartbeat.last_seen < now - dead_after())
+
+
+def beat(name: str) -> None:
+    """Say `name` is alive; forget workers gone so long that every lease they took has expired."""
+    now = clock.now()
+    with database.atomic():
+        if not WorkerHeartbeat.update(last_seen=now).where(WorkerHeartbeat.name == name).execute():
+            WorkerHeartbeat.create(name=name, started_at=now, last_seen=now)
+        gone = now - dead_after() - datetime.timedelta(seconds=config.current().lease_seconds)
+        WorkerHeartbeat.delete().where(WorkerHeartbeat.last_seen < gone).execute()
+
+
+def depart(name: str) -> None:
+    """A clean stop: hand back whatever `name` still holds and drop its row."""
+    with database.atomic():
+        for model in LEASED:
+            model.update(lease_owner=None, lease_expires_at=None).where(model.lease_owner == name).execute()
+        WorkerHeartbeat.delete().where(WorkerHeartbeat.name == name).execute()
+
+
+class Heartbeat:
+    """`name`'s heartbeat on its own thread, from construction until `stop()`."""
+
+    def __init__(self, name: str):
+        self.name, self.stopping = name, threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with database.connection_context():
+                    beat(self.name)
+            except Exception:
+                log.exception("heartbeat of %s failed; trying again", self.name)
+            if self.stopping.wait(config.current().heartbeat_seconds):
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+        with database.connection_context():
+            depart(self.name)
