@@ -112,7 +112,8 @@ def smtp_command():
 @main.command("worker")
 def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
-    import edge.octeth_webhooks  # noqa: F401  (registers the payload format; not all of app: workers start fast)
+    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats; not all of app: workers start fast)
+    import edge.octeth_webhooks  # noqa: F401
     from services import worker
 
     logs.configure(_open().log_format)
@@ -488,6 +489,34 @@ def queue_inspect(message_id, as_json):
 @main.group()
 def webhooks():
     """Webhook deliveries: replay what failed, lift suspensions."""
+
+
+@webhooks.command("add")
+@click.option("--domain", "domain_name", required=True, help="The sender domain (name or id) whose events go out.")
+@click.option("--url", required=True)
+@click.option("--format", "payload_format", default="octeth", show_default=True,
+              help="Whose payload: octeth, or a dialect's format (sendpulse).")
+@click.option("--event", "event_names", multiple=True, required=True,
+              help="An event type (accepted, delivered, deferred, bounced, failed, opened, clicked, unsubscribed, "
+                   "complained); repeatable.")
+def webhooks_add(domain_name, url, payload_format, event_names):
+    """Subscribe a URL to a domain's events, for dialects whose provider configures webhooks in its
+    UI (SendPulse): same outbox, retries and replay as AddWebhook's."""
+    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats)
+    import edge.octeth_webhooks  # noqa: F401
+    from models.vocabulary import EventType
+    from services import webhook_deliveries, webhooks as service
+
+    if payload_format not in webhook_deliveries.FORMATS:
+        raise click.BadParameter(f"known formats: {', '.join(sorted(webhook_deliveries.FORMATS))}", param_hint="--format")
+    try:
+        events = [EventType(name.strip().lower()) for name in event_names]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--event") from None
+    with _operating():
+        domain = _find_domain(domain_name)
+        hook = service.add(domain.user, domain.id, events, url, format=payload_format)
+    click.echo(f"webhook {hook.id} ({payload_format}) for {domain.name}: {', '.join(events)} -> {hook.url}")
 
 
 @webhooks.command("replay")
