@@ -9,7 +9,7 @@ import json
 
 from peewee import fn
 
-from models import Delivery, DeliveryAttempt, Event, Message, User
+from models import Delivery, DeliveryAttempt, Event, Message, MessageTag, User
 from models.vocabulary import DeliveryStatus, EventType
 from services.errors import NotFound
 
@@ -79,6 +79,13 @@ def bounces(user: User, start: datetime.datetime, end: datetime.datetime, offset
                               Delivery.updated_at >= start, Delivery.updated_at < end)
     found = list(rows.order_by(Delivery.updated_at.desc(), Delivery.id.desc()).offset(offset).limit(limit))
     return rows.count(), _views(found)
+
+
+def tagged_since(user: User, tag: str, since: datetime.datetime) -> int:
+    """How many of the user's messages with `tag` were accepted since a time (a daily allowance
+    counted from the messages themselves holds across processes and restarts)."""
+    return (Message.select().join(MessageTag)
+            .where(Message.user == user, MessageTag.tag == tag, Message.created_at >= since).count())
 
 
 def _views(deliveries: list[Delivery]) -> list[SentMail]:

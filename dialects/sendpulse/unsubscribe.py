@@ -6,20 +6,22 @@ from __future__ import annotations
 import datetime
 
 from flask import jsonify
-from limits import RateLimitItemPerDay
+
+import clock
 
 from dialects.sendpulse.emails import SEND_ERRORS
 from dialects.sendpulse.resource import NO_DATA, blueprint, integer, params, refuse, structured, token_domain, user
 from edge.errors import declares
 from models.vocabulary import SuppressionReason
-from services import rate_limits, senders, sending, suppressions
+from services import senders, sending, sent_mail, suppressions
 from services.addresses import normalize_address
 from services.compose import Address
 from services.errors import InvalidAddress
 
 LISTED = (SuppressionReason.UNSUBSCRIBE, SuppressionReason.COMPLAINT, SuppressionReason.MANUAL)
 RESUBSCRIBABLE = (SuppressionReason.UNSUBSCRIBE, SuppressionReason.MANUAL)
-RESUBSCRIBE_LIMIT = RateLimitItemPerDay(5)  # SendPulse: 5 resubscription emails per account in 24 hours
+RESUBSCRIBE_TAG = "sendpulse-resubscribe"  # the notices are tagged, and counted by it
+RESUBSCRIBE_LIMIT = 5  # SendPulse: 5 resubscription emails per account in 24 hours
 NOTICE = {  # the resubscription notice, by `lang`
     "en": ("You are subscribed again", "You asked to receive mail from {sender} again: you are subscribed again."),
     "ru": ("Вы снова подписаны", "Вы снова будете получать письма от {sender}."),
@@ -99,11 +101,13 @@ def resubscribe():
     listed = suppressions.page(user(), email=email, limit=1)
     if listed and listed[0].reason not in RESUBSCRIBABLE:
         raise refuse(422, f"{email} cannot be resubscribed: it is suppressed as {listed[0].reason}", 422)
-    if not rate_limits.hit(RESUBSCRIBE_LIMIT, "sendpulse-resubscribe", str(user().id)):
+    since = clock.now() - datetime.timedelta(days=1)
+    if sent_mail.tagged_since(user(), RESUBSCRIBE_TAG, since) >= RESUBSCRIBE_LIMIT:
         raise refuse(429, "At most 5 resubscription emails per account in 24 hours", 429)
     suppressions.remove(user(), email)
     subject, text = NOTICE[lang]
     ident = sending.accept(domain, sending.Outgoing(Address(sender, senders.name_of(user(), sender)),
                                                     to=(Address(email),), subject=subject,
-                                                    text=text.format(sender=sender)), source="sendpulse")
+                                                    text=text.format(sender=sender), tags=(RESUBSCRIBE_TAG,)),
+                           source="sendpulse")
     return jsonify({"result": True, "id": ident})
