@@ -508,7 +508,8 @@ def webhooks_add(domain_name, url, payload_format, event_names):
     from services import webhook_deliveries, webhooks as service
 
     if payload_format not in webhook_deliveries.FORMATS:
-        raise click.BadParameter(f"known formats: {', '.join(sorted(webhook_deliveries.FORMATS))}", param_hint="--format")
+        known = ", ".join(sorted(webhook_deliveries.FORMATS))
+        raise click.BadParameter(f"{payload_format!r}; known formats: {known}", param_hint="--format")
     try:
         events = [EventType(name.strip().lower()) for name in event_names]
     except ValueError as exc:

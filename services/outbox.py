@@ -12,13 +12,13 @@ import config
 from models.db import database
 
 
-def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
+def lease(model, pending, owner: str, limit: int, where=None, ahead: datetime.timedelta | None = None) -> list[int]:
     """Lease up to `limit` due rows of an outbox `model` (rows with status, next_attempt_at,
     lease_owner and lease_expires_at) whose status is in `pending` and that match `where`;
-    returns their ids."""
+    returns their ids. `ahead`: rows due that much later count as due (a batch's riders)."""
     now = clock.now()
     due = (model.select(model.id)
-           .where(model.status.in_(pending), model.next_attempt_at <= now,
+           .where(model.status.in_(pending), model.next_attempt_at <= now + (ahead or datetime.timedelta()),
                   model.lease_expires_at.is_null() | (model.lease_expires_at < now))
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:

@@ -1,8 +1,8 @@
 """SendPulse's webhook format: a JSON array of events, each `{event, timestamp, message_id,
 recipient, sender, subject}`, with the SMTP response for deliveries and bounces, unsigned as
-SendPulse's are. Each outbox row is POSTed as an array of its one event (a receiver written for
-SendPulse's batches reads it unchanged); the outbox's retries and replay apply as to any format.
-Subscribe with `gatepost webhooks add --format sendpulse`."""
+SendPulse's are. Batched as SendPulse batches: an event waits at most 30 s for others of its
+webhook, and one POST carries up to 500 (the outbox's batching; its retries and replay apply as
+to any format). Subscribe with `gatepost webhooks add --format sendpulse`."""
 from __future__ import annotations
 
 import datetime
@@ -46,6 +46,12 @@ def payload(event, message) -> dict:
     return data
 
 
-@webhook_deliveries.register_format(FORMAT)
+def render_batch(items) -> tuple[bytes, dict[str, str]]:
+    body = [payload(event, message) for event, message, domain, delivery_id in items]
+    return json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": "application/json"}
+
+
+@webhook_deliveries.register_format(FORMAT, batch=webhook_deliveries.Batching(render_batch, size=500,
+                                                                               wait=datetime.timedelta(seconds=30)))
 def render(event, message, domain, delivery_id: int) -> tuple[bytes, dict[str, str]]:
-    return json.dumps([payload(event, message)], separators=(",", ":")).encode(), {"Content-Type": "application/json"}
+    return render_batch([(event, message, domain, delivery_id)])
