@@ -63,7 +63,7 @@ def serve(host, port):
     smtp = listeners.start(settings)
     settings = config.use(_listening(settings, smtp))  # hand out only ports that really listen
     app = create_app(settings)
-    host, port = host or settings.http_host, port or settings.http_port
+    host, port = host or settings.http_host, settings.http_port if port is None else port  # 0: any free port
     server = make_server(host, port, app, threaded=True)
     stop = threading.Event()
     delivering = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
