@@ -5,10 +5,8 @@ arrives at the loopback SMTP sink DKIM-signed, with the right content."""
 import base64
 import email
 import json
-import os
 import re
 import subprocess
-import sys
 from email import policy
 from pathlib import Path
 
@@ -17,26 +15,15 @@ import pytest
 import requests
 from pysendpulse.pysendpulse import PySendPulse
 
-from services import dns, templates
-from tests.conftest import free_port
-
-GATEPOST = [sys.executable, "-c", "import cli; cli.main()"]
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def dns_txt(name, timeout=5):
-    """dkimpy's DNS hook, answered by the loopback DNS server through Gatepost's resolver."""
-    return b"".join(dns.txt_strings(r).encode() for r in dns.lookup(name.decode().rstrip("."), "TXT"))
-
+from services import templates
+from tests.e2e.test_processes import GATEPOST, ROOT, environment  # noqa: F401  (a fixture)
+from tests.services.test_delivery import dns_txt
 
 @pytest.fixture
-def served(settings, sink, dns_server, sender, tmp_path):
-    """`gatepost serve` on a free port, on the test database, DNS and sink; yields its base URL."""
-    env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key,
-               GATEPOST_VAR_DIR=str(tmp_path), GATEPOST_DNS_SERVERS=dns_server.address,
-               GATEPOST_MX_PORT=str(sink.port), GATEPOST_MAIL_HOST=settings.mail_host, PYTHONUNBUFFERED="1",
-               GATEPOST_SMTP_PORTS=str(free_port()), GATEPOST_SMTP_TLS_PORT=str(free_port()),
-               GATEPOST_INBOUND_PORT=str(free_port()), GATEPOST_SENDPULSE_RATE_LIMIT="1000 per second")
+def served(environment, sender):
+    """`gatepost serve` on a free port, on the test database, DNS and sink; yields its
+    environment and base URL."""
+    env = dict(environment, GATEPOST_SENDPULSE_RATE_LIMIT="1000 per second")
     process = subprocess.Popen(GATEPOST + ["serve", "--port", "0"], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -11,16 +11,9 @@ import cli
 import clock
 import config
 from models import WebhookDelivery
-from services import engagement, tracking, webhook_deliveries
 from models import Delivery
-from tests.http_receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
+from services import engagement, tracking, webhook_deliveries
+from tests.services.test_webhook_deliveries import post_all, receiver  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
@@ -31,13 +24,6 @@ def subscribed(sender, receiver, settings):
                                            "--event", "opened", "--event", "clicked"], catch_exceptions=False)
     assert result.exit_code == 0 and "(sendpulse)" in result.output
     return sender
-
-
-def post_all(owner="webhook-worker") -> int:
-    total = 0
-    while handled := webhook_deliveries.run_once(owner):
-        total += handled
-    return total
 
 
 def send(sp, *to):
