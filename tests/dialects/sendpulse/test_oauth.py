@@ -51,6 +51,18 @@ def test_missing_unknown_expired_and_revoked_tokens_are_401(client, sp, token, s
     assert sp("GET", "/smtp/ips").status_code == 401
 
 
+def test_expired_tokens_are_pruned_a_day_later(sp, sender):
+    from services import retention
+
+    user = sender.account.user
+    assert len(credentials.list_for(user, "sendpulse-token")) == 1
+    clock.shift(datetime.timedelta(hours=24))
+    assert retention.prune()["credentials"] == 0  # expired, but kept a day
+    clock.shift(datetime.timedelta(hours=25, seconds=1))
+    assert retention.prune()["credentials"] == 1
+    assert credentials.list_for(user, "sendpulse-token") == [] and len(credentials.list_for(user, "sendpulse")) == 1
+
+
 def test_each_account_has_a_request_budget(sp):
     assert config.Settings.sendpulse_rate_limit == "10 per second"  # SendPulse's; an hour here, so no clock races
     config.use(config.current().replace(sendpulse_rate_limit="10 per hour"))
