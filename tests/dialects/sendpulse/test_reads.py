@@ -82,6 +82,7 @@ def test_the_days_bounces(sp, sender, deliver):
     assert sorted(r["recipient"] for r in rows) == ["bounce550@example.net", "bounce@example.net"]
     assert sp("GET", "/smtp/bounces/day/total").json == {"total": 2}
     assert len(sp("GET", "/smtp/bounces/day?limit=1&offset=1").json) == 1
+    assert sp("GET", "/smtp/bounces/day?limit=10&offset=20").json == []  # the document's URL example
     today = clock.now().strftime("%Y-%m-%d")
     assert sp("GET", f"/smtp/bounces/day/total?date={today}").json == {"total": 2}
     assert sp("GET", "/smtp/bounces/day/total?date=2016-04-28").json == {"total": 0}

@@ -3,7 +3,7 @@ import json
 
 from models import Message
 from models.vocabulary import SuppressionReason
-from services import suppressions
+from services import domains, suppressions
 
 
 def test_the_documents_unsubscribe_examples(sp, sender):
@@ -14,6 +14,7 @@ def test_the_documents_unsubscribe_examples(sp, sender):
     user = sender.account.user
     assert suppressions.suppressed(user, ["baduser1@mailserver.com", "baduser2@mailserver.com"]) == [
         "baduser1@mailserver.com", "baduser2@mailserver.com"]
+    assert sp("GET", "/smtp/unsubscribe?limit=10&offset=20").json == []  # the document's URL example
     rows = sp("GET", "/smtp/unsubscribe?limit=10&offset=0").json
     assert {r["email"] for r in rows} == {"baduser1@mailserver.com", "baduser2@mailserver.com"}
     assert rows[0]["unsubscribe_by_user"] == 1 and rows[0]["unsubscribe_by_link"] == 0 and rows[0]["spam_complaint"] == 0
@@ -43,15 +44,20 @@ def test_json_string_emails_dates_and_reasons(sp, sender):
         assert answer.status_code == 400 and answer.json["error_code"] in (8, 400)
 
 
-def test_resubscribe_lifts_the_unsubscribe_and_tells_the_recipient(sp, sender):
+def test_the_documents_resubscribe_example(sp, sender):
     user = sender.account.user
-    suppressions.add(user, "test@test.net", SuppressionReason.UNSUBSCRIBE)
-    answer = sp("POST", "/smtp/resubscribe", json={"email": "test@test.net", "sender": "my_sender@example.com",
-                                                   "lang": "en"})
+    domains.set_status(domains.add(user, "test.com"), "Enabled")
+    suppressions.add(user, "test@test.com", SuppressionReason.UNSUBSCRIBE)
+    answer = sp("POST", "/smtp/resubscribe", json=json.loads("""{
+        "email":"test@test.com",
+        "sender":"my_sender@test.com",
+        "lang":"en"
+    }"""))
     assert answer.status_code == 200 and answer.json["result"] is True
-    assert suppressions.suppressed(user, ["test@test.net"]) == []
+    assert suppressions.suppressed(user, ["test@test.com"]) == []
     message = Message.get(Message.uuid == answer.json["id"])
-    assert message.mail_from == "my_sender@example.com" and message.subject == "You are subscribed again"
+    assert message.mail_from == "my_sender@test.com" and message.subject == "You are subscribed again"
+    assert [d.recipient for d in message.deliveries] == ["test@test.com"]
 
 
 def test_resubscribe_refusals_and_its_daily_limit(sp, sender):
