@@ -16,8 +16,9 @@ renderer of its format (`register_format`); the outbox, the retries and the reco
 RegenerateSigningKey, so receivers can switch keys without a gap.
 
 A format may batch (SendPulse POSTs arrays of events): its rows are written due `wait` after
-their event, and when one falls due the worker leases the webhook's rows due within that wait
-too (up to `size`), renders them into one body, POSTs once and records the outcome on each row.
+their event (at once when `size` of them wait), and when one falls due the worker leases the
+webhook's rows due within that wait too (up to `size`), renders them into one body, POSTs once
+and records the outcome on each row.
 A failed batch counts as one failure of the endpoint; each row keeps its own retries and replay.
 """
 from __future__ import annotations
@@ -80,13 +81,26 @@ def enqueue(event: Event) -> None:
     """Outbox rows for the domain's webhooks subscribed to this event's type (call inside the
     transaction that records the event). A suspended endpoint's rows are written as failed, so
     `replay` can still send them once it is enabled again: no event is lost to a suspension."""
+    hooks = list(webhooks.subscribers(event.domain_id, event.event))
     rows = [{"webhook": h.id, "event": event.id, "created_at": event.created_at,
              "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED else datetime.timedelta()),
              **({} if h.status == Switch.ENABLED else
                 {"status": OutboxStatus.FAILED, "last_error": f"endpoint {h.status.lower()}"})}
-            for h in webhooks.subscribers(event.domain_id, event.event)]
+            for h in hooks]
     if rows:
         WebhookDelivery.insert_many(rows).execute()
+    for hook in hooks:
+        if hook.format in BATCHED and hook.status == Switch.ENABLED:
+            _full_batch_goes_now(hook.id, BATCHED[hook.format].size, event.created_at)
+
+
+def _full_batch_goes_now(webhook_id: int, size: int, now: datetime.datetime) -> None:
+    """A webhook with a full batch waiting has it due at once, not when its wait is over."""
+    waiting = WebhookDelivery.select().where(WebhookDelivery.webhook == webhook_id,
+                                             WebhookDelivery.status == OutboxStatus.PENDING,
+                                             WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at > now)
+    if waiting.count() >= size:
+        WebhookDelivery.update(next_attempt_at=now).where(WebhookDelivery.id.in_(waiting.select(WebhookDelivery.id))).execute()
 
 
 def signing_keys(domain: SenderDomain) -> list[str]:

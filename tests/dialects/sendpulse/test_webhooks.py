@@ -83,3 +83,27 @@ def test_the_cli_refuses_unknown_formats_and_events(sender):
         result = CliRunner().invoke(cli.main, ["webhooks", "add", "--domain", "example.com", "--url",
                                                "https://hooks.example.org/", *args])
         assert result.exit_code != 0 and "nope" in result.output
+
+
+SMALL = "test-small-batches"  # a batched format with batches of 3, registered for the test below
+webhook_deliveries.register_format(SMALL, batch=webhook_deliveries.Batching(
+    lambda items: (json.dumps([event.recipient for event, *_ in items]).encode(), {}), size=3))(
+    lambda event, message, domain, delivery_id: (b"[]", {}))
+
+
+def test_a_full_batch_goes_before_its_wait_is_over(sp, sender, deliver, receiver, settings):
+    config.use(config.current().replace(webhook_allow_private=True))
+    from models.vocabulary import EventType
+    from services import webhooks
+
+    webhooks.add(sender.account.user, sender.domain.id, [EventType.DELIVERED], f"{receiver.url}/small", format=SMALL)
+    send(sp, "a@example.net", "b@example.net")
+    deliver()
+    assert post_all() == 0  # two wait
+    send(sp, "c@example.net", "d@example.net")
+    deliver()
+    post_all()  # the third made a full batch: it went at once; the fourth waits for the next
+    assert [sorted(r.json) for r in receiver.received] == [["a@example.net", "b@example.net", "c@example.net"]]
+    clock.shift(datetime.timedelta(seconds=31))
+    post_all()
+    assert [r.json for r in receiver.received][1:] == [["d@example.net"]]
