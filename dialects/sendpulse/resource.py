@@ -26,6 +26,7 @@ PUBLIC_PATHS = ("/oauth/access_token",)
 
 # SendPulse's own codes; the others are the HTTP status, as its API answers them.
 NO_DATA, NO_SENDER, NO_RECIPIENTS, NO_CONTENT = 8, 10, 11, 13
+NUL_TEXT = "A NUL character is not allowed in any value"  # PostgreSQL cannot store or compare one
 
 
 def error_response(code: int, message: str, status: int, headers: dict | None = None):
@@ -50,6 +51,8 @@ def _authenticate():
     """Every call but the token endpoint takes `Authorization: Bearer <token>`; an unknown or
     expired token is a 401 (the SDKs then fetch a new token and retry once). Then the account's
     request budget (GATEPOST_SENDPULSE_RATE_LIMIT)."""
+    if "\x00" in request.path:
+        return error_response(400, NUL_TEXT, 400)
     if request.path in PUBLIC_PATHS:
         return None
     header = request.headers.get("Authorization", "")
@@ -108,7 +111,22 @@ def params() -> dict:
         values.update(body)
     elif raw.strip() or request.files:
         values.update(_form(request.form.items(multi=True)))
-    return values
+    return _without_nul(values)
+
+
+def _without_nul(value):
+    """The value itself; refused when any string in it (keys too) holds a NUL."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise refuse(400, NUL_TEXT)
+    return value
 
 
 def _form(pairs) -> dict:
@@ -138,13 +156,13 @@ def structured(value, what: str):
         if text[:2] in ("a:", "O:") and text.endswith("}"):
             try:
                 value = _php_lists(phpserialize.loads(text.encode("utf-8"), decode_strings=True))
-            except (ValueError, TypeError, IndexError, UnicodeDecodeError):
+            except (ValueError, TypeError, IndexError, UnicodeDecodeError, RecursionError):
                 raise refuse(NO_DATA, f"No data: {what} is not a readable serialized array") from None
         else:
             value = _document(text)
     if not isinstance(value, (dict, list)):
         raise refuse(NO_DATA, f"No data: {what} must be an object or an array")
-    return value
+    return _without_nul(value)
 
 
 def integer(values: dict, name: str, default: int, maximum: int) -> int:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 KEYS = ["html", "text", "subject", "from", "to", "cc", "bcc", "template", "attachments", "attachments_binary",
         "email", "name", "id", "variables", "auto_plain_text", "\u0441\u0441"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=20),
-                    st.sampled_from(["alice@example.com", "r@example.net", "PGI+aGk8L2I+", "a:1:{", "{", "[]"]))
+                    st.sampled_from(["alice@example.com", "r@example.net", "PGI+aGk8L2I+", "a:1:{", "{", "[]", "r\x00@example.net"]))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                       st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)),
                       max_leaves=20)

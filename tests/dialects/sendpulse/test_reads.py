@@ -71,6 +71,7 @@ def test_info_for_many_ids_and_unknown_ones(sp, sender, make_user):
     assert [r["id"] for r in as_string] == [first]
     assert sp("POST", "/smtp/emails/info", json={"emails": ["x"] * 501}).status_code == 400
     assert sp("POST", "/smtp/emails/info", json={}).json["error_code"] == 8
+    assert sp("GET", "/smtp/emails/x%00y").json["error_code"] == 400  # PostgreSQL cannot compare a NUL
     missing = sp("GET", "/smtp/emails/not-an-id")
     assert missing.status_code == 404 and missing.json["error_code"] == 404
 

@@ -157,7 +157,8 @@ def test_other_refusals_are_clear_and_never_500(sp, sender):
     base = {"text": "t", "subject": "s", "from": {"email": "a@example.com"}, "to": [{"email": "r@example.net"}]}
     cases = [({**base, "to": [{"email": "gone@example.net"}]}, 422), ({**base, "html": "%%%"}, 400),
              ({**base, "attachments_binary": {"x.bin": "***"}}, 400), ({**base, "attachments": ["x"]}, 400),
-             ({**base, "template": {"id": 999999}}, 404), ({**base, "subject": "a\r\nBcc: x@y.z"}, 400)]
+             ({**base, "template": {"id": 999999}}, 404), ({**base, "subject": "a\r\nBcc: x@y.z"}, 400),
+             ({**base, "text": "a\x00b"}, 400)]
     for body, status in cases:
         answer = sp("POST", "/smtp/emails", json={"email": body})
         assert answer.status_code == status and answer.json["error_code"] == status, (body, answer.json)
