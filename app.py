@@ -20,13 +20,13 @@ import commands
 import config
 import logs
 import tracking
-from dialects import kirim
+from dialects import kirim, sendpulse
 from edge import health
 from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, api_v1, tracking, kirim)
+DIALECTS = (commands, api_v1, tracking, kirim, sendpulse)
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

@@ -63,7 +63,7 @@ def serve(host, port):
     smtp = listeners.start(settings)
     settings = config.use(_listening(settings, smtp))  # hand out only ports that really listen
     app = create_app(settings)
-    host, port = host or settings.http_host, port or settings.http_port
+    host, port = host or settings.http_host, settings.http_port if port is None else port  # 0: any free port
     server = make_server(host, port, app, threaded=True)
     stop = threading.Event()
     delivering = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
@@ -113,6 +113,7 @@ def smtp_command():
 def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
     import dialects.kirim.webhook_payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
+    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats; not all of app: workers start fast)
     import edge.octeth_webhooks  # noqa: F401
     from services import worker
 
@@ -489,6 +490,35 @@ def queue_inspect(message_id, as_json):
 @main.group()
 def webhooks():
     """Webhook deliveries: replay what failed, lift suspensions."""
+
+
+@webhooks.command("add")
+@click.option("--domain", "domain_name", required=True, help="The sender domain (name or id) whose events go out.")
+@click.option("--url", required=True)
+@click.option("--format", "payload_format", default="octeth", show_default=True,
+              help="Whose payload: octeth, or a dialect's format (sendpulse).")
+@click.option("--event", "event_names", multiple=True, required=True,
+              help="An event type (accepted, delivered, deferred, bounced, failed, opened, clicked, unsubscribed, "
+                   "complained); repeatable.")
+def webhooks_add(domain_name, url, payload_format, event_names):
+    """Subscribe a URL to a domain's events, for dialects whose provider configures webhooks in its
+    UI (SendPulse): same outbox, retries and replay as AddWebhook's."""
+    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats)
+    import edge.octeth_webhooks  # noqa: F401
+    from models.vocabulary import EventType
+    from services import webhook_deliveries, webhooks as service
+
+    if payload_format not in webhook_deliveries.FORMATS:
+        known = ", ".join(sorted(webhook_deliveries.FORMATS))
+        raise click.BadParameter(f"{payload_format!r}; known formats: {known}", param_hint="--format")
+    try:
+        events = [EventType(name.strip().lower()) for name in event_names]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--event") from None
+    with _operating():
+        domain = _find_domain(domain_name)
+        hook = service.add(domain.user, domain.id, events, url, format=payload_format)
+    click.echo(f"webhook {hook.id} ({payload_format}) for {domain.name}: {', '.join(events)} -> {hook.url}")
 
 
 @webhooks.command("replay")

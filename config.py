@@ -58,6 +58,7 @@ class Settings:
     webhook_suspend_after: int = 20  # failed POSTs in a row before an endpoint is suspended
     ratelimit_storage: str = "memory://"
     api_rate_limit: str = "100 per minute"
+    sendpulse_rate_limit: str = "10 per second"  # requests per account on the SendPulse dialect, as SendPulse allows
     relay_url: str = ""  # smtp:// or smtps:// smarthost; empty: straight to each domain's MX
     mx_port: int = 25  # where MX hosts listen (tests point it at a loopback sink)
     smtp_timeout: float = 60.0
@@ -116,6 +117,7 @@ class Settings:
             webhook_suspend_after=int(env.get("GATEPOST_WEBHOOK_SUSPEND_AFTER", cls.webhook_suspend_after)),
             ratelimit_storage=env.get("GATEPOST_RATELIMIT_STORAGE", cls.ratelimit_storage),
             api_rate_limit=env.get("GATEPOST_API_RATE_LIMIT", cls.api_rate_limit),
+            sendpulse_rate_limit=env.get("GATEPOST_SENDPULSE_RATE_LIMIT", cls.sendpulse_rate_limit),
             relay_url=env.get("GATEPOST_RELAY_URL", ""),
             mx_port=int(env.get("GATEPOST_MX_PORT", cls.mx_port)),
             smtp_timeout=float(env.get("GATEPOST_SMTP_TIMEOUT", cls.smtp_timeout)),

@@ -7,6 +7,7 @@ from models.credentials import Credential
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook, WebhookEvent
 from models.events import Event
 from models.inbound import InboundReport
+from models.senders import SenderAddress
 from models.suppressions import Suppression, SuppressionAllow
 from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
@@ -16,9 +17,9 @@ from models.workers import WorkerHeartbeat
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent, Template,
           TemplateVersion, ContactList, Contact, Campaign, Message, Delivery, DeliveryAttempt, Event, Suppression,
           SuppressionAllow, Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential,
-          WorkerHeartbeat]
+          WorkerHeartbeat, SenderAddress]
 
 __all__ = ["MODELS", "Campaign", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
-           "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain",
-           "Session", "Suppression", "SuppressionAllow", "Template", "TemplateVersion", "User", "UserGroup",
-           "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WorkerHeartbeat"]
+           "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderAddress",
+           "SenderDomain", "Session", "Suppression", "SuppressionAllow", "Template", "TemplateVersion", "User",
+           "UserGroup", "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WorkerHeartbeat"]

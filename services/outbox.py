@@ -16,13 +16,14 @@ from models.db import database
 from services import heartbeats
 
 
-def lease(model, pending, owner: str, limit: int, where=None) -> list[int]:
+def lease(model, pending, owner: str, limit: int, where=None, ahead: datetime.timedelta | None = None) -> list[int]:
     """Lease up to `limit` due rows of an outbox `model` (rows with status, next_attempt_at,
     lease_owner and lease_expires_at) whose status is in `pending` and that match `where`;
-    returns their ids."""
+    returns their ids. `ahead`: rows due that much later count as due (a batch's riders)."""
     now = clock.now()
     due = (model.select(model.id)
-           .where(model.status.in_(pending), model.next_attempt_at <= now, free(model, now))
+           .where(model.status.in_(pending), model.next_attempt_at <= now + (ahead or datetime.timedelta()),
+                  free(model, now))
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:
         due = due.where(where)

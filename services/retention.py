@@ -1,7 +1,8 @@
 """Retention: message bodies go after GATEPOST_RETENTION_CONTENT_DAYS (or as soon as every
 delivery of a message is final, with GATEPOST_DROP_CONTENT_WHEN_FINAL), the rest of a finished
 message's record (events, deliveries, attempts, tags, webhook deliveries) after
-GATEPOST_RETENTION_EVENTS_DAYS. Mail still waiting to go is never touched."""
+GATEPOST_RETENTION_EVENTS_DAYS. Mail still waiting to go is never touched. Expired credentials
+(bearer tokens) go a day after they expire."""
 from __future__ import annotations
 
 import datetime
@@ -11,6 +12,7 @@ import config
 from models import Delivery, Event, InboundReport, Message
 from models.db import database
 from models.vocabulary import PENDING_DELIVERY
+from services import credentials
 
 BATCH = 1000
 
@@ -31,7 +33,7 @@ def prune() -> dict[str, int]:
     settings, now = config.current(), clock.now()
     content_before = now - datetime.timedelta(days=settings.retention_content_days)
     records_before = now - datetime.timedelta(days=settings.retention_events_days)
-    freed = {"contents": 0, "messages": 0, "events": 0, "inbound_reports": 0}
+    freed = {"contents": 0, "messages": 0, "events": 0, "inbound_reports": 0, "credentials": 0}
     freed["contents"] = (Message.update(content=None)
                          .where(Message.created_at < content_before, Message.content.is_null(False),
                                 ~Message.id.in_(_waiting())).execute())
@@ -45,4 +47,5 @@ def prune() -> dict[str, int]:
             freed["messages"] += Message.delete().where(Message.id.in_(ids)).execute()  # deliveries etc. cascade
     freed["events"] += Event.delete().where(Event.created_at < records_before, Event.message.is_null()).execute()
     freed["inbound_reports"] = InboundReport.delete().where(InboundReport.received_at < records_before).execute()
+    freed["credentials"] = credentials.prune_expired(now - datetime.timedelta(days=1))
     return freed

@@ -105,6 +105,22 @@ def list_for(user: User) -> list[Suppression]:
     return list(Suppression.select().where(Suppression.user == user).order_by(Suppression.email))
 
 
+def page(user: User, *, reasons=None, email: str = "", start: datetime.datetime | None = None,
+         end: datetime.datetime | None = None, offset: int = 0, limit: int = 100) -> list[Suppression]:
+    """The user's suppressions for some reasons (None: all), of one address or all, added in
+    [start, end), newest first."""
+    query = Suppression.select().where(Suppression.user == user)
+    if email:
+        query = query.where(Suppression.email == email.strip().lower())
+    if reasons is not None:
+        query = query.where(Suppression.reason.in_(list(reasons)))
+    if start:
+        query = query.where(Suppression.created_at >= start)
+    if end:
+        query = query.where(Suppression.created_at < end)
+    return list(query.order_by(Suppression.created_at.desc(), Suppression.id.desc()).offset(offset).limit(limit))
+
+
 def after_failure(user: User | int, email: str, hard: bool, detail: str) -> None:
     """What a failed delivery does to its address: a dead address (hard) is suppressed at once;
     a soft failure only when the same address has failed softly GATEPOST_SOFT_BOUNCE_LIMIT times

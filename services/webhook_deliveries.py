@@ -14,9 +14,16 @@ What is POSTed (body, headers, signature) is the webhook's dialect's: each diale
 renderer of its format (`register_format`); the outbox, the retries and the records are one.
 `signing_keys` gives a renderer the domain's key, and the previous one for a day after
 RegenerateSigningKey, so receivers can switch keys without a gap.
+
+A format may batch (SendPulse POSTs arrays of events): its rows are written due `wait` after
+their event (at once when `size` of them wait), and when one falls due the worker leases the
+webhook's rows due within that wait too (up to `size`), renders them into one body, POSTs once
+and records the outcome on each row.
+A failed batch counts as one failure of the endpoint; each row keeps its own retries and replay.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import logging
@@ -45,12 +52,27 @@ Renderer = Callable[[Event, Message | None, SenderDomain, int], tuple[bytes, dic
 FORMATS: dict[str, Renderer] = {}
 
 
-def register_format(name: str):
-    """Register a dialect's payload renderer under its format name (a decorator)."""
+@dataclasses.dataclass(frozen=True)
+class Batching:
+    """`render([(event, message, domain, delivery_id), ...]) -> (body, headers)` for up to `size`
+    events of one webhook, each waiting at most `wait` for the others."""
+    render: Callable[[list[tuple[Event, Message | None, SenderDomain, int]]], tuple[bytes, dict[str, str]]]
+    size: int = 500
+    wait: datetime.timedelta = datetime.timedelta(seconds=30)
+
+
+BATCHED: dict[str, Batching] = {}
+
+
+def register_format(name: str, batch: Batching | None = None):
+    """Register a dialect's payload renderer under its format name (a decorator); `batch` for a
+    format that POSTs several events at once."""
     def register(render: Renderer) -> Renderer:
         if FORMATS.get(name, render) is not render:
             raise ValueError(f"webhook format {name} is registered twice")
         FORMATS[name] = render
+        if batch is not None:
+            BATCHED[name] = batch
         return render
     return register
 
@@ -59,12 +81,26 @@ def enqueue(event: Event) -> None:
     """Outbox rows for the domain's webhooks subscribed to this event's type (call inside the
     transaction that records the event). A suspended endpoint's rows are written as failed, so
     `replay` can still send them once it is enabled again: no event is lost to a suspension."""
-    rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at, "created_at": event.created_at,
+    hooks = list(webhooks.subscribers(event.domain_id, event.event))
+    rows = [{"webhook": h.id, "event": event.id, "created_at": event.created_at,
+             "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED else datetime.timedelta()),
              **({} if h.status == Switch.ENABLED else
                 {"status": OutboxStatus.FAILED, "last_error": f"endpoint {h.status.lower()}"})}
-            for h in webhooks.subscribers(event.domain_id, event.event)]
+            for h in hooks]
     if rows:
         WebhookDelivery.insert_many(rows).execute()
+    for hook in hooks:
+        if hook.format in BATCHED and hook.status == Switch.ENABLED:
+            _full_batch_goes_now(hook.id, BATCHED[hook.format].size, event.created_at)
+
+
+def _full_batch_goes_now(webhook_id: int, size: int, now: datetime.datetime) -> None:
+    """A webhook with a full batch waiting has it due at once, not when its wait is over."""
+    waiting = WebhookDelivery.select().where(WebhookDelivery.webhook == webhook_id,
+                                             WebhookDelivery.status == OutboxStatus.PENDING,
+                                             WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at > now)
+    if waiting.count() >= size:
+        WebhookDelivery.update(next_attempt_at=now).where(WebhookDelivery.id.in_(waiting.select(WebhookDelivery.id))).execute()
 
 
 def signing_keys(domain: SenderDomain) -> list[str]:
@@ -87,28 +123,56 @@ def run_once(owner: str, limit: int = 50, submit: Callable[[Callable[[], None]],
                 .where(WebhookDelivery.status == OutboxStatus.PENDING, outbox.held(WebhookDelivery, now))
                 .group_by(WebhookDelivery.webhook).having(fn.COUNT(WebhookDelivery.id) >= PER_ENDPOINT))
         ids = outbox.lease(WebhookDelivery, (OutboxStatus.PENDING,), owner, limit, where=WebhookDelivery.webhook.not_in(busy))
-    for row in (WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
-                .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
-                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)):
+    for rows in _posts(owner, _leased(ids, owner)):
         if submit is None:
-            _attempt(owner, row)
+            _attempt(owner, rows)
         else:
-            submit(functools.partial(_attempt, owner, row))
+            submit(functools.partial(_attempt, owner, rows))
     return len(ids)
 
 
-def _attempt(owner: str, row: WebhookDelivery) -> None:
-    hook, event, domain = row.webhook, row.event, row.event.domain
+def _leased(ids: list[int], owner: str) -> list[WebhookDelivery]:
+    return list(WebhookDelivery.select(WebhookDelivery, Webhook, Event, SenderDomain)
+                .join(Webhook).switch(WebhookDelivery).join(Event).join(SenderDomain)
+                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner)
+                .order_by(WebhookDelivery.id))
+
+
+def _posts(owner: str, rows: list[WebhookDelivery]) -> list[list[WebhookDelivery]]:
+    """The leased rows as POSTs: one each, but a batched format's rows of one webhook together,
+    with the webhook's rows due within its wait leased to go along."""
+    posts, batches = [], {}
+    for row in rows:
+        if row.webhook.format in BATCHED:
+            batches.setdefault(row.webhook_id, []).append(row)
+        else:
+            posts.append([row])
+    for hook_id, group in batches.items():
+        batching = BATCHED[group[0].webhook.format]
+        if len(group) < batching.size:
+            with database.atomic():
+                group += _leased(outbox.lease(WebhookDelivery, (OutboxStatus.PENDING,), owner, batching.size - len(group),
+                                              where=WebhookDelivery.webhook == hook_id, ahead=batching.wait), owner)
+        posts += [group[i:i + batching.size] for i in range(0, len(group), batching.size)]
+    return posts
+
+
+def _attempt(owner: str, rows: list[WebhookDelivery]) -> None:
+    """POST one row, or one batch of a webhook's rows, and record the outcome on each."""
+    hook = rows[0].webhook
     hook.status, hook.status_reason = (Webhook.select(Webhook.status, Webhook.status_reason)
                                        .where(Webhook.id == hook.id).tuples().get())  # as it is now, not at claim
     if hook.status != Switch.ENABLED:
-        outbox.settle(row, owner, status=OutboxStatus.FAILED,
-                      last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
+        for row in rows:
+            outbox.settle(row, owner, status=OutboxStatus.FAILED,
+                          last_error=f"endpoint {hook.status.lower()}: {hook.status_reason}")
         return
-    body, headers = FORMATS[hook.format](event, event.message, domain, row.id)
+    items = [(row.event, row.event.message, row.event.domain, row.id) for row in rows]
+    batching = BATCHED.get(hook.format)
+    body, headers = batching.render(items) if batching else FORMATS[hook.format](*items[0])
     started = time.monotonic()
     status, response, error = post_once(hook.url, body, headers)  # resolved and checked now, for this POST only
-    _record(owner, row, hook, status, response, error, int((time.monotonic() - started) * 1000))
+    _record(owner, rows, hook, status, response, error, int((time.monotonic() - started) * 1000))
 
 
 def post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
@@ -127,21 +191,26 @@ def post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | Non
     return answer.status, answer.text[:2000], ""
 
 
-def _record(owner: str, row: WebhookDelivery, hook: Webhook, status, response: str, error: str, duration: int) -> None:
+def _record(owner: str, rows: list[WebhookDelivery], hook: Webhook, status, response: str, error: str,
+            duration: int) -> None:
+    """Each row's attempt and outcome; the endpoint's failure count moves once for the POST."""
     ok = status is not None and 200 <= status < 300
-    attempts = row.attempts + 1
-    if ok:
-        changes = dict(status=OutboxStatus.DELIVERED)
-    elif attempts > len(RETRY_AFTER) or error.startswith("Webhook URL is not an allowed"):
-        changes = dict(status=OutboxStatus.FAILED)
-    else:
-        changes = dict(next_attempt_at=clock.now() + datetime.timedelta(seconds=RETRY_AFTER[attempts - 1]))
     reason = error or f"HTTP {status}"
-    metrics.WEBHOOKS.labels(OutboxStatus.DELIVERED if ok else changes.get("status", "retry")).inc()
+    settled = False
     with database.atomic():
-        WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
-        if not outbox.settle(row, owner, attempts=attempts, last_status=status, last_error="" if ok else reason,
-                            **changes):
+        for row in rows:
+            attempts = row.attempts + 1
+            if ok:
+                changes = dict(status=OutboxStatus.DELIVERED)
+            elif attempts > len(RETRY_AFTER) or error.startswith("Webhook URL is not an allowed"):
+                changes = dict(status=OutboxStatus.FAILED)
+            else:
+                changes = dict(next_attempt_at=clock.now() + datetime.timedelta(seconds=RETRY_AFTER[attempts - 1]))
+            metrics.WEBHOOKS.labels(OutboxStatus.DELIVERED if ok else changes.get("status", "retry")).inc()
+            WebhookAttempt.create(delivery=row, duration_ms=duration, status_code=status, response=response, error=error)
+            settled |= outbox.settle(row, owner, attempts=attempts, last_status=status,
+                                     last_error="" if ok else reason, **changes)
+        if not settled:
             return
         if ok:
             Webhook.update(consecutive_failures=0).where(Webhook.id == hook.id).execute()

@@ -80,8 +80,8 @@ def events_of(hook: Webhook) -> list[EventType]:
 
 
 def subscribers(domain_id: int, event: str):
-    """The domain's webhooks subscribed to an event type (id, status), for the outbox."""
-    return (Webhook.select(Webhook.id, Webhook.status).join(WebhookEvent)
+    """The domain's webhooks subscribed to an event type (id, status, format), for the outbox."""
+    return (Webhook.select(Webhook.id, Webhook.status, Webhook.format).join(WebhookEvent)
             .where(Webhook.domain == domain_id, WebhookEvent.event == event))
 
 
