@@ -53,23 +53,21 @@ UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
 
 def open_database(url: str, max_connections: int = 20) -> peewee.Database:
     """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://).
-    Every backend gets a connection pool (playhouse.pool; SQLite files too): close() hands a
-    connection back, so each request and each worker pass returns what it used."""
+    PostgreSQL and MySQL get a connection pool (playhouse.pool): close() hands a connection
+    back, so each request and each worker pass returns what it used. SQLite does not: a pooled
+    connection handed back inside a transaction (a crash between BEGIN and COMMIT) would carry
+    it into the next request, where nothing it writes is seen by other processes."""
     scheme = urlsplit(url).scheme
     family = next(f for f in ("sqlite", "postgres", "mysql") if f in scheme)
     field_types = {"CONTENT": CONTENT_TYPES[family]}
     if family == "sqlite":
         path = url.split(":///", 1)[1] if ":///" in url else ""
-        pool = {}
         if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
             private_dir(Path(path).parent)
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             os.chmod(path, 0o600)
-            # a pool too: a new connection parses the whole schema again, and closing the last one checkpoints
-            url, pool = url.replace(f"{scheme}://", f"{scheme}+pool://", 1), dict(max_connections=max_connections,
-                                                                                  timeout=10)
         db = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, field_types=field_types,
-                         lock_type="IMMEDIATE", **pool)
+                         lock_type="IMMEDIATE")
     else:
         if "+pool" not in scheme:
             url = url.replace(f"{scheme}://", f"{scheme}+pool://", 1)

@@ -70,17 +70,6 @@ def allow(user: User, recipient: str, recipient_type: str, description: str = ""
     return row
 
 
-def page(user: User, reasons=None, search: str = "", offset: int = 0, limit: int = 10) -> tuple[int, list[Suppression]]:
-    """The user's suppressions (of the given reasons), newest first, whose address contains `search`."""
-    query = Suppression.select().where(Suppression.user == user)
-    if reasons is not None:
-        query = query.where(Suppression.reason.in_(list(reasons)))
-    if search:
-        query = query.where(Suppression.email.contains(search.strip().lower()))
-    return query.count(), list(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
-                               .offset(offset).limit(limit))
-
-
 def allowed_page(user: User, search: str = "", offset: int = 0, limit: int = 10) -> tuple[int, list[SuppressionAllow]]:
     query = SuppressionAllow.select().where(SuppressionAllow.user == user)
     if search:
@@ -105,11 +94,13 @@ def list_for(user: User) -> list[Suppression]:
     return list(Suppression.select().where(Suppression.user == user).order_by(Suppression.email))
 
 
-def page(user: User, *, reasons=None, email: str = "", start: datetime.datetime | None = None,
-         end: datetime.datetime | None = None, offset: int = 0, limit: int = 100) -> list[Suppression]:
-    """The user's suppressions for some reasons (None: all), of one address or all, added in
-    [start, end), newest first."""
+def page(user: User, *, reasons=None, search: str = "", email: str = "", start: datetime.datetime | None = None,
+         end: datetime.datetime | None = None, offset: int = 0, limit: int = 100) -> tuple[int, list[Suppression]]:
+    """(how many match, a page of them, newest first): the user's suppressions for some reasons
+    (None: all), whose address contains `search` or is `email`, added in [start, end)."""
     query = Suppression.select().where(Suppression.user == user)
+    if search:
+        query = query.where(Suppression.email.contains(search.strip().lower()))
     if email:
         query = query.where(Suppression.email == email.strip().lower())
     if reasons is not None:
@@ -118,7 +109,8 @@ def page(user: User, *, reasons=None, email: str = "", start: datetime.datetime 
         query = query.where(Suppression.created_at >= start)
     if end:
         query = query.where(Suppression.created_at < end)
-    return list(query.order_by(Suppression.created_at.desc(), Suppression.id.desc()).offset(offset).limit(limit))
+    return query.count(), list(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
+                               .offset(offset).limit(limit))
 
 
 def after_failure(user: User | int, email: str, hard: bool, detail: str) -> None:

@@ -44,7 +44,8 @@ def _list(name: str, kind: str | None):
         total, rows = suppressions.allowed_page(user, search, offset, limit)
         items = [allowed_view(r) for r in rows]
     else:
-        total, rows = suppressions.page(user, SUPPRESSION_TYPES[kind] if kind else None, search, offset, limit)
+        total, rows = suppressions.page(user, reasons=SUPPRESSION_TYPES[kind] if kind else None, search=search,
+                                        offset=offset, limit=limit)
         items = [view(r) for r in rows]
     return ok(items, pagination=pagination(total, page, limit, offset))
 

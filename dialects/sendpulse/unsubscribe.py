@@ -74,8 +74,8 @@ def list_unsubscribed():
         except ValueError:
             raise refuse(400, "date must be YYYY-MM-DD") from None
         end = start + datetime.timedelta(days=1)
-    rows = suppressions.page(user(), reasons=LISTED, start=start, end=end, offset=integer(values, "offset", 0, 2**31),
-                             limit=integer(values, "limit", 100, 1000))
+    _, rows = suppressions.page(user(), reasons=LISTED, start=start, end=end, offset=integer(values, "offset", 0, 2**31),
+                                limit=integer(values, "limit", 100, 1000))
     return jsonify([{"email": s.email, "unsubscribe_by_link": int(s.reason == SuppressionReason.UNSUBSCRIBE),
                      "unsubscribe_by_user": int(s.reason == SuppressionReason.MANUAL),
                      "spam_complaint": int(s.reason == SuppressionReason.COMPLAINT),
@@ -85,7 +85,7 @@ def list_unsubscribed():
 @blueprint.get("/smtp/unsubscribe/search")
 def search_unsubscribed():
     email = _email(params().get("email"))
-    return jsonify({"result": bool(suppressions.page(user(), reasons=LISTED, email=email, limit=1))})
+    return jsonify({"result": bool(suppressions.page(user(), reasons=LISTED, email=email, limit=1)[0])})
 
 
 @blueprint.post("/smtp/resubscribe")
@@ -98,7 +98,7 @@ def resubscribe():
     if lang not in NOTICE:
         raise refuse(400, f"lang must be one of {', '.join(NOTICE)}")
     domain = senders.domain_for(user(), sender, only=token_domain())
-    listed = suppressions.page(user(), email=email, limit=1)
+    _, listed = suppressions.page(user(), email=email, limit=1)
     if listed and listed[0].reason not in RESUBSCRIBABLE:
         raise refuse(422, f"{email} cannot be resubscribed: it is suppressed as {listed[0].reason}", 422)
     since = clock.now() - datetime.timedelta(days=1)
