@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 import api_v1
 import commands
 import config
+from dialects import autorelay
 import logs
 import tracking
 from edge import health
@@ -25,7 +26,7 @@ from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, api_v1, tracking)
+DIALECTS = (commands, autorelay, api_v1, tracking)  # autorelay before api_v1: it answers sk_ keys on their shared path
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

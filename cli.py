@@ -112,7 +112,8 @@ def smtp_command():
 @main.command("worker")
 def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
-    import edge.octeth_webhooks  # noqa: F401  (registers the payload format; not all of app: workers start fast)
+    import dialects.autorelay.payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
+    import edge.octeth_webhooks  # noqa: F401
     from services import worker
 
     logs.configure(_open().log_format)

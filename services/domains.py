@@ -101,6 +101,16 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
+def of_sender(user: User, address: str) -> SenderDomain:
+    """The user's live domain that `address` (already validated) is on; DomainNotFound if none."""
+    name = address.rpartition("@")[2].lower()
+    domain = SenderDomain.get_or_none(SenderDomain.name == name, SenderDomain.user == user,
+                                      SenderDomain.status != DomainStatus.DELETED)
+    if domain is None:
+        raise DomainNotFound(f"{name} is not one of your sender domains")
+    return domain
+
+
 def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""

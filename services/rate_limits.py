@@ -3,6 +3,7 @@ process, redis:// shared by every process of an installation. One limiter per st
 from __future__ import annotations
 
 import functools
+import time
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import storage_from_string
@@ -19,6 +20,12 @@ def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
 def hit(limit: RateLimitItem, *identifiers: str) -> bool:
     """Count one against `limit` for `identifiers`; False (and nothing counted) when over it."""
     return _limiter(config.current().ratelimit_storage).hit(limit, "gatepost", *identifiers)
+
+
+def retry_after(limit: RateLimitItem, *identifiers: str) -> int:
+    """Seconds until `limit` for `identifiers` has room again (at least 1)."""
+    reset, _ = _limiter(config.current().ratelimit_storage).get_window_stats(limit, "gatepost", *identifiers)
+    return max(1, int(reset - time.time()) + 1)
 
 
 def per_second(rate: int, burst: int) -> RateLimitItem:

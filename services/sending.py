@@ -37,6 +37,7 @@ FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (
 # breaks a header line somewhere (the email package splits on VT, FF, FS, NEL, LS too), and NUL
 # is refused by PostgreSQL. Text bound for a header may hold none of them.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+TEST_REPLY = "test key: recorded, not delivered"
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
 
@@ -57,6 +58,7 @@ class Outgoing:
     track_opens: bool | None = None
     track_links: bool | None = None
     send_at: datetime.datetime | None = None
+    test: bool = False  # a test key's mail: checked and recorded like any other, never delivered
 
 
 def check_header_text(what: str, value: str) -> None:
@@ -137,7 +139,7 @@ def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
                             out.attachments, out.headers, f"<{ident}@{domain.name}>"), clock.now())
     return _enqueue(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
                     tags=out.tags, track_opens=out.track_opens, track_links=out.track_links, send_at=out.send_at,
-                    source=source)
+                    source=source, test=out.test)
 
 
 def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
@@ -224,8 +226,10 @@ def _own_mailbox(message, name: str, domain: SenderDomain) -> None:
 
 
 def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], *, mail_from: str,
-             subject: str, tags=(), track_opens=None, track_links=None, send_at=None, source: str) -> str:
-    """ONE transaction: the message, a delivery per recipient, their accepted events."""
+             subject: str, tags=(), track_opens=None, track_links=None, send_at=None, source: str,
+             test: bool = False) -> str:
+    """ONE transaction: the message, a delivery per recipient, their accepted events. A test
+    message's deliveries are written already final (TEST), so no worker ever claims them."""
     settings = config.current()
     if len(content) > settings.max_message_bytes:
         raise MessageTooLarge(f"The message is larger than {settings.max_message_bytes} bytes")
@@ -246,8 +250,9 @@ def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[
             MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(tags)]).execute()
         for address, kind in kinds.items():
             delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
-                                       kind=kind, next_attempt_at=send_at, updated_at=now,
-                                       last_reply="scheduled" if send_at > now else DeliveryStatus.QUEUED)
+                                       kind=kind, next_attempt_at=send_at, updated_at=now, **(
+                                           {"status": DeliveryStatus.TEST, "last_reply": TEST_REPLY} if test else
+                                           {"last_reply": "scheduled" if send_at > now else DeliveryStatus.QUEUED}))
             events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject[:MAX_SUBJECT], tags=list(tags),
                           send_at=send_at.isoformat() if send_at > now else None)
     metrics.ACCEPTED.labels(source).inc()

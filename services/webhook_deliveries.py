@@ -62,7 +62,7 @@ def enqueue(event: Event) -> None:
     rows = [{"webhook": h.id, "event": event.id, "next_attempt_at": event.created_at, "created_at": event.created_at,
              **({} if h.status == Switch.ENABLED else
                 {"status": OutboxStatus.FAILED, "last_error": f"endpoint {h.status.lower()}"})}
-            for h in webhooks.subscribers(event.domain_id, event.event)]
+            for h in webhooks.subscribers(event.domain_id, event.event, event.user_id)]
     if rows:
         WebhookDelivery.insert_many(rows).execute()
 
