@@ -130,7 +130,7 @@ class SendSchema(Schema):
     headers = Headers()
     attachments = Attachments()
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _content(self, data, **kwargs):
         if not data.get("html") and not data.get("text"):
             raise ValidationError("html or text is required", "html")

@@ -77,8 +77,8 @@ def authenticate():
         raise Refusal(("invalid_api_key", "Invalid API key, revoked, or its account is disabled"), status=401) from None
     per_minute = plan_limit(key.user)
     limit = RateLimitItemPerMinute(per_minute)
-    if not rate_limits.hit(limit, "autorelay", str(key.id)):
-        seconds = rate_limits.retry_after(limit, "autorelay", str(key.id))
+    if not rate_limits.hit(limit, "autorelay", key.secret_hash):
+        seconds = rate_limits.retry_after(limit, "autorelay", key.secret_hash)
         raise Refusal(("rate_limit_exceeded", f"Rate limit of {per_minute} requests a minute exceeded; "
                                               f"retry in {seconds} seconds"),
                       status=429, headers={"Retry-After": str(seconds)})
