@@ -31,7 +31,7 @@ def test_send_answers_the_seed_shape_and_queues_a_delivery_per_recipient(client,
     assert answer.json == {"id": answer.json["id"], "status": "sent", "messageId": f"{answer.json['id']}@yourdomain.com"}
     message = Message.get(Message.uuid == answer.json["id"])
     assert message.mail_from == "you@yourdomain.com" and message.domain.name == "yourdomain.com"
-    assert b"From: You <you@yourdomain.com>" in message.content
+    assert b"From: You <you@yourdomain.com>" in bytes(message.content)
     assert {(d.recipient, d.kind, d.status) for d in message.deliveries} == {
         ("a@example.com", "to", "queued"), ("b@example.com", "to", "queued"), ("c@example.com", "cc", "queued")}
     assert {t.tag for t in message.tag_rows} == {"type=welcome"}
@@ -42,7 +42,7 @@ def test_send_with_text_attachment_headers_and_resend_tags(client, relay):
                   tags=[{"name": "kind", "value": "promo"}], reply_to="Help <help@yourdomain.com>",
                   attachments=[{"filename": "a.txt", "content": base64.b64encode(b"hi").decode(), "contentType": "text/plain"}])
     assert answer.status_code == 200, answer.json
-    content = Message.get(Message.uuid == answer.json["id"]).content
+    content = bytes(Message.get(Message.uuid == answer.json["id"]).content)
     assert b"X-Campaign: spring" in content and b"Reply-To: Help <help@yourdomain.com>" in content
     assert b'filename="a.txt"' in content
 
