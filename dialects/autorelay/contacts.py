@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from dialects.autorelay import resource
 from dialects.autorelay.resource import blueprint
+from dialects.autorelay.vocabulary import iso
 from edge.errors import Declared, declares
 from services import contacts
 from services.errors import ContactExists, InvalidAddress
@@ -26,7 +27,7 @@ class ContactSchema(Schema):
 
 def view(contact, list_name: str) -> dict:
     return {"id": str(contact.id), "email": contact.email, "name": contact.name, "status": contact.status,
-            "listId": list_name, "createdAt": resource.timestamp(contact.created_at)}
+            "listId": list_name, "createdAt": iso(contact.created_at)}
 
 
 @blueprint.post("/contacts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dialects.autorelay import resource
 from dialects.autorelay.resource import blueprint
-from dialects.autorelay.vocabulary import DOMAIN_STATUS
+from dialects.autorelay.vocabulary import DOMAIN_STATUS, iso
 from edge.errors import Declared, declares
 from services import domains, verification
 from services.errors import DomainNotFound
@@ -13,7 +13,7 @@ from services.errors import DomainNotFound
 
 def view(domain) -> dict:
     return {"id": str(domain.id), "domain": domain.name, "status": DOMAIN_STATUS.get(domain.status, "pending"),
-            "createdAt": resource.timestamp(domain.created_at)}
+            "createdAt": iso(domain.created_at)}
 
 
 @blueprint.get("/domains")

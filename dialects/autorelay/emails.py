@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from dialects.autorelay import payload, resource
 from dialects.autorelay.resource import blueprint
-from dialects.autorelay.vocabulary import EMAIL_STATUS, EVENT_NAME, STATE_OF
+from dialects.autorelay.vocabulary import EMAIL_STATUS, EVENT_NAME, STATE_OF, iso
 from edge.errors import Declared, Refusal, declares
 from services import addresses, domains, message_log, sending
 from services.compose import Address, Attachment
@@ -170,7 +170,7 @@ def view(entry: message_log.Entry) -> dict:
     to = [d.recipient for d in entry.recipients if d.kind == "to"] or [d.recipient for d in entry.recipients]
     return {"id": message.uuid, "to": ", ".join(to), "from": message.mail_from, "subject": message.subject,
             "status": EMAIL_STATUS[entry.state], "opens": entry.opened, "clicks": entry.clicked,
-            "tags": payload.tags(json.loads(message.tags or "[]")), "createdAt": resource.timestamp(message.created_at)}
+            "tags": payload.tags(json.loads(message.tags or "[]")), "createdAt": iso(message.created_at)}
 
 
 @blueprint.get("/emails")
@@ -191,5 +191,5 @@ def get_email(ident: str):
     email = view(entry) | {"recipients": [{"email": d.recipient, "kind": d.kind,
                                            "status": EMAIL_STATUS.get(d.status, d.status)}
                                           for d in entry.recipients]}
-    return {"email": email, "events": [{"type": EVENT_NAME.get(e.event, e.event), "createdAt": resource.timestamp(e.created_at),
+    return {"email": email, "events": [{"type": EVENT_NAME.get(e.event, e.event), "createdAt": iso(e.created_at),
                                         "to": e.recipient} for e in events]}

@@ -8,19 +8,14 @@ written here exactly as JSON.stringify writes it (compact, UTF-8, keys in order)
 sample agrees with the raw body."""
 from __future__ import annotations
 
-import datetime
 import hashlib
 import hmac
 import json
 
-from dialects.autorelay.vocabulary import WEBHOOK_NAME
+from dialects.autorelay.vocabulary import WEBHOOK_NAME, iso
 from services import webhook_deliveries, webhooks
 
 FORMAT = "autorelay"
-
-
-def _iso(value: datetime.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def payload(event, message, domain) -> dict:
@@ -29,7 +24,7 @@ def payload(event, message, domain) -> dict:
             "messageId": message.message_id_header.strip("<>") if message else None,
             "to": event.recipient, "from": message.mail_from if message else None,
             "subject": message.subject if message else None, "domain": domain.name,
-            "tags": tags(json.loads(message.tags)) if message else {}, "createdAt": _iso(event.created_at)}
+            "tags": tags(json.loads(message.tags)) if message else {}, "createdAt": iso(event.created_at)}
     if event.event in ("bounced", "failed"):
         bounce = details.get("bounce") or {}
         data["bounce"] = {"type": "hard" if bounce.get("hard") else "soft",

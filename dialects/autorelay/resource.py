@@ -14,7 +14,6 @@ client address (GATEPOST_AUTH_FAILURES_PER_ADDRESS), and an address over it is a
 """
 from __future__ import annotations
 
-import datetime
 import json
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -140,8 +139,3 @@ def paging(default_limit: int) -> tuple[int, int, int]:
             raise Refusal(("validation_error", f"Invalid request: {name} must be a whole number from 1 to {top}"),
                           status=422)
     return values["page"], values["limit"], (values["page"] - 1) * values["limit"]
-
-
-def timestamp(value: datetime.datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds, as JavaScript's toISOString writes it."""
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -1,4 +1,6 @@
 """The core's words in AutoRelay's, in one place (no Flask: the webhook format uses it too)."""
+import datetime
+
 from models.vocabulary import DeliveryStatus, DomainStatus, EventType
 
 # webhook event names <-> event types; a delivery that failed for good is a bounce to this API
@@ -31,3 +33,8 @@ def webhook_names(events) -> list[str]:
     """Subscribed event types as the webhook names, in the seed's order."""
     subscribed = {WEBHOOK_NAME[e] for e in events if e in WEBHOOK_NAME}
     return [name for name in WEBHOOK_EVENTS if name in subscribed]
+
+
+def iso(value: datetime.datetime | None) -> str | None:
+    """A UTC time in ISO 8601 with milliseconds, as JavaScript's toISOString writes it."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

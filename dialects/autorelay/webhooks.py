@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from dialects.autorelay import payload, resource
 from dialects.autorelay.paths import SHARED, presents_account_key
 from dialects.autorelay.resource import blueprint
-from dialects.autorelay.vocabulary import WEBHOOK_EVENTS, webhook_names
+from dialects.autorelay.vocabulary import WEBHOOK_EVENTS, iso, webhook_names
 from edge.errors import Declared, Refusal, declares
 from services import webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL, WebhookNotFound
@@ -34,7 +34,7 @@ class WebhookSchema(Schema):
 
 def view(hook) -> dict:
     return {"id": str(hook.id), "url": hook.url, "events": webhook_names(webhooks.events_of(hook)),
-            "isActive": hook.status == "Enabled", "createdAt": resource.timestamp(hook.created_at)}
+            "isActive": hook.status == "Enabled", "createdAt": iso(hook.created_at)}
 
 
 @declares(Declared(InvalidWebhookURL, "validation_error", 422), Declared(ForbiddenWebhookHost, "validation_error", 422))

@@ -9,16 +9,14 @@ import hashlib
 import hmac
 import json
 import re
-import subprocess
-import threading
 from email import policy
 
 import pytest
 import requests
 
 from services import credentials, domains
-from tests.e2e.test_processes import GATEPOST, ROOT, environment, wait_for  # noqa: F401  (environment: a fixture)
-from tests.conftest import free_port, publish
+from tests.e2e.test_processes import environment, start_serve, wait_for  # noqa: F401  (environment: a fixture)
+from tests.conftest import publish
 from tests.http_receiver import Receiver
 
 KEY = "sk_live_your_key"  # the seed's placeholder, replaced by a real key in every request
@@ -46,18 +44,8 @@ def served(environment, settings, alice, sink, dns_server):  # noqa: F811
     key = credentials.issue(alice.user, "autorelay")[1]["key"]
     environment.update(GATEPOST_WEBHOOK_ALLOW_PRIVATE="1", GATEPOST_SPF_INCLUDE=settings.spf_include,
                        GATEPOST_TRACKING_HOST=settings.tracking_host)  # the records published above
-    process = subprocess.Popen(GATEPOST + ["serve", "--port", str(free_port())], env=environment, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process, port = start_serve(environment)
     try:
-        port = None
-        for line in process.stdout:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/api\.php", line)
-            if found:
-                port = found[1]
-                break
-        assert port, "serve did not say where it listens"
-        threading.Thread(target=process.stdout.read, daemon=True).start()  # keep its pipe from filling
-
         def call(method: str, path: str, body: str | None = None):
             headers = {"Authorization": f"Bearer {key}"}
             if body is not None:
