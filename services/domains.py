@@ -101,13 +101,12 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
-def of_sender(user: User, address: str) -> SenderDomain:
-    """The user's live domain that `address` (already validated) is on; DomainNotFound if none."""
-    name = address.rpartition("@")[2].lower()
-    domain = SenderDomain.get_or_none(SenderDomain.name == name, SenderDomain.user == user,
+def of_address(user: User, address: str) -> SenderDomain:
+    """The user's live domain an address (already normalized) is on."""
+    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == address.rpartition("@")[2].lower(),
                                       SenderDomain.status != DomainStatus.DELETED)
     if domain is None:
-        raise DomainNotFound(f"{name} is not one of your sender domains")
+        raise DomainNotFound(f"{address} is not on one of your sender domains")
     return domain
 
 

@@ -148,7 +148,7 @@ def outgoing(values: dict, test: bool) -> sending.Outgoing:
 def accept(out: sending.Outgoing) -> str:
     """The message id once committed; the sender domain is the user's domain of `from`."""
     user = resource.user()
-    domain = domains.of_sender(user, out.sender.email)
+    domain = domains.of_address(user, out.sender.email)
     return sending.accept(domain, out)
 
 

@@ -72,7 +72,7 @@ def test_a_body_that_is_no_json_object_is_400(client, relay, body, code):
 
 
 def test_the_sender_domain_must_be_the_users_and_verified(client, relay, bob):
-    assert "not one of your sender domains" in error_of(send(client, relay, **{"from": "me@elsewhere.com"}), 403,
+    assert "one of your sender domains" in error_of(send(client, relay, **{"from": "me@elsewhere.com"}), 403,
                                                          "domain_not_found")
     from services import domains
     domains.set_status(domains.list_for(relay.account.user)[0], "Approval Pending")
