@@ -29,7 +29,7 @@ def render_error(status: int, text: str, headers: dict):
 
 
 def init_app(app, settings) -> None:
-    from dialects.autorelay import contacts, domains, emails, payload, stats, webhooks  # noqa: F401
+    from dialects.autorelay import campaigns, contacts, domains, emails, payload, stats, webhooks  # noqa: F401
     from dialects.autorelay import resource
 
     resource.init_app(app, settings)

@@ -1,4 +1,5 @@
-"""/api/v1/emails: send one (`POST`), the log (`GET`, with `status`, `limit`, `page`) and one
+"""/api/v1/emails: send one (`POST`), up to 100 at once (`POST /emails/batch`: each item
+checked and answered on its own, the accepted ones written in one transaction), the log (`GET`, with `status`, `limit`, `page`) and one
 email with its events (`GET /emails/:id`). An address is "a@b" or "Name <a@b>"; `to`, `cc`,
 `bcc` and `reply_to` take one or a list; `tags` is an object (kept as "name=value" tags, so
 Octeth's stats by tag see them too) or Resend's [{name, value}]; `headers` an object;
@@ -18,11 +19,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from dialects.autorelay import payload, resource
 from dialects.autorelay.resource import blueprint
 from dialects.autorelay.vocabulary import EMAIL_STATUS, EVENT_NAME, STATE_OF, iso
-from edge.errors import Declared, Refusal, declares
+from edge.errors import Declared, Refusal, declares, refusal_for
 from services import addresses, domains, message_log, sending
 from services.compose import Address, Attachment
-from services.errors import (AccountDisabled, DomainNotActive, DomainNotFound, ForeignSender, HeaderRejected,
-                             InvalidAddress, MessageTooLarge, RecipientSuppressed, SendLimitReached,
+from services.errors import (AccountDisabled, DomainNotActive, DomainNotFound, ForeignSender, GatewayError,
+                             HeaderRejected, InvalidAddress, MessageTooLarge, RecipientSuppressed, SendLimitReached,
                              SendRateExceeded, TooManyRecipients)
 
 NAMED = re.compile(r'\s*(?:"?(?P<name>[^<>"]*?)"?\s*)?<(?P<address>[^<>\s]+)>\s*')
@@ -163,6 +164,40 @@ def sent(ident: str, out: sending.Outgoing) -> dict:
 def send_email():
     out = outgoing(resource.body(), resource.key().test)
     return sent(accept(out), out)
+
+
+@blueprint.post("/emails/batch")
+def send_batch():
+    """{results: [{to, id, status: "sent"} | {to, status: "failed", error: {code, message}}],
+    total, sent, failed}, in the order of `emails`."""
+    items = resource.body().get("emails")
+    if not isinstance(items, list) or not items or len(items) > sending.MAX_BATCH:
+        raise Refusal(("validation_error", f"Invalid request: emails must be a list of 1 to {sending.MAX_BATCH} "
+                                           "emails"), status=422)
+    user, test = resource.user(), resource.key().test
+    results: list[dict] = []
+    queued: list[tuple[int, sending.Outgoing]] = []
+    for item in items:
+        to = item.get("to") if isinstance(item, dict) else None
+        results.append({"to": ", ".join(to) if isinstance(to, list) else to})
+        try:
+            out = outgoing(item if isinstance(item, dict) else {}, test)
+            queued.append((len(results) - 1, (domains.of_address(user, out.sender.email), out)))
+        except (Refusal, GatewayError) as exc:
+            results[-1].update(_failure(exc))
+    accepted = sending.accept_batch([pair for _, pair in queued]) if queued else []
+    for (i, (_, out)), result in zip(queued, accepted):
+        results[i].update(_failure(result) if isinstance(result, GatewayError) else sent(result, out))
+    done = sum(r["status"] == "sent" for r in results)
+    return {"results": results, "total": len(results), "sent": done, "failed": len(results) - done}
+
+
+def _failure(exc: Exception) -> dict:
+    refusal = exc if isinstance(exc, Refusal) else refusal_for(exc, SEND_ERRORS)
+    if refusal is None:
+        raise exc
+    code, message = refusal.errors[0]
+    return {"status": "failed", "error": {"code": str(code), "message": message}}
 
 
 def view(entry: message_log.Entry) -> dict:

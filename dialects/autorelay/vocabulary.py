@@ -1,7 +1,7 @@
 """The core's words in AutoRelay's, in one place (no Flask: the webhook format uses it too)."""
 import datetime
 
-from models.vocabulary import DeliveryStatus, DomainStatus, EventType
+from models.vocabulary import CampaignStatus, DeliveryStatus, DomainStatus, EventType
 
 # webhook event names <-> event types; a delivery that failed for good is a bounce to this API
 WEBHOOK_EVENTS = {
@@ -38,3 +38,11 @@ def webhook_names(events) -> list[str]:
 def iso(value: datetime.datetime | None) -> str | None:
     """A UTC time in ISO 8601 with milliseconds, as JavaScript's toISOString writes it."""
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def campaign_status(campaign, now: datetime.datetime) -> str:
+    """The core's status, but a launched campaign whose start has come is "sending" (the runner
+    moves it within a second), as the seed's launch answers."""
+    if campaign.status == CampaignStatus.SCHEDULED and (campaign.begins_at is None or campaign.begins_at <= now):
+        return CampaignStatus.SENDING.value
+    return campaign.status

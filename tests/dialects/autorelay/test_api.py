@@ -232,3 +232,67 @@ def test_the_plan_of_the_group_sets_the_budget_per_key(client, relay, make_user)
     key = credentials.issue(pro.user, "autorelay")[1]["key"]
     statuses = [client.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code for _ in range(101)]
     assert statuses == [200] * 101
+
+
+def test_batch_answers_each_item_and_writes_the_accepted_together(client, relay):
+    suppressions.add(relay.account.user.id, "gone@example.com", "manual", "test")
+    emails = [{"to": "a@example.com", "from": "you@domain.com", "subject": "Hi", "html": "<p>Hello A</p>"},
+              {"to": "gone@example.com", "from": "you@domain.com", "subject": "Hi", "html": "<p>x</p>"},
+              {"to": "b@example.com", "from": "you@nowhere.com", "subject": "Hi", "html": "<p>x</p>"},
+              {"to": ["c@example.com", "d@example.com"], "from": "you@domain.com", "subject": ""},
+              "not an object",
+              {"to": "b@example.com", "from": "you@domain.com", "subject": "Hi", "text": "Hello B"}]
+    answer = client.post("/api/v1/emails/batch", json={"emails": emails}, headers=relay.headers())
+    assert answer.status_code == 200, answer.json
+    results = answer.json["results"]
+    assert (answer.json["total"], answer.json["sent"], answer.json["failed"]) == (6, 2, 4)
+    assert [r["to"] for r in results] == ["a@example.com", "gone@example.com", "b@example.com",
+                                          "c@example.com, d@example.com", None, "b@example.com"]
+    assert [r["status"] for r in results] == ["sent", "failed", "failed", "failed", "failed", "sent"]
+    assert [r.get("error", {}).get("code") for r in results] == [
+        None, "recipient_suppressed", "domain_not_found", "validation_error", "validation_error", None]
+    assert {m.uuid for m in Message.select()} == {results[0]["id"], results[5]["id"]}
+
+
+@pytest.mark.parametrize("body", [{}, {"emails": []}, {"emails": "x"}, {"emails": [WELCOME] * 101}])
+def test_a_batch_of_none_or_over_100_is_422(client, relay, body):
+    error_of(client.post("/api/v1/emails/batch", json=body, headers=relay.headers()), 422, "validation_error")
+    assert Message.select().count() == 0
+
+
+def test_a_test_keys_batch_is_recorded_not_delivered(client, relay):
+    answer = client.post("/api/v1/emails/batch", json={"emails": [WELCOME]}, headers=relay.headers(relay.test))
+    assert answer.json["sent"] == 1 and [d.status for d in Delivery.select()] == [DeliveryStatus.TEST]
+
+
+def test_campaigns_draft_launch_and_stats(client, relay):
+    client.post("/api/v1/contacts", json={"email": "rob@example.net", "listId": "news"}, headers=relay.headers())
+    created = client.post("/api/v1/campaigns", headers=relay.headers(), json={
+        "name": "March Newsletter", "subject": "News!", "listId": "news", "content": "<h1>Hello {{ name }}</h1>",
+        "from": "News <news@domain.com>"})
+    assert created.status_code == 201, created.json
+    assert {k: created.json[k] for k in ("name", "status", "listId", "from")} == {
+        "name": "March Newsletter", "status": "draft", "listId": "news", "from": "news@domain.com"}
+    error_of(client.post(f"/api/v1/campaigns/{created.json['id']}/launch", headers=relay.headers(relay.test)), 403,
+             "test_key")
+    launched = client.post(f"/api/v1/campaigns/{created.json['id']}/launch", headers=relay.headers())
+    assert launched.json == {"success": True, "status": "sending", "id": created.json["id"]}
+    error_of(client.post(f"/api/v1/campaigns/{created.json['id']}/launch", headers=relay.headers()), 409, "conflict")
+    error_of(client.post("/api/v1/campaigns/camp_id/launch", headers=relay.headers()), 404, "not_found")
+    shown = client.get(f"/api/v1/campaigns/{created.json['id']}", headers=relay.headers()).json
+    assert shown["status"] == "sending" and shown["stats"]["recipients"] == 1
+    assert [c["id"] for c in client.get("/api/v1/campaigns", headers=relay.headers()).json["campaigns"]] == [
+        created.json["id"]]
+    stats = client.get("/api/v1/stats", headers=relay.headers()).json
+    assert stats["campaigns"] == {"total": 1, "sending": 1, "completed": 0}
+
+
+def test_a_campaign_without_from_sends_from_the_first_verified_domain(client, relay):
+    created = client.post("/api/v1/campaigns", headers=relay.headers(), json={
+        "name": "n", "subject": "s", "listId": "...", "content": "<p>x</p>"}).json
+    assert created["from"] == "no-reply@yourdomain.com" and created["listId"] == "..."
+    for body, code, status in (({"name": "n", "subject": "s", "listId": "l"}, "validation_error", 422),
+                               ({"name": "n", "subject": "s", "listId": "l", "content": "{% if %}"}, "validation_error", 422),
+                               ({"name": "n", "subject": "s", "listId": "l", "content": "x", "from": "a@else.com"},
+                                "domain_not_found", 403)):
+        error_of(client.post("/api/v1/campaigns", json=body, headers=relay.headers()), status, code)
