@@ -91,6 +91,16 @@ def test_every_seed_example(served, receiver, sink):
 }'''), 200, {"id", "status", "messageId"})
     assert sent["status"] == "sent"
 
+    batch = shaped(served("POST", "emails/batch", '''{
+"emails": [
+{ "to": "a@example.com", "from": "you@domain.com", "subject": "Hi", "html": "<p>Hello A</p>" },
+{ "to": "b@example.com", "from": "you@domain.com", "subject": "Hi", "html": "<p>Hello B</p>" }
+]
+}'''), 200, {"results", "total", "sent", "failed"})
+    assert (batch["total"], batch["sent"], batch["failed"]) == (2, 2, 0)
+    assert [(r["to"], r["status"]) for r in batch["results"]] == [("a@example.com", "sent"), ("b@example.com", "sent")]
+    assert all(r["id"] for r in batch["results"])
+
     listed = shaped(served("GET", "emails?limit=20&status=sent"), 200, {"emails", "total", "page", "pages"})
     assert listed["page"] == 1 and listed["pages"] == -(-listed["total"] // 20)
     assert all({"id", "to", "subject", "status", "opens"} <= set(e) for e in listed["emails"])
@@ -123,9 +133,17 @@ def test_every_seed_example(served, receiver, sink):
     assert [h["id"] for h in hooks] == [hook["id"], seed_hook["id"]]
     assert all({"id", "url", "events", "isActive"} <= set(h) and h["isActive"] is True for h in hooks)
 
+    draft = shaped(served("POST", "campaigns",
+                          '{ "name": "March Newsletter", "subject": "News!", "listId": "...", "content": "<h1>Hello</h1>" }'),
+                   201, {"id", "name", "status"})
+    assert (draft["name"], draft["status"]) == ("March Newsletter", "draft")
+    refused(served("POST", "campaigns/camp_id/launch"), 404)
+    launched = shaped(served("POST", f"campaigns/{draft['id']}/launch"), 200, {"success", "status"})
+    assert (launched["success"], launched["status"]) == (True, "sending")  # to the empty list "...": done at once
+
     stats = shaped(served("GET", "stats"), 200, {"contacts", "campaigns", "emailsThisMonth", "domains"})
-    assert set(stats["campaigns"]) == {"total", "sending", "completed"}
-    assert (stats["contacts"], stats["emailsThisMonth"]) == (1, 1)
+    assert set(stats["campaigns"]) == {"total", "sending", "completed"} and stats["campaigns"]["total"] == 1
+    assert (stats["contacts"], stats["emailsThisMonth"], stats["domains"]) == (1, 3, 2)
 
     # mail to a recipient the loopback sink receives for: delivered, then opened
     rob = shaped(served("POST", "emails", json.dumps({"to": "Rob <rob@example.net>", "from": "You <you@yourdomain.com>",
@@ -153,3 +171,20 @@ def test_every_seed_example(served, receiver, sink):
                               seed_hook["secret"])
     counts = shaped(served("GET", f"emails/{rob['id']}"), 200, {"email"})["email"]
     assert (counts["status"], counts["opens"]) == ("delivered", 1)
+
+
+def test_a_campaign_launched_here_reaches_the_sink(served, sink):
+    for address in ("rob@example.net", "ann@example.org"):
+        shaped(served("POST", "contacts", json.dumps({"email": address, "name": address[:3].title(), "listId": "news"})),
+               201, {"id"})
+    draft = shaped(served("POST", "campaigns", json.dumps({
+        "name": "News", "subject": "News for {{ name }}", "listId": "news", "content": "<p>Hello {{ name }}</p>",
+        "from": "News <news@yourdomain.com>"})), 201, {"id"})
+    assert shaped(served("POST", f"campaigns/{draft['id']}/launch"), 200, {"success"})["status"] == "sending"
+    received = sink.wait_for(2, timeout=30)
+    assert sorted(r.rcpt_tos[0] for r in received) == ["ann@example.org", "rob@example.net"]
+    subjects = {email.message_from_bytes(r.data, policy=policy.default)["Subject"] for r in received}
+    assert subjects == {"News for Rob", "News for Ann"}
+    assert wait_for(lambda: served("GET", f"campaigns/{draft['id']}").json()["status"] == "completed", timeout=30)
+    stats = served("GET", "stats").json()["campaigns"]
+    assert stats == {"total": 1, "sending": 0, "completed": 1}
