@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from services import credentials, domains
-from tests.e2e.test_processes import environment, start_serve, wait_for  # noqa: F401  (environment: a fixture)
+from tests.e2e.test_processes import environment, start_serve, stop, wait_for  # noqa: F401  (environment: a fixture)
 from tests.conftest import publish
 from tests.http_receiver import Receiver
 
@@ -55,8 +55,7 @@ def served(environment, settings, alice, sink, dns_server):  # noqa: F811
         call.port = port
         yield call
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 @pytest.fixture
