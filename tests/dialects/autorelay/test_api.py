@@ -296,3 +296,12 @@ def test_a_campaign_without_from_sends_from_the_first_verified_domain(client, re
                                ({"name": "n", "subject": "s", "listId": "l", "content": "x", "from": "a@else.com"},
                                 "domain_not_found", 403)):
         error_of(client.post("/api/v1/campaigns", json=body, headers=relay.headers()), status, code)
+
+
+def test_a_body_over_the_size_limit_is_413_in_its_shape(relay, settings):
+    from app import create_app
+    client = create_app(config.current().replace(max_message_bytes=1000)).test_client()  # requests up to ~1 MiB
+    error_of(client.post("/api/v1/emails", json={**WELCOME, "html": "x" * 1_200_000}, headers=relay.headers()), 413,
+             "payload_too_large")
+    error_of(client.post("/api/v1/emails", json={**WELCOME, "html": "x" * 2000}, headers=relay.headers()), 413,
+             "payload_too_large")  # under the request limit, over the message limit: the core's refusal
