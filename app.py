@@ -20,13 +20,13 @@ import commands
 import config
 import logs
 import tracking
-from dialects import kirim, sendpulse
+from dialects import autorelay, kirim, sendpulse
 from edge import health
 from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, api_v1, tracking, kirim, sendpulse)
+DIALECTS = (commands, autorelay, api_v1, tracking, kirim, sendpulse)  # autorelay before api_v1: sk_ keys on their shared path
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

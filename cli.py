@@ -114,6 +114,7 @@ def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
     import dialects.kirim.webhook_payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
     import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats; not all of app: workers start fast)
+    import dialects.autorelay.payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
     import edge.octeth_webhooks  # noqa: F401
     from services import worker
 

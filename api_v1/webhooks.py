@@ -5,6 +5,10 @@ GET rows are a superset of the seed ({Event, URL, Status: "Active"}) and the new
 DELETE answers the seed's {"Message": ...}, which is also a superset of the newer {}.
 Webhook IDs are strings, as the seed's NewWebhookID ("12345"); WebhookID is accepted in either
 form, and one that is given but names no webhook of the key's domain answers 4, not 1.
+
+The path is shared with the generic /api/v1 dialect (dialects/autorelay): a request presenting
+a Bearer `sk_` account key is answered there, before these routes run; every other key (a
+sender-domain key, in the header or as SenderAPIKey) reaches these.
 """
 from api_v1.resource import KEY_ERRORS, blueprint, load, params, sender_key
 from edge import octeth_vocabulary, octeth_webhooks

@@ -62,8 +62,12 @@ class SMTPCredential(BaseModel):
 
 class Webhook(BaseModel):
     """An endpoint of a sender domain, subscribed to one or more event types (WebhookEvent),
-    receiving them in one dialect's payload format (services.webhook_deliveries.FORMATS)."""
-    domain = ForeignKeyField(SenderDomain, backref="webhooks", on_delete="CASCADE")
+    receiving them in one dialect's payload format (services.webhook_deliveries.FORMATS).
+    An account-wide endpoint has `user` instead of `domain` (it hears every domain of the user)
+    and its own signing `secret`."""
+    domain = ForeignKeyField(SenderDomain, backref="webhooks", null=True, on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="webhooks", null=True, on_delete="CASCADE")  # account-wide
+    secret = TextField(default="")  # encrypted at rest; "" = signed with the domain's signing key
     url = TextField()
     format = CharField(max_length=20, default="octeth")
     status = CharField(max_length=20, default=Switch.ENABLED)  # Enabled | Suspended (failing)

@@ -28,6 +28,7 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     BOUNCED = "bounced"
     FAILED = "failed"
+    TEST = "test"  # accepted with a test key: recorded, never delivered (the worker never sees it)
 
 
 class OutboxStatus(StrEnum):
@@ -58,7 +59,7 @@ class SuppressionReason(StrEnum):
 
 
 PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)  # still to be attempted
-FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED, DeliveryStatus.FAILED)
+FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED, DeliveryStatus.FAILED, DeliveryStatus.TEST)
 
 
 class ContactStatus(StrEnum):

@@ -39,6 +39,22 @@ def get_list(list_id: int, user: User | None) -> ContactList:
     return found
 
 
+def list_named(user: User, name: str, create: bool = True) -> ContactList | None:
+    """The user's (first) list of this name; when there is none, a new one (`create`) or None.
+    For APIs that name lists and never create them."""
+    found = (ContactList.select().where(ContactList.user == user, ContactList.name == name.strip())
+             .order_by(ContactList.id).first())
+    return found or (create_list(user, name) if create else None)
+
+
+def page_of(user: User, contact_list: ContactList | None = None, *, offset: int = 0,
+            limit: int = 50) -> tuple[int, list[Contact]]:
+    """How many contacts the list (or all the user's lists) holds, and a page of them in id order."""
+    lists = [contact_list.id] if contact_list else ContactList.select(ContactList.id).where(ContactList.user == user)
+    query = Contact.select(Contact, ContactList).join(ContactList).where(Contact.list.in_(lists))
+    return query.count(), list(query.order_by(Contact.id).offset(offset).limit(limit)) if limit > 0 else []
+
+
 def lists_of(user: User) -> list[ContactList]:
     return list(ContactList.select().where(ContactList.user == user).order_by(ContactList.name, ContactList.id))
 

@@ -22,6 +22,12 @@ def hit(limit: RateLimitItem, *identifiers: str) -> bool:
     return _limiter(config.current().ratelimit_storage).hit(limit, "gatepost", *identifiers)
 
 
+def retry_after(limit: RateLimitItem, *identifiers: str) -> int:
+    """Seconds until `limit` for `identifiers` has room again (at least 1)."""
+    reset, _ = _limiter(config.current().ratelimit_storage).get_window_stats(limit, "gatepost", *identifiers)
+    return max(1, int(reset - time.time()) + 1)
+
+
 def per_second(rate: int, burst: int) -> RateLimitItem:
     """`rate` a second on average, with up to `burst` at once: `burst` per burst/rate seconds."""
     burst = max(burst, rate)

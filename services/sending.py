@@ -37,6 +37,7 @@ FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (
 # breaks a header line somewhere (the email package splits on VT, FF, FS, NEL, LS too), and NUL
 # is refused by PostgreSQL. Text bound for a header may hold none of them.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+TEST_REPLY = "test key: recorded, not delivered"
 MAX_BATCH = 100  # messages per accept_batch call
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
@@ -58,6 +59,7 @@ class Outgoing:
     track_opens: bool | None = None
     track_links: bool | None = None
     send_at: datetime.datetime | None = None
+    test: bool = False  # a test key's mail: checked and recorded like any other, never delivered
 
 
 def check_header_text(what: str, value: str) -> None:
@@ -210,7 +212,7 @@ def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pend
                             out.attachments, out.headers, f"<{ident}@{domain.name}>"), clock.now())
     return _pending(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
                     tags=out.tags, track_opens=out.track_opens, track_links=out.track_links, send_at=out.send_at,
-                    source=source)
+                    source=source, test=out.test)
 
 
 def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
@@ -310,6 +312,7 @@ class Pending:
     track_opens: bool | None = None
     track_links: bool | None = None
     send_at: datetime.datetime | None = None
+    test: bool = False
 
 
 def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], **fields) -> Pending:
@@ -324,7 +327,8 @@ def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[
 
 def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> Message:
     """The message, a delivery per recipient and their accepted events; call it inside the
-    transaction that answers for them (after the quota check)."""
+    transaction that answers for them (after the quota check). A test message's deliveries are
+    written already final (TEST), so no worker ever claims them."""
     now = clock.now()
     send_at = max(pending.send_at or now, now)
     subject = pending.subject[:MAX_SUBJECT]
@@ -338,8 +342,9 @@ def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> 
         MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(pending.tags)]).execute()
     for address, kind in pending.recipients.items():
         delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
-                                   kind=kind, next_attempt_at=send_at, updated_at=now,
-                                   last_reply="scheduled" if send_at > now else DeliveryStatus.QUEUED)
+                                   kind=kind, next_attempt_at=send_at, updated_at=now, **(
+                                       {"status": DeliveryStatus.TEST, "last_reply": TEST_REPLY} if pending.test else
+                                       {"last_reply": "scheduled" if send_at > now else DeliveryStatus.QUEUED}))
         events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject, tags=list(pending.tags),
                       send_at=send_at.isoformat() if send_at > now else None)
     return message

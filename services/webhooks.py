@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 import config
-from models import User, Webhook, WebhookEvent
-from models.db import database
+from models import User, Webhook, WebhookDelivery, WebhookEvent
+from models.db import database, row_id
 from models.vocabulary import EventType
-from services import dns, domains, outbound_http
+from services import dns, domains, outbound_http, secrets
 from services.errors import (ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookDomainMismatch,
                              WebhookNotFound)
 
@@ -79,10 +79,47 @@ def events_of(hook: Webhook) -> list[EventType]:
     return [e for e in EventType if e in subscribed]
 
 
-def subscribers(domain_id: int, event: str):
-    """The domain's webhooks subscribed to an event type (id, status, format), for the outbox."""
+def subscribers(domain_id: int, event: str, user_id: int | None = None):
+    """The domain's webhooks subscribed to an event type (id, status, format), and its user's
+    account-wide ones, for the outbox."""
+    owners = Webhook.domain == domain_id
+    if user_id is not None:
+        owners |= Webhook.user == user_id
     return (Webhook.select(Webhook.id, Webhook.status, Webhook.format).join(WebhookEvent)
-            .where(Webhook.domain == domain_id, WebhookEvent.event == event))
+            .where(owners, WebhookEvent.event == event))
+
+
+def add_for_account(user: User, events, url: str, format: str) -> tuple[Webhook, str]:
+    """An account-wide webhook (every domain of `user`) with its own signing secret, which is
+    returned once, with it."""
+    wanted = list(dict.fromkeys(events))
+    if not wanted or not all(isinstance(e, EventType) for e in wanted):
+        raise InvalidWebhookEvent()
+    check_url(url)
+    secret = "whsec_" + secrets.new_token(24)
+    with database.atomic():
+        hook = Webhook.create(user=user, url=url.strip(), format=format, secret=secrets.encrypt(secret))
+        WebhookEvent.insert_many([{"webhook": hook.id, "event": e} for e in wanted]).execute()
+    return hook, secret
+
+
+def account_webhooks(user: User, format: str) -> list[Webhook]:
+    return list(Webhook.select().where(Webhook.user == user, Webhook.format == format).order_by(Webhook.id))
+
+
+def account_webhook(user: User, webhook_id, format: str) -> Webhook:
+    """The user's account-wide webhook of `format`; WebhookNotFound for any other id."""
+    hook = Webhook.get_or_none(Webhook.id == row_id(webhook_id), Webhook.user == user, Webhook.format == format)
+    if hook is None:
+        raise WebhookNotFound()
+    return hook
+
+
+def secret_for(delivery_id: int) -> str:
+    """The signing secret of the endpoint a webhook delivery goes to (for formats signed per endpoint)."""
+    (token,) = (Webhook.select(Webhook.secret).join(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id).tuples().get())
+    return secrets.decrypt(token)
 
 
 def list_for(user: User, domain_id) -> list[Webhook]:

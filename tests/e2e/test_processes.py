@@ -7,6 +7,7 @@ import smtplib
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,17 +48,34 @@ def queue_messages(sender, recipients):
                                                        subject="hi", text="hello"))
 
 
-def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sender, sink):
-    process = subprocess.Popen(GATEPOST + ["serve", "--port", "0"], env=environment, cwd=ROOT,
+def start_serve(environment) -> tuple[subprocess.Popen, str]:
+    """`gatepost serve` on a free port (`--port 0` would mean the default, 8080), once it says
+    where it listens; its output is drained from then on so its pipe never fills."""
+    process = subprocess.Popen(GATEPOST + ["serve", "--port", str(free_port())], env=environment, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/api\.php", line)
+        if found:
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process, found[1]
+    process.kill()
+    raise AssertionError("serve did not say where it listens")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it has not stopped in 30 s (a loaded machine is slow): a process
+    left behind would write to the next test's rows."""
+    process.terminate()
     try:
-        port = None
-        for line in process.stdout:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/api\.php", line)
-            if found:
-                port = found[1]
-                break
-        assert port, "serve did not say where it listens"
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sender, sink):
+    process, port = start_serve(environment)
+    try:
         answer = requests.post(f"http://127.0.0.1:{port}/api/v1/email", timeout=10,
                                headers={"Authorization": f"Bearer {sender.key}"},
                                json={"Subject": "Hi", "ContentType": "plain", "PlainContent": "Hello",
@@ -77,8 +95,7 @@ def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sen
                             b"From: alice@example.com\r\nTo: ann@example.net\r\nSubject: via SMTP\r\n\r\nHi\r\n")
         assert sink.wait_for(2, timeout=20)[1].rcpt_tos == ["ann@example.net"]
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(environment, sender, sink):
