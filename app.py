@@ -20,12 +20,13 @@ import commands
 import config
 import logs
 import tracking
+from dialects import smtpprovider
 from edge import health
 from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, api_v1, tracking)
+DIALECTS = (commands, smtpprovider, api_v1, tracking)  # smtpprovider before api_v1: both under /api/v1
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

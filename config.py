@@ -72,6 +72,7 @@ class Settings:
     retention_content_days: int = 30  # message bodies (kept apart: they are the bulk)
     drop_content_when_final: bool = False  # drop a body as soon as every delivery of it is final
     metrics_token: str = ""  # /metrics answers only with `Authorization: Bearer <token>`; unset: no /metrics
+    system_sender: str = ""  # "Name <addr>" the installation mails in its own name from (welcome, sender checks)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -128,6 +129,7 @@ class Settings:
             retention_content_days=int(env.get("GATEPOST_RETENTION_CONTENT_DAYS", cls.retention_content_days)),
             drop_content_when_final=_flag(env.get("GATEPOST_DROP_CONTENT_WHEN_FINAL")),
             metrics_token=env.get("GATEPOST_METRICS_TOKEN", ""),
+            system_sender=env.get("GATEPOST_SYSTEM_SENDER", ""),
         )
 
     @property

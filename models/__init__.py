@@ -6,6 +6,7 @@ from models.credentials import Credential
 from models.domains import DomainAPIKey, SenderDomain, SMTPCredential, Webhook, WebhookEvent
 from models.events import Event
 from models.inbound import InboundReport
+from models.senders import Sender
 from models.suppressions import Suppression
 from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
@@ -13,9 +14,10 @@ from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent,
           Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
-          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact]
+          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact,
+          Sender]
 
 __all__ = ["MODELS", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey",
-           "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "SenderDomain", "Session",
+           "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "Sender", "SenderDomain", "Session",
            "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
            "WebhookDelivery", "WebhookEvent"]

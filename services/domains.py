@@ -101,6 +101,20 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
+def get_by_name(user: User, name: str) -> SenderDomain:
+    """The user's live domain with this name (any spelling normalize_name reads); DomainNotFound
+    otherwise, for a name that is no domain name too."""
+    try:
+        name = normalize_name(name)
+    except InvalidDomainName:
+        raise DomainNotFound() from None
+    domain = SenderDomain.get_or_none(SenderDomain.name == name, SenderDomain.user == user,
+                                      SenderDomain.status != DomainStatus.DELETED)
+    if domain is None:
+        raise DomainNotFound()
+    return domain
+
+
 def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""
