@@ -3,49 +3,27 @@ first), each documented response key checked, the mails it sends arriving at the
 from __future__ import annotations
 
 import email
-import os
 import re
-import subprocess
-import sys
 from email import policy
-from pathlib import Path
 
 import pytest
 import requests
 
 from models import SenderDomain
-from tests.conftest import free_port, publish
+from tests import processes
+from tests.conftest import publish
 from tests.dialects.smtpprovider import seed
 from tests.dialects.smtpprovider.conftest import SYSTEM_SENDER
 
-GATEPOST = [sys.executable, "-c", "import cli; cli.main()"]
-ROOT = Path(__file__).resolve().parents[3]
 HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 @pytest.fixture
 def server(settings, demo, example_mx, dns_server, tmp_path):
-    env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key,
-               GATEPOST_VAR_DIR=str(tmp_path), GATEPOST_DNS_SERVERS=dns_server.address,
-               GATEPOST_MX_PORT=str(example_mx.port), GATEPOST_MAIL_HOST=settings.mail_host,
-               GATEPOST_TRACKING_HOST="track.gatepost.test", GATEPOST_SPF_INCLUDE=settings.spf_include,
-               GATEPOST_SYSTEM_SENDER=SYSTEM_SENDER, PYTHONUNBUFFERED="1",
-               GATEPOST_SMTP_PORTS=str(free_port()), GATEPOST_SMTP_TLS_PORT=str(free_port()),
-               GATEPOST_INBOUND_PORT=str(free_port()))
-    process = subprocess.Popen(GATEPOST + ["serve", "--port", "0"], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        port = None
-        for line in process.stdout:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if found:
-                port = found[1]
-                break
-        assert port, "serve did not say where it listens"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    env = processes.environment(settings, example_mx, dns_server, tmp_path, GATEPOST_SYSTEM_SENDER=SYSTEM_SENDER,
+                                GATEPOST_TRACKING_HOST="track.gatepost.test", GATEPOST_SPF_INCLUDE=settings.spf_include)
+    with processes.serve(env) as base:
+        yield base
 
 
 def test_the_seed_replayed_against_gatepost_serve(server, example_mx, dns_server):
