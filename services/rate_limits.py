@@ -3,8 +3,9 @@ process, redis:// shared by every process of an installation. One limiter per st
 from __future__ import annotations
 
 import functools
+import time
 
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -25,3 +26,15 @@ def per_second(rate: int, burst: int) -> RateLimitItem:
     """`rate` a second on average, with up to `burst` at once: `burst` per burst/rate seconds."""
     burst = max(burst, rate)
     return RateLimitItemPerSecond(burst, max(1, round(burst / rate)))
+
+
+def retry_after(limit: RateLimitItem, *identifiers: str) -> int:
+    """Seconds until `limit` for `identifiers` has room again (at least 1)."""
+    stats = _limiter(config.current().ratelimit_storage).get_window_stats(limit, "gatepost", *identifiers)
+    return max(1, int(stats.reset_time - time.time()) + 1)
+
+
+@functools.cache
+def parsed(text: str) -> RateLimitItem:
+    """A setting such as "100 per minute", read once."""
+    return parse(text)

@@ -10,11 +10,13 @@ import datetime
 from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError
 
+import config
+
 from dialects.smtpprovider.rules import Rules, messages
 from edge.errors import Declared, Refusal
 from edge.params import BadJSON, request_params
 from models import User
-from services import credentials
+from services import credentials, rate_limits, secrets
 from services.errors import AuthenticationFailed
 
 blueprint = Blueprint("smtpprovider", __name__, url_prefix="/api")
@@ -22,6 +24,7 @@ KIND = "smtpprovider"
 UNAUTHENTICATED = "Unauthenticated."
 WRONG_USER = "Wrong user id: it must be the id of the token's user."
 BAD_JSON = "The request body is not valid JSON."
+THROTTLED = "Too Many Attempts."
 
 
 class Unauthenticated(Exception):
@@ -36,6 +39,20 @@ def _unauthenticated(exc):
 @blueprint.errorhandler(Refusal)
 def _refused(exc: Refusal):
     return failure([message for _, message in exc.errors], exc.status, exc.headers)
+
+
+@blueprint.before_request
+def _throttle():
+    """Laravel's throttle:api: GATEPOST_API_RATE_LIMIT requests per token (per address without
+    one), a budget of this dialect's own; over it, 429 with Retry-After."""
+    limit = rate_limits.parsed(config.current().api_rate_limit)
+    presented = request.headers.get("Authorization", "")
+    key = "token:" + secrets.lookup_hash(presented) if presented else "ip:" + (request.remote_addr or "")
+    if rate_limits.hit(limit, "smtpprovider", key):
+        return None
+    headers = {"Retry-After": str(rate_limits.retry_after(limit, "smtpprovider", key)),
+               "X-RateLimit-Limit": str(limit.amount), "X-RateLimit-Remaining": "0"}
+    return jsonify({"message": THROTTLED}), 429, headers
 
 
 def ok(**data):

@@ -32,3 +32,18 @@ def test_nested_and_wrong_types_are_validation_errors_never_500(call):
     for body in ({"user_id": [1], "name": {"a": 1}}, {"user_id": True, "name": 5}, {"user_id": 1.5, "name": None}):
         answer = call("POST", "/api/v1/smtp-mailing-add", body)
         assert answer.status_code == 422 and answer.json["data"][0] == "The user id field must be an integer."
+
+
+def test_requests_are_throttled_per_token_as_laravels_throttle_api(client, token, settings):
+    import config
+    from app import create_app
+
+    config.use(settings.replace(api_rate_limit="3 per minute", ratelimit_storage="memory://"))
+    fresh = create_app(config.current()).test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):
+        assert fresh.get("/api/v1/smtp-mailing-list", headers=headers).status_code == 200
+    refused = fresh.get("/api/v1/smtp-mailing-list", headers=headers)
+    assert refused.status_code == 429 and refused.json == {"message": "Too Many Attempts."}
+    assert int(refused.headers["Retry-After"]) >= 1 and refused.headers["X-RateLimit-Limit"] == "3"
+    assert fresh.get("/api/v1/smtp-mailing-list").status_code == 401  # no token: the address's own budget
