@@ -905,6 +905,118 @@ def contacts_import(list_id, file):
         click.echo(f"  line {line}: {reason}")
 
 
+@main.group()
+def campaigns():
+    """Campaigns: content sent to a contact list at a pace, by the workers."""
+
+
+def _when(value: str | None):
+    """A "YYYY-MM-DD HH:MM[:SS]" option, read as UTC."""
+    import datetime
+
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD HH:MM:SS (UTC)") from None
+
+
+def _echo_campaign(view: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(view, default=str))
+        return
+    stats = view["stats"]
+    click.echo(f"{view['id']:>5}  {view['status']:<9}  {view['name']}  (list {view['list_id']}, "
+               f"{view['speed'] or 'unpaced'}{'/h' if view['speed'] else ''})  "
+               + ", ".join(f"{k} {v}" for k, v in stats.items()))
+    if view["last_error"]:
+        click.echo(f"       {view['last_error']}")
+
+
+@campaigns.command("create")
+@click.option("--user", "user_email", required=True)
+@click.option("--name", required=True)
+@click.option("--list", "list_id", type=int, required=True)
+@click.option("--from", "from_email", required=True)
+@click.option("--from-name", default="")
+@click.option("--reply-to", default="")
+@click.option("--template", help="A stored template (id or uuid); its content is copied at launch.")
+@click.option("--subject", default="")
+@click.option("--html", "html_file", type=click.Path(exists=True, dir_okay=False), help="File with the HTML part.")
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), help="File with the text part.")
+@click.option("--speed", default=0, show_default=True, help="Messages per hour (0: as fast as the queue takes them).")
+@click.option("--tag", "tags", multiple=True)
+def campaigns_create(user_email, name, list_id, from_email, from_name, reply_to, template, subject, html_file,
+                     text_file, speed, tags):
+    """A draft campaign; `launch` sends it."""
+    from services import campaigns as service
+
+    with _operating():
+        created = service.create(_find_user(user_email), name=name, list_id=list_id, from_email=from_email,
+                                 from_name=from_name, reply_to=reply_to, template=template, subject=subject,
+                                 html=_read(html_file) or "", text=_read(text_file) or "", speed=speed, tags=tags)
+        click.echo(f"campaign {created.id} ({created.uuid}) created as a draft")
+
+
+@campaigns.command("list")
+@click.option("--user", "user_email", required=True)
+@click.option("--status", type=click.Choice(["draft", "scheduled", "sending", "paused", "completed", "cancelled"]))
+@click.option("--json", "as_json", is_flag=True)
+def campaigns_list(user_email, status, as_json):
+    """The user's campaigns, newest first, with their stats."""
+    from services import campaigns as service
+
+    with _operating():
+        views = [service.view(c) for c in service.list_for(_find_user(user_email), status)]
+    if as_json:
+        click.echo(json.dumps(views, default=str))
+        return
+    for view in views:
+        _echo_campaign(view, False)
+
+
+@campaigns.command("show")
+@click.argument("campaign")
+@click.option("--json", "as_json", is_flag=True)
+def campaigns_show(campaign, as_json):
+    """One campaign (id or uuid) with its stats from the events of its mail."""
+    from services import campaigns as service
+
+    with _operating():
+        _echo_campaign(service.view(service.get(campaign, None)), as_json)
+
+
+@campaigns.command("launch")
+@click.argument("campaign")
+@click.option("--at", "begins_at", help="Start then (UTC, YYYY-MM-DD HH:MM:SS) instead of now.")
+def campaigns_launch(campaign, begins_at):
+    """Schedule a draft: the workers start it at its time."""
+    from services import campaigns as service
+
+    with _operating():
+        launched = service.launch(service.get(campaign, None), _when(begins_at))
+        click.echo(f"campaign {launched.id} scheduled for {launched.begins_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _campaign_action(name: str, done: str, doc: str) -> None:
+    @campaigns.command(name, help=doc)
+    @click.argument("campaign")
+    def action(campaign):
+        from services import campaigns as service
+
+        with _operating():
+            found = service.get(campaign, None)
+            getattr(service, name)(found)
+        click.echo(f"campaign {found.id} {done}")
+
+
+for _action in (("pause", "paused", "Stop queueing its mail (what is queued goes out)."),
+                ("resume", "resumed", "Go on where it stopped."), ("cancel", "cancelled", "Stop it for good."),
+                ("delete", "deleted", "Delete a draft, completed or cancelled campaign (its mail stays).")):
+    _campaign_action(*_action)
+
+
 def _find_user(email: str):
     from services import accounts
 

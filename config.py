@@ -63,6 +63,7 @@ class Settings:
     smtp_timeout: float = 60.0
     retry_horizon: int = 86400  # seconds a deferred delivery keeps being retried
     max_recipients: int = 50
+    sendemail_full_list: bool = False  # a TargetListID send goes to the whole list, not the first 250 (Octeth's flag)
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_batch: int = 100
@@ -120,6 +121,7 @@ class Settings:
             smtp_timeout=float(env.get("GATEPOST_SMTP_TIMEOUT", cls.smtp_timeout)),
             retry_horizon=int(env.get("GATEPOST_RETRY_HORIZON", cls.retry_horizon)),
             max_recipients=int(env.get("GATEPOST_MAX_RECIPIENTS", cls.max_recipients)),
+            sendemail_full_list=_flag(env.get("GATEPOST_SENDEMAIL_FULL_LIST")),
             max_message_bytes=int(env.get("GATEPOST_MAX_MESSAGE_BYTES", cls.max_message_bytes)),
             max_attachment_bytes=int(env.get("GATEPOST_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)),
             worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),

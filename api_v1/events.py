@@ -30,7 +30,7 @@ def public_view(event, tags: list[str]) -> dict:
     details = row["details"]
     headers = row["message"]["headers"]
     return {"EventId": f"evt_{event.id}", "EventType": row["event"], "EventTimestamp": row["timestamp"],
-            "Recipient": row["recipient"], "MessageId": row["message_id"], "CampaignId": None,
+            "Recipient": row["recipient"], "MessageId": row["message_id"], "CampaignId": row["campaign_id"],
             "Details": {"UserAgent": details.get("user_agent"), "IpAddress": details.get("ip"),
                         **{k: v for k, v in details.items() if k not in ("user_agent", "ip")}},
             "Event": row["event"], "LoggedAt": row["logged_at"], "Tags": tags,

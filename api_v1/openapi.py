@@ -40,10 +40,16 @@ follows the lowest code, so a response may also carry codes listed under other s
 **Rate limit** per key (per client address without a key): `429` with `Retry-After` (seconds).
 """
 
+class MessageIDs(fields.Field):
+    """One MessageID, or a list of them (a TargetListID or personalised TemplateID send)."""
+
+
 ADDRESS = {"type": "object", "required": ["email"],
            "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}}
 # the custom fields of the send request, as JSON Schema (marshmallow cannot say what they read)
 CUSTOM_FIELDS = {
+    MessageIDs: {"oneOf": [{"type": "string", "format": "uuid"},
+                           {"type": "array", "items": {"type": "string", "format": "uuid"}}]},
     send_email.Sender: ADDRESS,
     send_email.Addresses: {"type": "array", "items": ADDRESS,
                            "description": "[{name, email}, ...]; name may be omitted, an item may be a "
@@ -70,6 +76,14 @@ NOTES = {
     ("SendEmailParams", "PlainContent"): {"description": "required when ContentType is plain"},
     ("SendEmailParams", "BCC"): {"description": "at most the server's max_recipients addresses"},
     ("SendEmailParams", "ReplyTo"): {"maxItems": send_email.MAX_REPLY_TO},
+    ("SendEmailParams", "TemplateID"): {"oneOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}],
+                                        "description": (
+        "a stored template's id (or uuid), rendered with Variables and each To recipient's name, email and "
+        "`variables`; several To recipients without CC/BCC get a message each (MessageID is then a list)")},
+    ("SendEmailParams", "TargetListID"): {"type": "integer", "description": (
+        "send to the list's subscribed contacts (the first 250 by address unless the server sends to whole "
+        "lists), one message each, personalised from their fields; To is then optional")},
+    ("SendEmailParams", "Variables"): {"type": "object", "description": "template variables for every recipient"},
     ("AddParams", "Event"): {"enum": sorted({*SHORT.values(), *PAST.values()}),
                              "description": "case-insensitive; several as a list or comma-separated"},
     ("AddParams", "WebhookURL"): {"format": "uri"},
@@ -79,8 +93,9 @@ NOTES = {
     ("EventsParams", "Event"): {"enum": sorted({*SHORT.values(), *PAST.values()}), "description": "case-insensitive"},
 }
 SEND_DESCRIPTION = ("From, Subject and ContentType are required; HTMLContent (html) or PlainContent (plain) "
-                    "too; and at least one recipient in To, CC or BCC. TemplateID, TargetListID, ListID, "
-                    "SubscriberID, JourneyID and ActionID are refused as not supported yet.")
+                    "too; and at least one recipient in To, CC or BCC. With TemplateID the template gives the "
+                    "subject and content; with TargetListID the list gives the recipients (and MessageID is a "
+                    "list). ListID, SubscriberID, JourneyID and ActionID are refused as not supported yet.")
 
 
 class Body(Schema):
@@ -91,7 +106,7 @@ class Body(Schema):
 
 
 class MessageSent(Body):
-    MessageID = fields.UUID(required=True)
+    MessageID = MessageIDs(required=True)
 
 
 class WebhookAdded(Body):

@@ -23,5 +23,6 @@ def event_view(event, tags: list[str]) -> dict:
     name = SHORT.get(event.event, event.event)  # the seed's `open`, `click`, `send`, ...
     return {"id": event.id, "event": name, "event_type": name, "timestamp": _iso(event.created_at),
             "logged_at": _unix(event.created_at), "recipient": event.recipient,
-            "message_id": message.uuid if message else None, "domain": event.domain.name, "tags": tags,
+            "message_id": message.uuid if message else None,
+            "campaign_id": message.campaign_id if message else None, "domain": event.domain.name, "tags": tags,
             "details": json.loads(event.details or "{}"), "message": {"headers": headers}}

@@ -2,6 +2,15 @@
 `EmailGateway.SendEmail` on /api.php. Codes 1-38 and their texts are the reference's (section 9),
 with the newer HTTP statuses; 41-44 are Gatepost's own, for what Octeth documents no code for.
 
+`TemplateID` sends a stored template (the user's own or a system one; int id or uuid) rendered
+with `Variables` (an object) and, per recipient, its `name`, `email` and own `variables`:
+with several To recipients and no CC/BCC each gets a personalised message of its own, and the
+answer is a list of MessageIDs; otherwise it is one message. A `Subject` given with it wins
+over the template's. `TargetListID` sends one message to each subscribed contact of the user's
+list (the first 250 by address, or the whole list with GATEPOST_SENDEMAIL_FULL_LIST=1),
+personalised with the contact's fields, and answers the list of MessageIDs (the reference's
+shape); suppressed contacts are passed over. `To` is then optional, CC/BCC refused.
+
 Leniencies over Octeth that no existing integration can trip on: a recipient's `name` may be
 omitted, a single {name, email} object is taken as a list of one, `HtmlContent` and
 `HTMLContent` are the same key (keys are case-insensitive). Code 1 answers a request with no
@@ -12,18 +21,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime
+import json
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 import config
 from edge.errors import Declared, Refusal, refusal_for
 from edge.params import Flag, Params
-from services import addresses, api_keys, sending
+from services import addresses, api_keys, contacts, sending, templates
 from services.compose import Address, Attachment
-from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, GatewayError, HeaderRejected,
-                             InvalidAddress, InvalidSenderAPIKey, MessageTooLarge, RecipientSuppressed,
-                             SendLimitReached, SendRateExceeded, TooManyRecipients)
+from services.errors import (AccountDisabled, ContactListNotFound, DomainNotActive, ForeignSender, GatewayError,
+                             HeaderRejected, InvalidAddress, InvalidSenderAPIKey, InvalidTemplate, MessageTooLarge,
+                             RecipientSuppressed, SendLimitReached, SendRateExceeded, TemplateInactive,
+                             TemplateNotFound, TemplateRenderFailed, TooManyRecipients)
 
 ERRORS = {  # code: (text, HTTP status)
     1: ("Missing SenderAPIKey", 401),
@@ -67,8 +79,11 @@ ERRORS = {  # code: (text, HTTP status)
 }
 SERVICE_ERRORS = tuple(Declared(cause, code, ERRORS[code][1]) for cause, code in (
     (InvalidSenderAPIKey, 13), (AccountDisabled, 12), (DomainNotActive, 32), (ForeignSender, 3), (RecipientSuppressed, 14),
-    (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42), (HeaderRejected, 43), (SendRateExceeded, 429)))
-NOT_YET = {"templateid": 15, "targetlistid": 16, "listid": 35, "subscriberid": 36, "journeyid": 37, "actionid": 38}
+    (SendLimitReached, 17), (TooManyRecipients, 20), (MessageTooLarge, 42), (HeaderRejected, 43),
+    (SendRateExceeded, 429), (TemplateNotFound, 15), (TemplateInactive, 15), (InvalidTemplate, 15),
+    (TemplateRenderFailed, 15), (ContactListNotFound, 16)))
+NOT_YET = {"listid": 35, "subscriberid": 36, "journeyid": 37, "actionid": 38}
+LIST_SEND_FIRST = 250  # a TargetListID send's recipients, unless the full list is configured (as Octeth)
 MAX_REPLY_TO = 10
 MAX_TAGS = 20
 
@@ -187,9 +202,14 @@ class SendEmailParams(Params):
     TrackLinks = Flag()
     TrackOpens = Flag()
     SendAt = SendAt()
+    # read by `send` before the rest (they decide what else is required); declared for the document
+    TemplateID = fields.Raw()
+    TargetListID = fields.Raw()
+    Variables = fields.Raw()
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
-    def content(self, data, original, **kwargs):
+    def content(self, data, original, partial=None, **kwargs):
+        """A TemplateID send is `partial` in Subject and ContentType, a TargetListID send in To."""
         errors = {}
         kind = str(data.get("ContentType", "")).strip().lower()
         if "ContentType" in data and kind not in ("html", "plain"):
@@ -199,7 +219,7 @@ class SendEmailParams(Params):
         if kind == "plain" and not data.get("PlainContent"):
             errors["PlainContent"] = ["11:Missing PlainContent"]
         given = [k for k in ("to", "cc", "bcc") if original.get(k) not in (None, "", [])]
-        if not given:  # (a list that failed has its own code)
+        if not given and "To" not in (partial or ()):  # (a list that failed has its own code)
             errors["To"] = ["20:" + ERRORS[20][0]]
         if errors:
             raise ValidationError(errors)
@@ -215,34 +235,108 @@ def _codes(messages) -> list[tuple[int, str]]:
     return [(int(code), text)] if code.isdigit() else []
 
 
-def read(values: dict) -> sending.Outgoing:
-    """The request as the core's Outgoing, or a Refusal with every problem found."""
+def read(values: dict, partial: tuple[str, ...] = ()) -> sending.Outgoing:
+    """The request as the core's Outgoing, or a Refusal with every problem found; `partial`
+    names the fields a template or a list supplies."""
     unsupported = [(code, f"{ERRORS[code][0]}: {key} is not supported by Gatepost yet")
                    for key, code in NOT_YET.items() if values.get(key) not in (None, "", 0, "0")]
     try:
-        p = SendEmailParams().load({k: v for k, v in values.items() if v is not None})
+        p = SendEmailParams().load({k: v for k, v in values.items() if v is not None}, partial=partial)
     except ValidationError as exc:
         raise refused(*unsupported, *_codes(exc.messages)) from None
     if unsupported:
         raise refused(*unsupported)
-    html = p.get("HTMLContent") if p["ContentType"].strip().lower() == "html" else None
+    html = p.get("HTMLContent") if p.get("ContentType", "").strip().lower() == "html" else None
     return sending.Outgoing(
         sender=p["From"], to=p.get("To", ()), cc=p.get("CC", ()), bcc=p.get("BCC", ()), reply_to=p.get("ReplyTo", ()),
-        subject=p["Subject"], html=html, text=p.get("PlainContent") or None, attachments=p.get("Attachments", ()),
-        headers=p.get("Headers", ()), tags=p.get("Tags", ()), track_opens=p.get("TrackOpens"),
-        track_links=p.get("TrackLinks"), send_at=p.get("SendAt"))
+        subject=p.get("Subject", ""), html=html, text=p.get("PlainContent") or None,
+        attachments=p.get("Attachments", ()), headers=p.get("Headers", ()), tags=p.get("Tags", ()),
+        track_opens=p.get("TrackOpens"), track_links=p.get("TrackLinks"), send_at=p.get("SendAt"))
 
 
-def send(presented_key: str, values: dict) -> str:
-    """Authenticate the sender key, read the request, accept the message: its MessageID."""
+def send(presented_key: str, values: dict) -> str | list[str]:
+    """Authenticate the sender key, read the request, accept the message: its MessageID (a
+    list of them for a personalised or TargetListID send)."""
     if not presented_key:
         raise refused((1, ERRORS[1][0]))
     try:
         key = api_keys.authenticate(presented_key)
         sending.check_sender(key.domain)  # who may send comes before what is sent
-        return sending.accept(key.domain, read(values))
+        user = key.domain.user
+        template = templates.get(_ident(values, "templateid", 15), user) if _given(values, "templateid") else None
+        target = (contacts.get_list(_ident(values, "targetlistid", 16), user)
+                  if _given(values, "targetlistid") else None)
+        out = read(values, ("Subject", "ContentType") * (template is not None) + ("To",) * (target is not None))
+        if target is not None:
+            return _send_to_list(key.domain, out, template, _variables(values), target)
+        if template is None:
+            return sending.accept(key.domain, out)
+        personal = len(out.to) > 1 and not (out.cc or out.bcc)
+        if not personal:
+            single = _recipient_variables(values, out.to[0]) if len(out.to) == 1 else {}
+            return sending.accept(key.domain, _rendered(out, template, _variables(values) | single))
+        outs = [_rendered(dataclasses.replace(out, to=(to,)), template,
+                          _variables(values) | _recipient_variables(values, to)) for to in out.to]
+        return sending.accept_batch([(key.domain, one) for one in outs], all_or_none=True)
     except GatewayError as exc:
         refusal = refusal_for(exc, SERVICE_ERRORS)
         if refusal is None:
             raise
         raise refusal from None
+
+
+def _given(values: dict, key: str) -> bool:
+    return values.get(key) not in (None, "", 0, "0")
+
+
+def _ident(values: dict, key: str, code: int) -> int | str:
+    """A TemplateID (int, or a template's uuid) or TargetListID (int), as the services take them."""
+    value = str(values.get(key)).strip()
+    if value.isdigit() or (code == 15 and len(value) == 36):
+        return value
+    raise refused((code, f"{ERRORS[code][0]}: {key} must be a number"))
+
+
+def _variables(values: dict) -> dict:
+    found = values.get("variables")
+    if found not in (None, "") and not isinstance(found, dict):
+        raise refused((15, f"{ERRORS[15][0]}: Variables must be an object"))
+    return dict(found or {})
+
+
+def _recipient_variables(values: dict, to: Address) -> dict:
+    """A To recipient's own: its name and email, and the `variables` object of its entry."""
+    entries = values.get("to")
+    entries = entries if isinstance(entries, list) else [entries]
+    own = next((e.get("variables") for e in entries if isinstance(e, dict)
+                and str(e.get("email", "")).strip().lower() == to.email.lower()), None)
+    return {"name": to.name, "email": to.email} | (own if isinstance(own, dict) else {})
+
+
+def _rendered(out: sending.Outgoing, template, variables: dict) -> sending.Outgoing:
+    content = templates.render(template, variables)
+    return dataclasses.replace(out, subject=out.subject or content.subject, html=content.html or None,
+                               text=content.text or None)
+
+
+def _send_to_list(domain, out: sending.Outgoing, template, variables: dict, target) -> list[str]:
+    """One message per subscribed contact, personalised from its fields, accepted a batch at a time."""
+    if out.cc or out.bcc:
+        raise refused((20, f"{ERRORS[20][0]}: CC and BCC cannot be used with TargetListID"))
+    first = None if config.current().sendemail_full_list else LIST_SEND_FIRST
+    accepted, refusals = [], []
+    batch: list[tuple] = []
+    for contact in [*contacts.subscribed(target, first), None]:
+        if contact is not None:
+            to = Address(contact.email, contact.name)
+            mine = variables | json.loads(contact.fields or "{}") | {"name": contact.name, "email": contact.email}
+            one = dataclasses.replace(out, to=(to,))
+            batch.append((domain, _rendered(one, template, mine) if template is not None else one))
+        if len(batch) == sending.MAX_BATCH or (contact is None and batch):
+            for result in sending.accept_batch(batch):
+                (refusals if isinstance(result, GatewayError) else accepted).append(result)
+            batch = []
+    if not accepted:
+        raise next((r for r in refusals if not isinstance(r, RecipientSuppressed)), None) or \
+            refused((20, f"{ERRORS[20][0]}: the list has no subscribed contact that may be mailed"))
+    return accepted

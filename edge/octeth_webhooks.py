@@ -20,7 +20,8 @@ def payload(event, message, domain) -> dict:
     return {"id": f"evt_{event.id}", "event": PAST.get(event.event, event.event),
             "timestamp": int(event.created_at.replace(tzinfo=datetime.UTC).timestamp()),
             "occurred_at": event.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "domain": domain.name,
-            "message_id": message.uuid if message else None, "recipient": event.recipient,
+            "message_id": message.uuid if message else None,
+            "campaign_id": message.campaign_id if message else None, "recipient": event.recipient,
             "subject": message.subject if message else None, "tags": json.loads(message.tags) if message else [],
             "details": json.loads(event.details or "{}")}
 

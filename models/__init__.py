@@ -1,5 +1,6 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
+from models.campaigns import Campaign
 from models.chores import Chore
 from models.contacts import Contact, ContactList
 from models.credentials import Credential
@@ -12,12 +13,11 @@ from models.templates import Template, TemplateVersion
 from models.messages import Delivery, DeliveryAttempt, Message, MessageTag
 from models.webhooks import WebhookAttempt, WebhookDelivery
 
-MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent,
-          Message, Delivery, DeliveryAttempt, Event, Suppression, Chore, InboundReport, MessageTag,
-          WebhookDelivery, WebhookAttempt, Credential, Template, TemplateVersion, ContactList, Contact,
-          Sender]
+MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent, Template,
+          TemplateVersion, ContactList, Contact, Campaign, Message, Delivery, DeliveryAttempt, Event, Suppression,
+          Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential, Sender]
 
-__all__ = ["MODELS", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt", "DomainAPIKey",
-           "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "Sender", "SenderDomain", "Session",
-           "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
+__all__ = ["MODELS", "Campaign", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
+           "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "Sender", "SenderDomain",
+           "Session", "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
            "WebhookDelivery", "WebhookEvent"]

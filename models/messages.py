@@ -4,9 +4,10 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 
 from clock import now
 from models.accounts import User
+from models.campaigns import Campaign
 from models.db import BaseModel, ContentField
-from models.vocabulary import DeliveryStatus
 from models.domains import SenderDomain
+from models.vocabulary import DeliveryStatus
 
 class Message(BaseModel):
     uuid = CharField(max_length=36, unique=True)  # the MessageID the API answers
@@ -23,9 +24,11 @@ class Message(BaseModel):
     size = IntegerField(default=0)
     created_at = DateTimeField(default=now)
     send_at = DateTimeField(default=now)
+    campaign = ForeignKeyField(Campaign, backref="messages", null=True, on_delete="SET NULL")
+    contact_id = IntegerField(null=True)  # the campaign's contact; with `campaign` unique: never twice
 
     class Meta:
-        indexes = ((("user", "created_at"), False),)
+        indexes = ((("user", "created_at"), False), (("campaign", "contact_id"), True))
 
 
 class Delivery(BaseModel):

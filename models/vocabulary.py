@@ -68,3 +68,13 @@ class ContactStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"
+
+
+class CampaignStatus(StrEnum):
+    """draft -> scheduled -> sending <-> paused -> completed, or cancelled from any but completed."""
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"

@@ -34,7 +34,9 @@ def run_due(schedule: dict[str, tuple[datetime.timedelta, Callable[[], object]]]
     for name, (interval, chore) in schedule.items():
         if take(name, interval):
             try:
-                log.info("chore %s: %s", name, chore())
+                outcome = chore()
+                if outcome:  # a chore that found nothing to do (most passes of a frequent one) says nothing
+                    log.info("chore %s: %s", name, outcome)
             except Exception:
                 log.exception("chore %s failed", name)
             ran.append(name)

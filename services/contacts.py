@@ -87,6 +87,19 @@ def contacts_on(contact_list: ContactList, status: str | None = None, after_id: 
     return list(query.order_by(Contact.id).limit(limit))
 
 
+def subscribed(contact_list: ContactList, first: int | None = None) -> Iterator[Contact]:
+    """The list's subscribed contacts: the `first` few by address, or (None) all of them in id
+    order, read a page at a time."""
+    query = Contact.select().where(Contact.list == contact_list, Contact.status == ContactStatus.SUBSCRIBED)
+    if first is not None:
+        yield from query.order_by(Contact.email).limit(first)
+        return
+    after = 0
+    while page := list(query.where(Contact.id > after).order_by(Contact.id).limit(IMPORT_CHUNK)):
+        yield from page
+        after = page[-1].id
+
+
 def update(contact: Contact, name: str | None = None, fields: dict | None = None,
            status: str | None = None) -> Contact:
     """Change what is given; `fields` are merged into the contact's (a None value removes one)."""

@@ -115,6 +115,14 @@ def get_by_name(user: User, name: str) -> SenderDomain:
     return domain
 
 
+def of_address(user: User, address: str) -> SenderDomain:
+    """The user's live domain an address (already normalized) is on."""
+    try:
+        return get_by_name(user, address.rpartition("@")[2])
+    except DomainNotFound:
+        raise DomainNotFound(f"{address} is not on one of your sender domains") from None
+
+
 def owned(model, user: User, row_id, missing: type[Exception]):
     """A row hanging off a domain (API key, SMTP credential, webhook), if it is the user's and
     its domain is live; `missing` otherwise, the same for another user's row as for none."""

@@ -37,13 +37,15 @@ def base_url(domain: SenderDomain) -> str:
 
 def tracking_for(delivery: Delivery) -> tracking.Tracking | None:
     """What to track in this delivery's copy: the message's TrackOpens/TrackLinks, else the
-    domain's options; the unsubscribe link is the domain's UnsubscribeLink option."""
+    domain's options; the unsubscribe link is the domain's UnsubscribeLink option, and always
+    there in campaign mail (RFC 8058 one-click: bulk mail must have it)."""
     message, domain = delivery.message, delivery.message.domain
     opens = domain.open_tracking if message.track_opens is None else message.track_opens
     clicks = domain.link_tracking if message.track_links is None else message.track_links
-    if not (opens or clicks or domain.unsubscribe_link):
+    unsubscribe = bool(domain.unsubscribe_link or message.campaign_id)
+    if not (opens or clicks or unsubscribe):
         return None
-    return tracking.Tracking(base_url(domain), delivery.id, bool(opens), bool(clicks), bool(domain.unsubscribe_link))
+    return tracking.Tracking(base_url(domain), delivery.id, bool(opens), bool(clicks), unsubscribe)
 
 
 def personalise(delivery: Delivery) -> bytes:

@@ -170,3 +170,19 @@ class InvalidContactStatus(GatewayError):
 
 class InvalidImport(GatewayError):
     """The CSV file cannot be imported"""
+
+
+class BatchTooLarge(GatewayError):
+    """Too many messages in one batch"""
+
+
+class CampaignNotFound(NotFound):
+    """Campaign not found or access denied"""
+
+
+class CampaignStateError(GatewayError):
+    """The campaign's status does not allow this"""
+
+
+class InvalidCampaign(GatewayError):
+    """The campaign cannot be sent as it is"""

@@ -22,8 +22,8 @@ from models.vocabulary import DeliveryStatus, DomainStatus, EventType
 from services import events, metrics, rate_limits, suppressions
 from services.addresses import normalize_address
 from services.compose import Address, Attachment, Draft, compose
-from services.errors import (AccountDisabled, DomainNotActive, ForeignSender, HeaderRejected,
-                             MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
+from services.errors import (AccountDisabled, BatchTooLarge, DomainNotActive, ForeignSender, GatewayError,
+                             HeaderRejected, MessageTooLarge, RecipientSuppressed, SendLimitReached, SendRateExceeded,
                              TooManyRecipients)
 
 # Headers the gateway owns: set from the request's own fields, by signing, or by tracking.
@@ -37,6 +37,7 @@ FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # a folded header's line breaks (
 # breaks a header line somewhere (the email package splits on VT, FF, FS, NEL, LS too), and NUL
 # is refused by PostgreSQL. Text bound for a header may hold none of them.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_BATCH = 100  # messages per accept_batch call
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
 
 
@@ -99,14 +100,22 @@ def sent_since(user, since: datetime.datetime) -> int:
             .where(Message.user == user, Message.created_at >= since).scalar() or 0)
 
 
-def check_quota(user, adding: int) -> None:
-    """The group's per-day and per-month limits, counted in recipients (each is one email)."""
+def quota_room(user) -> tuple[int, str, int] | None:
+    """How many more recipients the group's per-day and per-month limits allow now, as
+    (room, period, limit) for the tighter one; None when the group has no limit."""
     group, now = user.group, clock.now()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    for limit, since, period in ((group.send_limit_per_day, day, "daily"),
-                                 (group.send_limit_per_month, day.replace(day=1), "monthly")):
-        if limit and sent_since(user, since) + adding > limit:
-            raise SendLimitReached(f"Email sending limit reached ({period} limit of {limit})")
+    rooms = [(limit - sent_since(user, since), period, limit)
+             for limit, since, period in ((group.send_limit_per_day, day, "daily"),
+                                          (group.send_limit_per_month, day.replace(day=1), "monthly")) if limit]
+    return min(rooms) if rooms else None
+
+
+def check_quota(user, adding: int, room: tuple[int, str, int] | None = None) -> None:
+    """Each recipient is one email; `room` is a quota_room already read in this transaction."""
+    room = room or quota_room(user)
+    if room is not None and adding > room[0]:
+        raise SendLimitReached(f"Email sending limit reached ({room[1]} limit of {room[2]})")
 
 
 def check_rate(domain: SenderDomain) -> None:
@@ -120,6 +129,70 @@ def check_rate(domain: SenderDomain) -> None:
 
 def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
     """Queue a message; returns its MessageID once the message and its deliveries are committed."""
+    return _queue(prepare(domain, out, source=source))
+
+
+def _queue(pending: Pending) -> str:
+    check_rate(pending.domain)
+    with database.atomic():
+        check_quota(pending.domain.user, len(pending.recipients))
+        write(pending)
+    metrics.ACCEPTED.labels(pending.source).inc()
+    return pending.ident
+
+
+def accept_batch(items: list[tuple[SenderDomain, Outgoing]], *, source: str = "api",
+                 all_or_none: bool = False) -> list[str | GatewayError]:
+    """Up to MAX_BATCH independent messages: each is checked on its own and answered in order
+    with its MessageID or the error that refused it; the accepted ones are written in ONE
+    transaction (a database failure refuses none and accepts none: the caller may retry all).
+    `all_or_none`: one send to several recipients; the first refusal refuses it whole."""
+    if len(items) > MAX_BATCH:
+        raise BatchTooLarge(f"At most {MAX_BATCH} messages per batch")
+    results: list[Pending | GatewayError] = []
+    for domain, out in items:
+        try:
+            pending = prepare(domain, out, source=source)
+            check_rate(domain)
+        except GatewayError as exc:
+            results.append(exc)
+        else:
+            results.append(pending)
+    with database.atomic():
+        written = _write_batch(results)
+        if all_or_none and written < len(results):  # raising rolls the transaction back
+            raise next(r for r in results if isinstance(r, GatewayError))
+    accepted = [r.ident for r in results if isinstance(r, Pending)]
+    metrics.ACCEPTED.labels(source).inc(len(accepted))
+    return [r.ident if isinstance(r, Pending) else r for r in results]
+
+
+def _write_batch(results: list) -> int:
+    """Write the prepared ones that the sending limits still allow (a refused one becomes its
+    error in `results`); returns how many were written."""
+    rooms: dict[int, tuple[int, str, int] | None] = {}
+    written = 0
+    for i, pending in enumerate(results):
+        if not isinstance(pending, Pending):
+            continue
+        user = pending.domain.user
+        if user.id not in rooms:
+            rooms[user.id] = quota_room(user)
+        try:
+            check_quota(user, len(pending.recipients), rooms[user.id])
+        except SendLimitReached as exc:
+            results[i] = exc
+            continue
+        if rooms[user.id] is not None:
+            room, period, limit = rooms[user.id]
+            rooms[user.id] = (room - len(pending.recipients), period, limit)
+        write(pending)
+        written += 1
+    return written
+
+
+def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pending:
+    """Every check a message passes before it is written, and its composition."""
     settings = config.current()
     check_sender(domain)
     if out.sender.email.rpartition("@")[2].lower() != domain.name:
@@ -135,7 +208,7 @@ def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
     ident = str(uuid.uuid4())
     content = compose(Draft(out.sender, out.to, out.cc, out.reply_to, out.subject, out.html, out.text,
                             out.attachments, out.headers, f"<{ident}@{domain.name}>"), clock.now())
-    return _enqueue(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
+    return _pending(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
                     tags=out.tags, track_opens=out.track_opens, track_links=out.track_links, send_at=out.send_at,
                     source=source)
 
@@ -193,8 +266,8 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
         message["Message-ID"] = f"<{ident}@{domain.name}>"
     if message["Date"] is None:
         message["Date"] = email.utils.format_datetime(clock.now().replace(tzinfo=datetime.UTC))
-    return _enqueue(domain, ident, message.as_bytes(), [(r, kinds.get(r, "bcc")) for r in unique],
-                    mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source)
+    return _queue(_pending(domain, ident, message.as_bytes(), [(r, kinds.get(r, "bcc")) for r in unique],
+                           mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source))
 
 
 def _own_mailbox(message, name: str, domain: SenderDomain) -> None:
@@ -223,32 +296,50 @@ def _own_mailbox(message, name: str, domain: SenderDomain) -> None:
     message.replace_header(name, headerregistry.Address(display_name=mailbox.display_name, addr_spec=address))
 
 
-def _enqueue(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], *, mail_from: str,
-             subject: str, tags=(), track_opens=None, track_links=None, send_at=None, source: str) -> str:
-    """ONE transaction: the message, a delivery per recipient, their accepted events."""
+@dataclasses.dataclass
+class Pending:
+    """A checked, composed message not yet written: `write` queues it."""
+    domain: SenderDomain
+    ident: str
+    content: bytes
+    recipients: dict[str, str]  # address: to | cc | bcc
+    mail_from: str
+    subject: str
+    source: str
+    tags: tuple[str, ...] = ()
+    track_opens: bool | None = None
+    track_links: bool | None = None
+    send_at: datetime.datetime | None = None
+
+
+def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], **fields) -> Pending:
     settings = config.current()
     if len(content) > settings.max_message_bytes:
         raise MessageTooLarge(f"The message is larger than {settings.max_message_bytes} bytes")
-    check_rate(domain)
-    now = clock.now()
-    send_at = max(send_at or now, now)
     kinds: dict[str, str] = {}
     for address, kind in recipients:
         kinds.setdefault(address, kind)  # listed twice (To and CC): the first place counts
-    with database.atomic():
-        check_quota(domain.user, len(kinds))
-        message = Message.create(
-            uuid=ident, user=domain.user, domain=domain, message_id_header=f"<{ident}@{domain.name}>",
-            mail_from=mail_from, subject=subject[:MAX_SUBJECT], tags=json.dumps(list(tags)), track_opens=track_opens,
-            track_links=track_links, source=source, content=content, size=len(content), created_at=now,
-            send_at=send_at)
-        if tags:
-            MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(tags)]).execute()
-        for address, kind in kinds.items():
-            delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
-                                       kind=kind, next_attempt_at=send_at, updated_at=now,
-                                       last_reply="scheduled" if send_at > now else DeliveryStatus.QUEUED)
-            events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject[:MAX_SUBJECT], tags=list(tags),
-                          send_at=send_at.isoformat() if send_at > now else None)
-    metrics.ACCEPTED.labels(source).inc()
-    return ident
+    return Pending(domain, ident, content, kinds, **fields)
+
+
+def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> Message:
+    """The message, a delivery per recipient and their accepted events; call it inside the
+    transaction that answers for them (after the quota check)."""
+    now = clock.now()
+    send_at = max(pending.send_at or now, now)
+    subject = pending.subject[:MAX_SUBJECT]
+    message = Message.create(
+        uuid=pending.ident, user=pending.domain.user, domain=pending.domain,
+        message_id_header=f"<{pending.ident}@{pending.domain.name}>", mail_from=pending.mail_from, subject=subject,
+        tags=json.dumps(list(pending.tags)), track_opens=pending.track_opens, track_links=pending.track_links,
+        source=pending.source, content=pending.content, size=len(pending.content), created_at=now, send_at=send_at,
+        campaign=campaign, contact_id=contact_id)
+    if pending.tags:
+        MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(pending.tags)]).execute()
+    for address, kind in pending.recipients.items():
+        delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
+                                   kind=kind, next_attempt_at=send_at, updated_at=now,
+                                   last_reply="scheduled" if send_at > now else DeliveryStatus.QUEUED)
+        events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject, tags=list(pending.tags),
+                      send_at=send_at.isoformat() if send_at > now else None)
+    return message

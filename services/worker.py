@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import config
 from models.db import database
-from services import chores, delivery, retention, verification, webhook_deliveries
+from services import campaigns, chores, delivery, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
 WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
@@ -22,7 +22,8 @@ def schedule() -> dict:
     """The chores every worker offers to run; each runs once per interval across all of them."""
     settings = config.current()
     return {"reverify-domains": (datetime.timedelta(seconds=settings.reverify_interval), verification.reverify_enabled),
-            "retention": (datetime.timedelta(hours=1), retention.prune)}
+            "retention": (datetime.timedelta(hours=1), retention.prune),
+            "campaigns": (datetime.timedelta(seconds=1), campaigns.run_due)}
 
 
 def worker_name() -> str:

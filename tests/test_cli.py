@@ -217,3 +217,32 @@ def test_lists_and_contacts_commands_with_a_csv_import(run, alice, tmp_path):
     assert contacts.get_list(news.id, alice.user).name == "Letters"
     assert run("lists", "delete", str(news.id)).exit_code == 0
     assert run("contacts", "list", str(news.id)).exit_code != 0
+
+
+def test_campaigns_create_launch_pause_resume_and_show(run, sender, tmp_path):
+    from services import campaigns, contacts
+
+    news = contacts.create_list(sender.account.user, "News")
+    for address in ("ann@example.net", "bo@example.net"):
+        contacts.add(news, address)
+    html = tmp_path / "body.html"
+    html.write_text("<p>Hello {{ email }}</p>")
+    created = run("campaigns", "create", "--user", "alice@example.com", "--name", "Spring", "--list", str(news.id),
+                  "--from", "news@example.com", "--subject", "Spring", "--html", str(html), "--speed", "3600")
+    assert created.exit_code == 0, created.output
+    campaign_id = created.output.split()[1]
+    assert run("campaigns", "launch", campaign_id, "--at", "not a date").exit_code != 0
+    assert run("campaigns", "launch", campaign_id).exit_code == 0
+    assert run("campaigns", "launch", campaign_id).exit_code != 0  # no longer a draft
+    assert run("campaigns", "pause", campaign_id).output.strip() == f"campaign {campaign_id} paused"
+    assert campaigns.run_due() == 0
+    assert run("campaigns", "resume", campaign_id).exit_code == 0
+    assert campaigns.run_due() == 1  # the pace: the first at once, the next a second later
+    shown = json.loads(run("campaigns", "show", campaign_id, "--json").output)
+    assert (shown["status"], shown["stats"]["queued"], shown["stats"]["recipients"]) == ("sending", 1, 2)
+    listed = json.loads(run("campaigns", "list", "--user", "alice@example.com", "--json").output)
+    assert [c["name"] for c in listed] == ["Spring"]
+    assert run("campaigns", "delete", campaign_id).exit_code != 0  # not while it may send
+    assert run("campaigns", "cancel", campaign_id).output.strip() == f"campaign {campaign_id} cancelled"
+    assert run("campaigns", "delete", campaign_id).exit_code == 0
+    assert run("campaigns", "show", campaign_id).exit_code != 0

@@ -1,0 +1,45 @@
+"""accept_batch: each message checked and answered on its own, the accepted ones in one transaction."""
+import pytest
+
+from models import Delivery, Event, Message
+from services import domains, sending, suppressions
+from services.compose import Address
+from services.errors import BatchTooLarge, DomainNotActive, ForeignSender, RecipientSuppressed, SendLimitReached
+
+
+def _out(to: str, sender: str = "alice@example.com", **fields) -> sending.Outgoing:
+    return sending.Outgoing(sender=Address(sender, "Alice"), to=(Address(to),), subject=f"For {to}",
+                            text="Hello", **fields)
+
+
+def test_a_batch_answers_each_message_and_queues_the_good_ones(sender, sink, deliver):
+    suppressions.add(sender.account.user, "gone@example.net", "manual")
+    results = sending.accept_batch([(sender.domain, _out("ann@example.net")),
+                                    (sender.domain, _out("gone@example.net")),
+                                    (sender.domain, _out("bo@example.net", sender="ceo@bank.example")),
+                                    (sender.domain, _out("cy@example.net", tags=("batch",)))])
+    assert isinstance(results[0], str) and isinstance(results[3], str)
+    assert isinstance(results[1], RecipientSuppressed) and isinstance(results[2], ForeignSender)
+    assert [m.uuid for m in Message.select().order_by(Message.id)] == [results[0], results[3]]
+    assert Event.select().where(Event.event == "accepted").count() == 2
+    deliver()
+    assert sorted(m.rcpt_tos[0] for m in sink.received) == ["ann@example.net", "cy@example.net"]
+
+
+def test_a_batch_shares_the_sending_limit_in_order(sender):
+    group = sender.account.user.group
+    group.send_limit_per_day = 2
+    group.save()
+    results = sending.accept_batch([(sender.domain, _out(f"r{i}@example.net")) for i in range(3)])
+    assert [type(r) for r in results] == [str, str, SendLimitReached]
+    assert Delivery.select().count() == 2
+
+
+def test_a_batch_refuses_more_than_its_maximum_and_a_disabled_domain_per_item(sender, alice):
+    with pytest.raises(BatchTooLarge):
+        sending.accept_batch([(sender.domain, _out("ann@example.net"))] * (sending.MAX_BATCH + 1))
+    pending = domains.add(alice.user, "example.org")  # Approval Pending: may not send
+    results = sending.accept_batch([(pending, _out("ann@example.net", sender="alice@example.org")),
+                                    (sender.domain, _out("ann@example.net"))])
+    assert isinstance(results[0], DomainNotActive) and isinstance(results[1], str)
+    assert sending.accept_batch([]) == []
