@@ -1,5 +1,6 @@
 """peewee models, one module per aggregate; MODELS lists them in dependency order."""
 from models.accounts import Session, User, UserGroup
+from models.campaign_routing import CampaignRouting
 from models.campaigns import Campaign
 from models.chores import Chore
 from models.contacts import Contact, ContactList
@@ -15,9 +16,10 @@ from models.webhooks import WebhookAttempt, WebhookDelivery
 
 MODELS = [UserGroup, User, Session, SenderDomain, DomainAPIKey, SMTPCredential, Webhook, WebhookEvent, Template,
           TemplateVersion, ContactList, Contact, Campaign, Message, Delivery, DeliveryAttempt, Event, Suppression,
-          Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential, Sender]
+          Chore, InboundReport, MessageTag, WebhookDelivery, WebhookAttempt, Credential, Sender,
+          CampaignRouting]
 
-__all__ = ["MODELS", "Campaign", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
+__all__ = ["MODELS", "Campaign", "CampaignRouting", "Chore", "Contact", "ContactList", "Credential", "Delivery", "DeliveryAttempt",
            "DomainAPIKey", "Event", "InboundReport", "Message", "MessageTag", "SMTPCredential", "Sender", "SenderDomain",
            "Session", "Suppression", "Template", "TemplateVersion", "User", "UserGroup", "Webhook", "WebhookAttempt",
            "WebhookDelivery", "WebhookEvent"]

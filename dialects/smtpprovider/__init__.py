@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from dialects.smtpprovider import domains, mailing, senders, templates, token, welcome  # noqa: F401  (the routes)
+from dialects.smtpprovider import campaigns, domains, mailing, senders, templates, token, welcome  # noqa: F401  (routes)
 from dialects.smtpprovider.resource import blueprint
 from services import accounts
 

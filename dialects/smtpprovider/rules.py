@@ -83,7 +83,12 @@ class Email(Text):
 
 class Whole(_Rule):
     """Laravel's `integer`: a whole number or a string of one (never a bool or 1.5)."""
-    default_error_messages = {"invalid": "The :attribute field must be an integer."}
+    default_error_messages = {"invalid": "The :attribute field must be an integer.",
+                              "min": "The :attribute field must be at least {min}."}
+
+    def __init__(self, *, minimum: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.minimum = minimum
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, str) and _WHOLE.fullmatch(value)):
@@ -91,6 +96,8 @@ class Whole(_Rule):
         number = int(value)
         if not -BIGINT <= number <= BIGINT:
             raise self.make_error("invalid")
+        if self.minimum is not None and number < self.minimum:
+            raise self.make_error("min", min=self.minimum)
         return number
 
 

@@ -1,4 +1,5 @@
-"""Sender addresses of a domain, verified by a mailed link (the SMTP-provider dialect)."""
+"""Sender addresses of a domain, verified by a mailed link, and the delivery choices a campaign
+records (the SMTP-provider dialect)."""
 from peewee import *
 
 
@@ -7,6 +8,11 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = 'sender_domain'
+
+    class Campaign(Model):
+        class Meta:
+            database = db
+            table_name = 'campaign'
 
     class Sender(Model):
         domain = ForeignKeyField(SenderDomain, on_delete='CASCADE')
@@ -20,8 +26,18 @@ def up(migrator, db):
             table_name = 'sender'
             indexes = ((('domain', 'email'), True),)
 
-    db.create_tables([Sender])
+    class CampaignRouting(Model):
+        campaign = ForeignKeyField(Campaign, unique=True, on_delete='CASCADE')
+        vmta_id = IntegerField(null=True)
+        bounce_email_id = IntegerField(null=True)
+        url_domain_id = IntegerField(null=True)
+        sender_email = CharField(max_length=320, default='')
+        class Meta:
+            database = db
+            table_name = 'campaign_routing'
+
+    db.create_tables([Sender, CampaignRouting])
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_table('sender'))
+    migrator.migrate(migrator.drop_table('campaign_routing'), migrator.drop_table('sender'))

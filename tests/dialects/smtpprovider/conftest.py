@@ -65,3 +65,23 @@ def call(client, token):
         return client.open(path, method=method, json=body or {}, headers=headers)
 
     return request
+
+
+@pytest.fixture
+def campaign_parts(demo, dns_server, sink):
+    """What the seed's campaign store names: example.com Enabled (its records published), template
+    456, mailing list 789 with two subscribers whose mail lands at the sink, and news@example.com."""
+    from models import ContactList, Template
+    from services import contacts, senders
+    from tests.conftest import publish
+
+    domain = domains.add(demo, "example.com")
+    domains.set_status(domain, "Enabled")
+    publish(dns_server.zone, domain)
+    template = renumber(Template, templates.create(demo, "Welcome Template", subject="Hi",
+                                                   html="<h1>Welcome {{ name }}</h1>"), seed.TEMPLATE_ID)
+    mailing = renumber(ContactList, contacts.create_list(demo, "Newsletter Subscribers"), seed.MAILING_LIST_ID)
+    contacts.add(mailing, "ann@example.net", "Ann")
+    contacts.add(mailing, "bob@example.org", "Bob")
+    senders.add(demo, "example.com", "news@example.com", "Demo Team")
+    return template, mailing
