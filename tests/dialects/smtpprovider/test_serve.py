@@ -1,5 +1,7 @@
 """Every example body of seed 002 replayed verbatim against a real `gatepost serve` (token
-first), each documented response key checked, the mails it sends arriving at the loopback sink."""
+first), each documented response key checked, the mails it sends arriving at the loopback sink,
+and a campaign followed from store to delivered with pause and resume (serve's own worker
+runs it)."""
 from __future__ import annotations
 
 import email
@@ -9,11 +11,12 @@ from email import policy
 import pytest
 import requests
 
-from models import SenderDomain
+from models import ContactList, SenderDomain, Template
+from services import contacts
 from tests import processes
 from tests.conftest import publish
 from tests.dialects.smtpprovider import seed
-from tests.dialects.smtpprovider.conftest import SYSTEM_SENDER
+from tests.dialects.smtpprovider.conftest import SYSTEM_SENDER, renumber
 
 HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
@@ -68,6 +71,8 @@ def test_the_seed_replayed_against_gatepost_serve(server, example_mx, dns_server
     assert data(get("/api/v1/smtp-sender-list", seed.USER_QUERY), "sender_lists")["sender_lists"][0]["verified"]
 
     template = data(post("/api/v1/smtp-template-add", seed.TEMPLATE_ADD), "template")["template"]
+    renumber(Template, Template.get_by_id(template["id"]), seed.TEMPLATE_ID)  # the id the seed's campaign names
+    template["id"] = seed.TEMPLATE_ID
     assert [t["id"] for t in data(get("/api/v1/smtp-template-index", {}), "templates")["templates"]] == [template["id"]]
     assert data(get("/api/v1/smtp-template-default", {}), "default_templates")["default_templates"]
     shown = data(get("/api/v1/smtp-template-show", {"user_id": 123, "template_id": template["id"]}), "templates")
@@ -77,6 +82,10 @@ def test_the_seed_replayed_against_gatepost_serve(server, example_mx, dns_server
     assert updated["template"]["name"] == "Welcome Template v2"
 
     mailing = data(post("/api/v1/smtp-mailing-add", seed.MAILING_ADD), "mailing")["mailing"]
+    mailing_list = renumber(ContactList, ContactList.get_by_id(mailing["id"]), seed.MAILING_LIST_ID)
+    mailing["id"] = seed.MAILING_LIST_ID
+    for address in ("ann@example.net", "bob@example.org", "cy@example.net"):
+        contacts.add(mailing_list, address)
     assert [m["id"] for m in data(get("/api/v1/smtp-mailing-list", {}), "mailing_list")["mailing_list"]] == [mailing["id"]]
 
     for body in (seed.WELCOME, seed.WELCOME_CUSTOM):
@@ -85,3 +94,25 @@ def test_the_seed_replayed_against_gatepost_serve(server, example_mx, dns_server
     subjects = sorted(email.message_from_bytes(m.data, policy=policy.default)["Subject"] for m in welcomes)
     assert subjects == ["Welcome to Demo Store", "Welcome to SMTPProvider"]
     assert all(m.rcpt_tos == ["owner@example.com"] for m in welcomes)
+
+    form = data(get("/api/v1/smtp-campaign-create", seed.USER_QUERY), "senderDetails", "templates", "mailing_lists")
+    assert [m["id"] for m in form["mailing_lists"]] == [seed.MAILING_LIST_ID]
+    campaign = data(post("/api/v1/smtp-campaign-store", seed.CAMPAIGN_STORE), "campaign")["campaign"]
+    assert campaign["campaign_name"] == "May Newsletter" and campaign["status"] in ("scheduled", "sending")
+    query = {"user_id": 123, "campaign_id": campaign["id"]}
+    paused = data(post("/api/v1/smtp-campaign-pause", query), "campaign")["campaign"]
+    assert paused["status"] == "paused"
+    edit = data(get("/api/v1/smtp-campaign-edit", query), "campaign", "senderDetails", "templates", "url_domains",
+                "vmtas", "bounce_email_id", "speed")
+    assert edit["speed"] == 1000 and edit["campaign"]["status"] == "paused"
+    # the seed's update body, with the campaign id the store answered
+    assert data(post("/api/v1/smtp-campaign-update", {**seed.CAMPAIGN_UPDATE, "campaign_id": campaign["id"]}),
+                "campaigns")["campaigns"] == "update sucessfully"
+    assert data(post("/api/v1/smtp-campaign-pause", query), "campaign")["campaign"]["status"] == "scheduled"
+    recipients = {"ann@example.net", "bob@example.org", "cy@example.net"}
+    arrived = example_mx.wait_for(3 + 3, timeout=30)[3:]
+    assert sorted(r for m in arrived for r in m.rcpt_tos) == sorted(recipients)  # each once, one per 3.6 s
+    subjects = {email.message_from_bytes(m.data, policy=policy.default)["Subject"] for m in arrived}
+    assert subjects <= {"Hello from SMTPProvider", "Updated Subject"}  # one may have left before the pause
+    [done] = data(get("/api/v1/smtp-campaign-index", seed.USER_QUERY), "campaigns")["campaigns"]
+    assert done["campaign_name"] == "May Newsletter Updated" and done["stats"]["sent"] == 3
