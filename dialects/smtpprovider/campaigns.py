@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import config
 from dialects.smtpprovider.mailing import mailing_view
-from dialects.smtpprovider.resource import blueprint, invalid, ok, read, stamp
+from dialects.smtpprovider.resource import AnyUser, ForUser, blueprint, invalid, ok, read, stamp
 from dialects.smtpprovider.rules import TIMESTAMP, Email, Object, Rules, Text, Timestamp, Whole
 from dialects.smtpprovider.senders import sender_view
 from dialects.smtpprovider.templates import MAX_BODY, template_view
@@ -41,17 +41,11 @@ class AllRequest(Rules):
     url_domain_id = Whole()
 
 
-class Own(Rules):
-    user_id = Whole()
-
-
-class One(Rules):
-    user_id = Whole(required=True)
+class One(ForUser):
     campaign_id = Whole(required=True)
 
 
-class Store(Rules):
-    user_id = Whole(required=True)
+class Store(ForUser):
     template_id = Whole(required=True)
     mailing_list_id = Whole()
     campaign_name = Text()
@@ -119,13 +113,13 @@ def _record(campaign, request: dict) -> None:
 
 @blueprint.get("/v1/smtp-campaign-index")
 def index_campaigns():
-    user, _ = read(Own)
+    user, _ = read(AnyUser)
     return ok(campaigns=[campaign_view(c) for c in campaigns.list_for(user)])
 
 
 @blueprint.get("/v1/smtp-campaign-create")
 def campaign_form():
-    user, _ = read(Own)
+    user, _ = read(AnyUser)
     return ok(senderDetails=[sender_view(s) for s in senders.list_for(user)],
               templates=[template_view(t) for t in templates.list_own(user, active_only=True)],
               default_templates=[template_view(t) for t in templates.list_system()],

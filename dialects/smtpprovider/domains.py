@@ -4,8 +4,8 @@ passes). A domain name is unique per user (`The domain name has already been tak
 keeps domains per account, and says nothing of another account's."""
 from __future__ import annotations
 
-from dialects.smtpprovider.resource import blueprint, failure, invalid, ok, read, stamp
-from dialects.smtpprovider.rules import Rules, Text, Whole
+from dialects.smtpprovider.resource import ForUser, blueprint, failure, invalid, ok, read, stamp
+from dialects.smtpprovider.rules import Text
 from edge.errors import Declared, Refusal, declares
 from models.vocabulary import DomainStatus
 from services import dns_records, domains, verification
@@ -15,11 +15,7 @@ VERIFIED = "Verified Successfully"
 TIMED_OUT = "The DNS lookup timed out; nothing was changed. Please try again."
 
 
-class UserOnly(Rules):
-    user_id = Whole(required=True)
-
-
-class DomainRequest(UserOnly):
+class DomainRequest(ForUser):
     domain_name = Text(required=True)
 
 
@@ -51,7 +47,7 @@ def add_domain():
 
 @blueprint.get("/v1/smtp-domain-list")
 def list_domains():
-    user, _ = read(UserOnly)
+    user, _ = read(ForUser)
     return ok(domains=[domain_view(d) for d in domains.list_for(user)])
 
 

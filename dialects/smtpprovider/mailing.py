@@ -2,17 +2,12 @@
 the other ways in (`gatepost contacts import`, the other dialects); campaigns send to them."""
 from __future__ import annotations
 
-from dialects.smtpprovider.resource import blueprint, ok, read, stamp
-from dialects.smtpprovider.rules import Rules, Text, Whole
+from dialects.smtpprovider.resource import AnyUser, ForUser, blueprint, ok, read, stamp
+from dialects.smtpprovider.rules import Text
 from services import contacts
 
 
-class Own(Rules):
-    user_id = Whole()
-
-
-class Add(Rules):
-    user_id = Whole(required=True)
+class Add(ForUser):
     name = Text(required=True)
 
 
@@ -23,7 +18,7 @@ def mailing_view(contact_list) -> dict:
 
 @blueprint.get("/v1/smtp-mailing-list")
 def list_mailing_lists():
-    user, _ = read(Own)
+    user, _ = read(AnyUser)
     return ok(mailing_list=[mailing_view(m) for m in contacts.lists_of(user)])
 
 

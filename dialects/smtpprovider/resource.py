@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 import config
 
-from dialects.smtpprovider.rules import Rules, messages
+from dialects.smtpprovider.rules import Rules, Whole, messages
 from edge.errors import Declared, Refusal
 from edge.params import BadJSON, request_params
 from models import User
@@ -25,6 +25,15 @@ UNAUTHENTICATED = "Unauthenticated."
 WRONG_USER = "Wrong user id: it must be the id of the token's user."
 BAD_JSON = "The request body is not valid JSON."
 THROTTLED = "Too Many Attempts."
+
+
+class AnyUser(Rules):
+    """A call where the seed leaves user_id optional: checked only when it is given."""
+    user_id = Whole()
+
+
+class ForUser(Rules):
+    user_id = Whole(required=True)
 
 
 class Unauthenticated(Exception):

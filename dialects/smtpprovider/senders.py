@@ -9,8 +9,8 @@ from html import escape
 from flask import Response
 
 import config
-from dialects.smtpprovider.resource import blueprint, invalid, ok, read, stamp
-from dialects.smtpprovider.rules import Email, Rules, Text, Whole
+from dialects.smtpprovider.resource import ForUser, blueprint, invalid, ok, read, stamp
+from dialects.smtpprovider.rules import Email, Text
 from edge.errors import Declared, declares
 from services import senders
 from services.errors import (DomainNotActive, DomainNotFound, ForeignSender, RecipientSuppressed, SendLimitReached,
@@ -27,17 +27,13 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><meta name="viewport"
 <h1>{title}</h1><p>{text}</p></body></html>"""
 
 
-class SenderList(Rules):
-    user_id = Whole(required=True)
-
-
-class SenderAdd(SenderList):
+class SenderAdd(ForUser):
     domain_name = Text(required=True)
     from_email = Email(required=True)
     sender_name = Text()
 
 
-class SenderVerify(SenderList):
+class SenderVerify(ForUser):
     from_email = Email(required=True)
 
 
@@ -49,7 +45,7 @@ def sender_view(sender) -> dict:
 
 @blueprint.get("/v1/smtp-sender-list")
 def list_senders():
-    user, _ = read(SenderList)
+    user, _ = read(ForUser)
     return ok(sender_lists=[sender_view(s) for s in senders.list_for(user)])
 
 

@@ -3,8 +3,8 @@
 campaign sends them; one that does not compile is refused with its line."""
 from __future__ import annotations
 
-from dialects.smtpprovider.resource import blueprint, invalid, ok, read, stamp
-from dialects.smtpprovider.rules import Flag, Rules, Text, Whole
+from dialects.smtpprovider.resource import AnyUser, ForUser, blueprint, invalid, ok, read, stamp
+from dialects.smtpprovider.rules import Flag, Text, Whole
 from edge.errors import Declared, declares
 from services import templates
 from services.errors import InvalidTemplate, TemplateNotFound
@@ -12,17 +12,11 @@ from services.errors import InvalidTemplate, TemplateNotFound
 MAX_BODY = 1024 * 1024  # characters of an html_body / text_body
 
 
-class Own(Rules):
-    user_id = Whole()
-
-
-class Show(Rules):
-    user_id = Whole(required=True)
+class Show(ForUser):
     template_id = Whole(required=True)
 
 
-class Add(Rules):
-    user_id = Whole(required=True)
+class Add(ForUser):
     name = Text(required=True)
     subject = Text(max_length=2000)
     html_body = Text(max_length=MAX_BODY)
@@ -47,13 +41,13 @@ def template_view(template) -> dict:
 
 @blueprint.get("/v1/smtp-template-index")
 def index_templates():
-    user, _ = read(Own)
+    user, _ = read(AnyUser)
     return ok(templates=[template_view(t) for t in templates.list_own(user)])
 
 
 @blueprint.get("/v1/smtp-template-default")
 def default_templates():
-    read(Own)
+    read(AnyUser)
     return ok(default_templates=[template_view(t) for t in templates.list_system()])
 
 
