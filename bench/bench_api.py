@@ -27,7 +27,7 @@ def rate(url: str, seconds: float, headers: dict | None = None, body: dict | Non
     def client():
         session, count = requests.Session(), 0
         while time.monotonic() < stop:
-            response = session.post(url, json=body, headers=headers) if body else session.get(url)
+            response = session.post(url, json=body, headers=headers) if body else session.get(url, headers=headers)
             assert response.status_code == 200, response.text
             count += 1
         done.append(count)
