@@ -105,7 +105,8 @@ def request_verification(sender: Sender, link_base: str) -> str:
             f"{LINK_TTL.days} days).</p>\n<p>If it was not you, ignore this message.</p>\n")
     text = (f"Someone asked to send mail as {sender.email}.\n\nConfirm this sender address: {link}\n"
             f"(the link works for {LINK_TTL.days} days)\n\nIf it was not you, ignore this message.\n")
-    message_id = system_mail.send(sender.email, SUBJECT, html, text, tags=("sender-verification",))
+    message_id = system_mail.send(sender.email, SUBJECT, html, text, tags=("sender-verification",),
+                                  requested_by=sender.domain.user)
     Sender.update(verification_sent_at=now).where(Sender.id == sender.id).execute()
     sender.verification_sent_at = now
     return message_id

@@ -15,13 +15,14 @@ from edge.errors import Declared, declares
 from services import senders
 from services.errors import (DomainNotActive, DomainNotFound, ForeignSender, RecipientSuppressed, SendLimitReached,
                              SendRateExceeded)
-from services.system_mail import SystemSenderMissing
+from services.system_mail import SystemMailLimited, SystemSenderMissing
 
 CONFIRM_PATH = "/api/v1/smtp-sender-confirm/"
 # what mailing in the installation's name may run into (sender verification, welcome mail)
 SYSTEM_MAIL_ERRORS = (Declared(RecipientSuppressed, "from_email", 422),
                       Declared(SendLimitReached, "mail", 429), Declared(SendRateExceeded, "mail", 429),
-                      Declared(SystemSenderMissing, "mail", 503), Declared(DomainNotActive, "mail", 503))
+                      Declared(SystemMailLimited, "mail", 429), Declared(SystemSenderMissing, "mail", 503),
+                      Declared(DomainNotActive, "mail", 503))
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title}</title></head><body style="font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em">
 <h1>{title}</h1><p>{text}</p></body></html>"""

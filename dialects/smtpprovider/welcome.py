@@ -30,11 +30,11 @@ class Welcome(Rules):
 @declares(*SYSTEM_MAIL_ERRORS, *(Declared(cause, "mail", 503) for cause in (TemplateNotFound, TemplateInactive,
                                                                          TemplateRenderFailed)))
 def welcome_mail():
-    _, values = read(Welcome)
+    user, values = read(Welcome)
     if values["subject"] is not None:
         message_id = system_mail.send(values["from_email"], values["subject"], values["html_content"],
-                                       tags=("welcome",))
+                                       tags=("welcome",), requested_by=user)
     else:
         message_id = system_mail.send_template("welcome", values["from_email"], {"product_name": values["shop_name"]},
-                                               tags=("welcome",))
+                                               tags=("welcome",), requested_by=user)
     return ok(message="Welcome mail sent successfully", message_id=message_id)

@@ -97,3 +97,12 @@ def test_welcome_mail_without_a_configured_sender(call, settings):
     answer = call("POST", "/api/v1/smtp-welcome-mail", seed.WELCOME)
     assert answer.status_code == 503 and answer.json["success"] is False
     assert "GATEPOST_SYSTEM_SENDER" in answer.json["data"][0]
+
+
+def test_mail_in_the_installations_name_is_limited_per_user(call, settings):
+    config.use(config.current().replace(system_mail_rate="2 per hour"))
+    for _ in range(2):
+        assert call("POST", "/api/v1/smtp-welcome-mail", seed.WELCOME).status_code == 200
+    refused = call("POST", "/api/v1/smtp-welcome-mail", seed.WELCOME)
+    assert refused.status_code == 429 and refused.json == {
+        "success": False, "data": ["Too many mails were sent in the installation's name for this account; try again later"]}
