@@ -20,13 +20,14 @@ import commands
 import config
 import logs
 import tracking
-from dialects import autorelay, kirim, sendpulse
+from dialects import autorelay, kirim, sendpulse, smtpprovider
 from edge import health
 from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, autorelay, api_v1, tracking, kirim, sendpulse)  # autorelay before api_v1: sk_ keys on their shared path
+# autorelay and smtpprovider before api_v1: all three live under /api/v1 (sk_ keys and smtp-* paths are theirs)
+DIALECTS = (commands, autorelay, smtpprovider, api_v1, tracking, kirim, sendpulse)
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

@@ -1,18 +1,19 @@
-"""Sender addresses a user has named (SendPulse's `/senders`): an address with the From name it
-goes out under. Sending is allowed from any address of an Enabled domain of the user; a named
-sender adds its display name, and lists which addresses the user means to send from."""
+"""Addresses of a sender domain that mail is sent from, each verified once its mailbox proves
+it receives mail (the SMTP-provider API's senders)."""
 from peewee import CharField, DateTimeField, ForeignKeyField
 
 from clock import now
-from models.accounts import User
 from models.db import BaseModel
+from models.domains import SenderDomain
 
 
-class SenderAddress(BaseModel):
-    user = ForeignKeyField(User, backref="sender_addresses", on_delete="CASCADE")
-    email = CharField(max_length=320)  # ASCII form, lower case
+class Sender(BaseModel):
+    domain = ForeignKeyField(SenderDomain, backref="senders", on_delete="CASCADE")
+    email = CharField(max_length=320)  # ASCII form, lower case, on the domain
     name = CharField(max_length=255, default="")
+    verified_at = DateTimeField(null=True)
+    verification_sent_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
 
     class Meta:
-        indexes = ((("user", "email"), True),)
+        indexes = ((("domain", "email"), True),)

@@ -103,13 +103,19 @@ def require(user: User, permission: str) -> None:
 
 
 def login(username: str, password: str) -> tuple[str, User]:
-    """A session for a username and password. An unknown user costs the same argon2 verify as a
-    known one, so the time taken does not tell which usernames exist."""
+    """A session for a username and password."""
+    user = check_password(username, password)
+    return open_session(user), user
+
+
+def check_password(username: str, password: str) -> User:
+    """The enabled user with this username and password, or InvalidLogin. An unknown user costs
+    the same argon2 verify as a known one, so the time taken does not tell which usernames exist."""
     user = find_user(username)
     valid = secrets.verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid or not user.is_enabled:
         raise InvalidLogin()
-    return open_session(user), user
+    return user
 
 
 @functools.cache

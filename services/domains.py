@@ -107,13 +107,26 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
-def of_address(user: User, address: str) -> SenderDomain:
-    """The user's live domain an address (already normalized) is on."""
-    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == address.rpartition("@")[2].lower(),
+def get_by_name(user: User, name: str) -> SenderDomain:
+    """The user's live domain with this name (any spelling normalize_name reads); DomainNotFound
+    otherwise, for a name that is no domain name too."""
+    try:
+        name = normalize_name(name)
+    except InvalidDomainName:
+        raise DomainNotFound() from None
+    domain = SenderDomain.get_or_none(SenderDomain.name == name, SenderDomain.user == user,
                                       SenderDomain.status != DomainStatus.DELETED)
     if domain is None:
-        raise DomainNotFound(f"{address} is not on one of your sender domains")
+        raise DomainNotFound()
     return domain
+
+
+def of_address(user: User, address: str) -> SenderDomain:
+    """The user's live domain an address (already normalized) is on."""
+    try:
+        return get_by_name(user, address.rpartition("@")[2])
+    except DomainNotFound:
+        raise DomainNotFound(f"{address} is not on one of your sender domains") from None
 
 
 def owned(model, user: User, row_id, missing: type[Exception]):

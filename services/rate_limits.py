@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -22,12 +22,6 @@ def hit(limit: RateLimitItem, *identifiers: str) -> bool:
     return _limiter(config.current().ratelimit_storage).hit(limit, "gatepost", *identifiers)
 
 
-def retry_after(limit: RateLimitItem, *identifiers: str) -> int:
-    """Seconds until `limit` for `identifiers` has room again (at least 1)."""
-    reset, _ = _limiter(config.current().ratelimit_storage).get_window_stats(limit, "gatepost", *identifiers)
-    return max(1, int(reset - time.time()) + 1)
-
-
 def per_second(rate: int, burst: int) -> RateLimitItem:
     """`rate` a second on average, with up to `burst` at once: `burst` per burst/rate seconds."""
     burst = max(burst, rate)
@@ -42,3 +36,15 @@ def hit_with_stats(limit: RateLimitItem, *identifiers: str, cost: int = 1) -> tu
     allowed = limiter.hit(limit, "gatepost", *identifiers, cost=cost)
     stats = limiter.get_window_stats(limit, "gatepost", *identifiers)
     return allowed, stats.remaining, max(1, int(stats.reset_time - time.time()) + 1)
+
+
+def retry_after(limit: RateLimitItem, *identifiers: str) -> int:
+    """Seconds until `limit` for `identifiers` has room again (at least 1)."""
+    stats = _limiter(config.current().ratelimit_storage).get_window_stats(limit, "gatepost", *identifiers)
+    return max(1, int(stats.reset_time - time.time()) + 1)
+
+
+@functools.cache
+def parsed(text: str) -> RateLimitItem:
+    """A setting such as "100 per minute", read once."""
+    return parse(text)

@@ -23,13 +23,14 @@ DOMAIN_ERRORS = (Declared(InvalidDomainName, 400, 400), Declared(DomainLimitReac
 
 @blueprint.get("/senders")
 def list_senders():
-    return jsonify([{"name": s.name, "email": s.email, "status": "Active" if active else "Inactive"}
-                    for s, active in senders.list_for(user())])
+    return jsonify([{"name": s.name, "email": s.email,
+                     "status": "Active" if s.domain.status == DomainStatus.ENABLED else "Inactive"}
+                    for s in senders.list_for(user())])
 
 
 @blueprint.get("/smtp/senders")
 def smtp_senders():
-    return jsonify([s.email for s, active in senders.list_for(user()) if active])
+    return jsonify([s.email for s in senders.list_for(user()) if s.domain.status == DomainStatus.ENABLED])
 
 
 @blueprint.post("/senders")
@@ -39,7 +40,7 @@ def add_sender():
     email, name = str(values.get("email") or "").strip(), str(values.get("name") or "").strip()
     if not email or not name:
         raise refuse(400, "email and name are required")
-    senders.add(user(), email, name)
+    senders.name(user(), email, name)
     return jsonify({"result": True})
 
 

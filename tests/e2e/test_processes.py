@@ -1,15 +1,10 @@
 """The real processes: `gatepost serve` (HTTP + worker in one process) and `gatepost worker`,
 started as subprocesses against the test database, the loopback DNS server and the sink."""
-import os
-import re
 import signal
 import smtplib
 import ssl
 import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,20 +12,13 @@ import requests
 from models import Delivery
 from services import sending
 from services.compose import Address
-from tests.conftest import free_port
-
-GATEPOST = [sys.executable, "-c", "import cli; cli.main()"]
-ROOT = Path(__file__).resolve().parents[2]
+from tests import processes
+from tests.processes import GATEPOST, ROOT
 
 
 @pytest.fixture
 def environment(settings, sink, dns_server, tmp_path):
-    env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key,
-               GATEPOST_VAR_DIR=str(tmp_path), GATEPOST_DNS_SERVERS=dns_server.address,
-               GATEPOST_MX_PORT=str(sink.port), GATEPOST_MAIL_HOST=settings.mail_host, PYTHONUNBUFFERED="1",
-               GATEPOST_SMTP_PORTS=str(free_port()), GATEPOST_SMTP_TLS_PORT=str(free_port()),
-               GATEPOST_INBOUND_PORT=str(free_port()))
-    return env
+    return processes.environment(settings, sink, dns_server, tmp_path)
 
 
 def wait_for(predicate, timeout=20.0):
@@ -48,42 +36,16 @@ def queue_messages(sender, recipients):
                                                        subject="hi", text="hello"))
 
 
-def start_serve(environment) -> tuple[subprocess.Popen, str]:
-    """`gatepost serve` on a free port (`--port 0` would mean the default, 8080), once it says
-    where it listens; its output is drained from then on so its pipe never fills."""
-    process = subprocess.Popen(GATEPOST + ["serve", "--port", str(free_port())], env=environment, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in process.stdout:
-        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/api\.php", line)
-        if found:
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process, found[1]
-    process.kill()
-    raise AssertionError("serve did not say where it listens")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, and SIGKILL if it has not stopped in 30 s (a loaded machine is slow): a process
-    left behind would write to the next test's rows."""
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sender, sink):
-    process, port = start_serve(environment)
-    try:
-        answer = requests.post(f"http://127.0.0.1:{port}/api/v1/email", timeout=10,
+    with processes.serve(environment) as base:
+        answer = requests.post(f"{base}/api/v1/email", timeout=10,
                                headers={"Authorization": f"Bearer {sender.key}"},
                                json={"Subject": "Hi", "ContentType": "plain", "PlainContent": "Hello",
                                      "From": {"email": "alice@example.com"}, "To": [{"email": "rob@example.net"}]})
         assert answer.status_code == 200, answer.text
         assert sink.wait_for(1, timeout=20)[0].rcpt_tos == ["rob@example.net"]
         # the SMTP credentials it hands out work against its own listener
-        smtp = requests.post(f"http://127.0.0.1:{port}/api.php", timeout=10, json={
+        smtp = requests.post(f"{base}/api.php", timeout=10, json={
             "Command": "EmailGateway.AddSMTP", "APIKey": sender.account.api_key, "DomainID": sender.domain.id}).json()
         assert smtp["SMTP"]["SMTPPorts"] == [environment["GATEPOST_SMTP_PORTS"], environment["GATEPOST_SMTP_TLS_PORT"]]
         unverified = ssl.create_default_context()
@@ -94,8 +56,6 @@ def test_serve_answers_the_api_and_delivers_in_the_same_process(environment, sen
             client.sendmail("alice@example.com", ["ann@example.net"],
                             b"From: alice@example.com\r\nTo: ann@example.net\r\nSubject: via SMTP\r\n\r\nHi\r\n")
         assert sink.wait_for(2, timeout=20)[1].rcpt_tos == ["ann@example.net"]
-    finally:
-        stop(process)
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(environment, sender, sink):

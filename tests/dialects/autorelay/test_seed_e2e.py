@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from services import credentials, domains
-from tests.e2e.test_processes import environment, start_serve, stop, wait_for  # noqa: F401  (environment: a fixture)
+from tests import processes
+from tests.e2e.test_processes import environment, wait_for  # noqa: F401  (environment: a fixture)
 from tests.conftest import publish
 from tests.http_receiver import Receiver
 
@@ -44,18 +45,14 @@ def served(environment, settings, alice, sink, dns_server):  # noqa: F811
     key = credentials.issue(alice.user, "autorelay")[1]["key"]
     environment.update(GATEPOST_WEBHOOK_ALLOW_PRIVATE="1", GATEPOST_SPF_INCLUDE=settings.spf_include,
                        GATEPOST_TRACKING_HOST=settings.tracking_host)  # the records published above
-    process, port = start_serve(environment)
-    try:
+    with processes.serve(environment) as base:
         def call(method: str, path: str, body: str | None = None):
             headers = {"Authorization": f"Bearer {key}"}
             if body is not None:
                 headers["Content-Type"] = "application/json"
-            return requests.request(method, f"http://127.0.0.1:{port}/api/v1/{path}", data=body,
-                                    headers=headers, timeout=20)
-        call.port = port
+            return requests.request(method, f"{base}/api/v1/{path}", data=body, headers=headers, timeout=20)
+        call.port = base.rpartition(":")[2]
         yield call
-    finally:
-        stop(process)
 
 
 @pytest.fixture

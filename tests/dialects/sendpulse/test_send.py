@@ -131,7 +131,7 @@ def test_email_php_serialized_as_the_node_sdk_sends_it(sp, sender):
 
 
 def test_a_named_sender_gives_its_name_when_the_request_has_none(sp, sender):
-    senders.add(sender.account.user, "news@example.com", "The News")
+    senders.name(sender.account.user, "news@example.com", "The News")
     parsed, _ = sent(sp, {"email": {"text": "t", "subject": "s", "from": {"email": "news@example.com"},
                                     "to": [{"email": "r@example.net"}]}})
     assert parsed["From"] == "The News <news@example.com>"
