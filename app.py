@@ -20,12 +20,13 @@ import commands
 import config
 import logs
 import tracking
+import ui
 from edge import health
 from models import db
 from services import metrics
 
 log = logging.getLogger(__name__)
-DIALECTS = (commands, api_v1, tracking)
+DIALECTS = (commands, api_v1, tracking, ui)
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

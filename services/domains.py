@@ -18,7 +18,7 @@ from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
 from models.db import database
 from models.vocabulary import DomainStatus, Switch
 from services import secrets
-from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName,
+from services.errors import (DomainLimitReached, GatewayError, DomainLocked, DomainNotFound, InvalidDomainName,
                              InvalidDomainOption, SigningKeyNotRotated)
 
 LOCKED = (DomainStatus.SUSPENDED, DomainStatus.BLOCKED)  # operator decisions that nothing a user does can undo
@@ -131,6 +131,14 @@ def find_live(name_or_id: str) -> list[SenderDomain]:
         return []
 
 
+def list_all(statuses: tuple[str, ...] | None = None) -> list[SenderDomain]:
+    """Every user's live domains (the operators' view), optionally of some statuses only."""
+    query = SenderDomain.select(SenderDomain, User).join(User).where(SenderDomain.status != DomainStatus.DELETED)
+    if statuses:
+        query = query.where(SenderDomain.status.in_(list(statuses)))
+    return list(query.order_by(SenderDomain.id))
+
+
 def list_for(user: User) -> list[SenderDomain]:
     return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED)
                 .order_by(SenderDomain.id))
@@ -192,6 +200,20 @@ def regenerate_signing_key(user: User, domain_id) -> str:
     if not changed:  # deleted between the read and the write
         raise SigningKeyNotRotated()
     return key
+
+
+APPROVABLE = (DomainStatus.BLOCKED, DomainStatus.PENDING)
+
+
+class NotAwaitingApproval(GatewayError):
+    """Only a Blocked or Approval Pending domain can be approved"""
+
+
+def approve(domain: SenderDomain) -> None:
+    """An operator approves a domain that verified in a manual-approval group (or vouches for one)."""
+    if domain.status not in APPROVABLE:
+        raise NotAwaitingApproval(f"{domain.name} is {domain.status}; only {', '.join(APPROVABLE)} can be approved")
+    set_status(domain, DomainStatus.ENABLED, f"set by operator ({DomainStatus.ENABLED})")
 
 
 def set_status(domain: SenderDomain, status: str, reason: str = "") -> None:

@@ -45,8 +45,12 @@ def suppressed(user: User, emails: list[str]) -> list[str]:
                   .where(Suppression.user == user, Suppression.email.in_(list(wanted))))
 
 
-def list_for(user: User) -> list[Suppression]:
-    return list(Suppression.select().where(Suppression.user == user).order_by(Suppression.email))
+def list_for(user: User, search: str = "", limit: int | None = None) -> list[Suppression]:
+    """The user's suppressions by address; `search` keeps those whose address contains it."""
+    query = Suppression.select().where(Suppression.user == user)
+    if search.strip():
+        query = query.where(Suppression.email.contains(search.strip().lower()))
+    return list(query.order_by(Suppression.email).limit(limit))
 
 
 def after_failure(user: User | int, email: str, hard: bool, detail: str) -> None:
