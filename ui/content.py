@@ -14,6 +14,7 @@ import config
 from models.db import database
 from models.vocabulary import ContactStatus
 from services import campaigns, contacts, domains, templates
+from services.errors import DomainNotFound
 from ui.web import BadInput, blueprint, field, number
 
 PREVIEW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https:"
@@ -190,12 +191,15 @@ def list_campaigns():
 
 @blueprint.post("/campaigns")
 def create_campaign():
-    template_id = number("template")
-    campaign = campaigns.create(
-        g.user, name=field("name"), list_id=number("list"), from_email=field("from_email"),
-        from_name=field("from_name"), reply_to=field("reply_to"), template=template_id,
-        subject=request.form.get("subject", ""), html=request.form.get("html", ""), text=request.form.get("text", ""),
-        speed=number("speed", 0), tags=[t.strip() for t in field("tags").split(",") if t.strip()])
+    try:
+        campaign = campaigns.create(
+            g.user, name=field("name"), list_id=number("list"), from_email=field("from_email"),
+            from_name=field("from_name"), reply_to=field("reply_to"), template=number("template"),
+            subject=request.form.get("subject", ""), html=request.form.get("html", ""),
+            text=request.form.get("text", ""), speed=number("speed", 0),
+            tags=[t.strip() for t in field("tags").split(",") if t.strip()])
+    except DomainNotFound as exc:  # the From address's domain: a field to correct, not a missing page
+        raise BadInput(str(exc)) from None
     flash("Campaign created as a draft.", "ok")
     return redirect(url_for("ui.campaign", campaign_id=campaign.id))
 
