@@ -50,7 +50,7 @@ def _authenticate():
         if not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
             return render_template("error.html", status=400, text="This form has expired. Reload the page and try again."), 400
     if g.user is None and request.endpoint not in PUBLIC:
-        return redirect(url_for("ui.login", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("ui.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
     return None
 
 
