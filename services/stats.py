@@ -137,9 +137,9 @@ def series(domain_ids: list[int], start: datetime.datetime, end: datetime.dateti
     query = Event.select(day, Event.event, fn.COUNT(Event.id)).where(Event.domain.in_(domain_ids), _KNOWN)
     for key, event, n in _window(query, start, end).group_by(day, Event.event).tuples():
         found.setdefault(str(key)[:10], {})[event] = n
-    days = range((end.date() - start.date()).days + (end.time() != datetime.time()))
-    return {str(start.date() + datetime.timedelta(days=i)): _block(found.get(str(start.date() + datetime.timedelta(days=i)), {}))
-            for i in days}
+    count = (end.date() - start.date()).days + (end.time() != datetime.time())
+    days = [str(start.date() + datetime.timedelta(days=i)) for i in range(count)]
+    return {day: _block(found.get(day, {})) for day in days}
 
 
 MAX_REASON_ROWS = 10_000  # bounce events read for their reasons (each reason sits in the event's JSON)

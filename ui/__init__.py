@@ -3,8 +3,6 @@ the people who use and run Gatepost, over the same services as every dialect, un
 (and `/`, which leads there). Tenancy is the services': every call names the signed-in user."""
 from __future__ import annotations
 
-import datetime
-
 from flask import Flask, Response, redirect, render_template, url_for
 
 from services import secrets
@@ -17,8 +15,7 @@ NAME = "ui"
 def init_app(app: Flask, settings) -> None:
     app.secret_key = secrets.derive(settings.secret_key, b"gatepost dashboard session")
     app.config.update(SESSION_COOKIE_NAME="gatepost_session", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.ui_secure_cookie,
-                      PERMANENT_SESSION_LIFETIME=datetime.timedelta(seconds=settings.session_ttl))
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.ui_secure_cookie)
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "ui_root", lambda: redirect(url_for("ui.index")))
 

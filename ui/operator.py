@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
-from models.vocabulary import DomainStatus, Switch
+from models.vocabulary import Switch
 from services import accounts, domains
 from services.errors import DomainNotFound
 from ui.web import BadInput, blueprint, field, operator_only

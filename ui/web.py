@@ -40,6 +40,8 @@ def csrf_token() -> str:
 @blueprint.before_request
 def _authenticate():
     g.user = None
+    if request.endpoint == "ui.static":
+        return None
     if session.get("sid"):
         try:
             g.user = accounts.user_by_session(session["sid"])

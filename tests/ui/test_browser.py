@@ -92,7 +92,6 @@ class Tour:
         return self.page
 
     def check(self, name: str) -> None:
-        import time; t0 = time.monotonic()
         page = self.page
         self.shots += 1
         for width in WIDTHS:
@@ -107,7 +106,6 @@ class Tour:
             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
         blocking = [v for v in found if v["impact"] in BLOCKING]
         assert not blocking, f"{name}: accessibility findings {blocking}"
-        print("CHECK", name, round(time.monotonic() - t0, 2), [v["id"] for v in found])
 
 
 def _post_webhooks() -> int:
