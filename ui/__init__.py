@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, redirect, render_template, url_for
 
-from services import secrets
+from services import accounts, secrets
 from ui import auth, content, domains, keys, messages, operator, stats, suppressions, webhooks  # noqa: F401 (routes)
-from ui.web import blueprint
+from ui.web import FAILURES, blueprint
 
 NAME = "ui"
 
@@ -16,6 +16,9 @@ def init_app(app: Flask, settings) -> None:
     app.secret_key = secrets.derive(settings.secret_key, b"gatepost dashboard session")
     app.config.update(SESSION_COOKIE_NAME="gatepost_session", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.ui_secure_cookie)
+    # scope "login", as User.Login's: with a shared (redis) store both count against one budget
+    app.extensions[FAILURES] = accounts.FailedLogins(
+        settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "login")
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "ui_root", lambda: redirect(url_for("ui.index")))
 

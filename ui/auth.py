@@ -1,11 +1,11 @@
 """Signing in and out with the Gatepost user's email and password (services.accounts)."""
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from services import accounts
 from services.errors import InvalidLogin
-from ui.web import blueprint, csrf_token, failed_logins, field
+from ui.web import FAILURES, blueprint, csrf_token, field
 
 
 def _safe_next(target: str) -> str:
@@ -21,7 +21,7 @@ def login():
         csrf_token()
         return render_template("login.html", next=request.args.get("next", ""))
     email, password, address = field("email"), request.form.get("password", ""), request.remote_addr or "?"
-    failures = failed_logins()
+    failures = current_app.extensions[FAILURES]
     if not failures.allowed(email, address):
         wait = failures.retry_after(email, address)
         return render_template("login.html", email=email, next=field("next"),

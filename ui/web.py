@@ -11,15 +11,15 @@ import functools
 import secrets
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, session,
                    url_for)
 
-import config
 from services import accounts
 from services.errors import AuthenticationFailed, GatewayError, NotFound
 
 blueprint = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 PUBLIC = {"ui.login", "ui.static"}
+FAILURES = "gatepost.ui_failed_logins"  # app.extensions key of the failed sign-in counters (ui.init_app)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
@@ -125,12 +125,3 @@ def number(name: str, default: int | None = None, minimum: int = 0) -> int | Non
 
 def checked(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "true")
-
-
-def failed_logins() -> accounts.FailedLogins:
-    """The same counters (scope "login") User.Login keeps: a shared store makes both one budget."""
-    if "gatepost.ui_failed_logins" not in current_app.extensions:
-        settings = config.current()
-        current_app.extensions["gatepost.ui_failed_logins"] = accounts.FailedLogins(
-            settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "login")
-    return current_app.extensions["gatepost.ui_failed_logins"]

@@ -6,6 +6,10 @@ import re
 
 import pytest
 
+import config
+from services import webhook_deliveries
+from tests.http_receiver import Receiver
+
 
 class Dashboard:
     def __init__(self, client):
@@ -48,3 +52,20 @@ def bob_dash(app, bob):
     board = Dashboard(app.test_client())
     assert board.sign_in(bob.user.email, bob.password).status_code == 302
     return board
+
+
+@pytest.fixture
+def receiver(settings):
+    """A webhook receiver on loopback (private addresses allowed for it)."""
+    server = Receiver()
+    config.use(config.current().replace(webhook_allow_private=True))
+    yield server
+    server.stop()
+
+
+def post_webhooks() -> int:
+    """What a worker does for the webhook outbox, until nothing is due."""
+    total = 0
+    while handled := webhook_deliveries.run_once("ui-tests"):
+        total += handled
+    return total

@@ -18,11 +18,10 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-import config
 from models import SenderDomain
-from services import campaigns, webhook_deliveries
+from services import campaigns
 from tests.conftest import publish
-from tests.http_receiver import Receiver
+from tests.ui.conftest import post_webhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
@@ -55,7 +54,7 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Path:
+def screenshots() -> Path:
     folder = Path(os.environ.get("GATEPOST_SCREENSHOTS") or ROOT / "var" / "screenshots")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -71,14 +70,6 @@ def live(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
-
-
-@pytest.fixture
-def receiver(settings):
-    server = Receiver()
-    config.use(config.current().replace(webhook_allow_private=True))
-    yield server
-    server.stop()
 
 
 class Tour:
@@ -106,13 +97,6 @@ class Tour:
             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
         blocking = [v for v in found if v["impact"] in BLOCKING]
         assert not blocking, f"{name}: accessibility findings {blocking}"
-
-
-def _post_webhooks() -> int:
-    total = 0
-    while handled := webhook_deliveries.run_once("browser-test"):
-        total += handled
-    return total
 
 
 def test_the_main_journeys(browser, live, screenshots, alice, dns_server, deliver, receiver):
@@ -183,7 +167,7 @@ def test_the_main_journeys(browser, live, screenshots, alice, dns_server, delive
         tour.check("stats")
 
         # the webhook's delivery, then sent again
-        assert _post_webhooks() == 1
+        assert post_webhooks() == 1
         tour.go("/ui/domains")
         page.click("a:text-is('example.com')")
         page.click("a:text-is('Webhooks')")
@@ -191,7 +175,7 @@ def test_the_main_journeys(browser, live, screenshots, alice, dns_server, delive
         page.wait_for_selector("td.webhook-status:has-text('delivered')")
         page.click("button:has-text('Send again')")
         page.wait_for_selector("text=Queued to be sent again.")
-        assert _post_webhooks() == 1 and len(receiver.received) == 2
+        assert post_webhooks() == 1 and len(receiver.received) == 2
         page.reload()
         assert page.locator("td.webhook-status").inner_text().strip() == "delivered"
         tour.check("webhook-deliveries")

@@ -13,10 +13,9 @@ import pytest
 import config
 from models import Campaign, Contact, Credential, DomainAPIKey, SenderDomain, Suppression, Template, Webhook, WebhookDelivery
 from models.vocabulary import DomainStatus, EventType
-from services import accounts, contacts, domains, webhook_deliveries, webhooks
+from services import accounts, contacts, domains, webhooks
 from tests.conftest import publish
-from tests.http_receiver import Receiver
-from tests.ui.conftest import Dashboard
+from tests.ui.conftest import Dashboard, post_webhooks
 
 
 def _domain(dash, name="example.com") -> SenderDomain:
@@ -129,21 +128,6 @@ def test_stats_chart_counts_the_mail(dash, send, deliver):
     assert dash.get("/ui/stats?days=12").status_code == 400
 
 
-@pytest.fixture
-def receiver(settings):
-    server = Receiver()
-    config.use(config.current().replace(webhook_allow_private=True))
-    yield server
-    server.stop()
-
-
-def _post_webhooks() -> int:
-    total = 0
-    while handled := webhook_deliveries.run_once("ui-test"):
-        total += handled
-    return total
-
-
 def test_webhook_deliveries_with_their_response_resend_and_enable(dash, sender, send, deliver, receiver):
     response = dash.post(f"/ui/domains/{sender.domain.id}/webhooks",
                          {"url": f"{receiver.url}/hook", "events": ["delivered"], "format": "octeth"})
@@ -152,7 +136,7 @@ def test_webhook_deliveries_with_their_response_resend_and_enable(dash, sender, 
     receiver.answers = [500]
     send()
     deliver()
-    assert _post_webhooks() == 1
+    assert post_webhooks() == 1
     page = dash.text(f"/ui/webhooks/{hook.id}")
     assert ">500<" in page and "nope" in page
 
@@ -160,7 +144,7 @@ def test_webhook_deliveries_with_their_response_resend_and_enable(dash, sender, 
     WebhookDelivery.update(status="failed").where(WebhookDelivery.id == delivery.id).execute()  # as after its last retry
     dash.post(f"/ui/webhooks/{hook.id}/deliveries/{delivery.id}/resend")
     assert WebhookDelivery.get_by_id(delivery.id).status == "pending"
-    assert _post_webhooks() == 1 and len(receiver.received) == 2
+    assert post_webhooks() == 1 and len(receiver.received) == 2
     assert WebhookDelivery.get_by_id(delivery.id).status == "delivered"
     assert ">200<" in dash.text(f"/ui/webhooks/{hook.id}")
 
