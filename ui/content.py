@@ -170,15 +170,20 @@ def _job(job_id: str) -> dict:
     return job
 
 
+def _import_view(job_id: str) -> dict:
+    job = _job(job_id)
+    return {**{k: v for k, v in job.items() if k != "user_id"},
+            "state": "Finished." if job["done"] else "Running: this page updates itself."}
+
+
 @blueprint.get("/imports/<job_id>")
 def import_progress(job_id: str):
-    return render_template("import.html", job=_job(job_id), job_id=job_id)
+    return render_template("import.html", job=_import_view(job_id), job_id=job_id)
 
 
 @blueprint.get("/imports/<job_id>.json")
 def import_progress_json(job_id: str):
-    job = _job(job_id)
-    return jsonify({k: v for k, v in job.items() if k != "user_id"})
+    return jsonify(_import_view(job_id))
 
 
 # -- campaigns -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import requests
 from werkzeug.serving import make_server
 
 from models import SenderDomain
-from services import campaigns
+from services import accounts, campaigns, contacts, domains, suppressions, templates
 from tests.conftest import publish
 from tests.ui.conftest import post_webhooks
 
@@ -212,6 +212,59 @@ def test_the_main_journeys(browser, live, screenshots, alice, dns_server, delive
         page.wait_for_url("**/ui/login")
     except Exception:
         page.screenshot(path=screenshots / "failure.png", full_page=True)
+        raise
+    finally:
+        context.close()
+
+
+def test_the_other_pages_fit_and_pass_the_accessibility_check(browser, live, screenshots, make_user, sender, send):
+    """The pages the journey does not reach, with rows in them, seen by an operator."""
+    operator = make_user("root@example.com", group=accounts.create_group("Admins", permissions="*"))
+    user = operator.user
+    domains.add(user, "root.example")
+    suppressions.add(user, "gone@example.net", "hard-bounce", "userunknown: 550 5.1.1 no such user")
+    template = templates.create(user, "Welcome", "Hi {{ name }}", "<h1>Hello {{ name }}</h1><p>Welcome aboard.</p>", "Hi")
+    news = contacts.create_list(user, "News")
+    contacts.add(news, "ann@example.org", "Ann", {"plan": "pro"})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tour = Tour(context.new_page(), live, screenshots)
+    tour.shots = 50
+    page = tour.go("/ui/login")
+    try:
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", operator.password)
+        page.click("button:has-text('Sign in')")
+        page.wait_for_url("**/ui/domains")
+        tour.check("domains")
+        tour.go("/ui/credentials")
+        page.select_option("#kind", "sendpulse")
+        page.click("button:has-text('Create credential')")
+        page.wait_for_selector(".secret-value")
+        tour.check("credentials")
+        tour.go("/ui/suppressions")
+        tour.check("suppressions")
+        tour.go("/ui/templates")
+        tour.check("templates")
+        tour.go(f"/ui/templates/{template.id}?vars=" + '{"name": "Ada"}')
+        assert "Hello Ada" in page.frame_locator("iframe.preview").locator("h1").inner_text()
+        tour.check("template")
+        tour.go(f"/ui/lists/{news.id}")
+        page.set_input_files("#c-file", files=[{"name": "people.csv", "mimeType": "text/csv",
+                                                "buffer": b"email,name\nbob@example.org,Bob\nbad,Bad\n"}])
+        page.click("button:has-text('Import')")
+        page.wait_for_selector("text=Finished.")  # the page's own polling shows the end
+        tour.check("import")
+        tour.go("/ui/lists")
+        tour.check("lists")
+        tour.go("/ui/campaigns")
+        tour.check("campaigns")
+        tour.go("/ui/operator")
+        assert page.locator("text=alice@example.com").count() == 1
+        tour.check("operator")
+        tour.go("/ui/no-such-page")
+        tour.check("not-found")
+    except Exception:
+        page.screenshot(path=screenshots / "failure-other-pages.png", full_page=True)
         raise
     finally:
         context.close()
