@@ -242,8 +242,7 @@ def test_operators_see_users_and_approve_domains(dash, app, make_user):
     waiting = domains.add(carol.user, "carol.example")
     domains.set_status(waiting, DomainStatus.BLOCKED, "DNS verified; awaiting operator approval")
 
-    board = Dashboard(app.test_client())
-    board.sign_in(root.user.email, root.password)
+    board = Dashboard(app.test_client()).enter_as(root.user)
     page = board.text("/ui/operator")
     assert "carol.example" in page and "alice@example.com" in page and "Manual" in page
     assert dash.post(f"/ui/operator/domains/{waiting.id}/approve").status_code == 404  # alice is no operator
