@@ -3,6 +3,8 @@ the people who use and run Gatepost, over the same services as every dialect, un
 (and `/`, which leads there). Tenancy is the services': every call names the signed-in user."""
 from __future__ import annotations
 
+import datetime
+
 from flask import Flask, Response, redirect, render_template, url_for
 
 from services import accounts, secrets
@@ -19,8 +21,14 @@ def init_app(app: Flask, settings) -> None:
     # scope "login", as User.Login's: with a shared (redis) store both count against one budget
     app.extensions[FAILURES] = accounts.FailedLogins(
         settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "login")
+    app.jinja_env.finalize = _shown  # the dashboard's are the app's only templates
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "ui_root", lambda: redirect(url_for("ui.index")))
+
+
+def _shown(value):
+    """Times to the second (they are UTC everywhere inside; pages say so)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime.datetime) else value
 
 
 def owns(path: str) -> bool:

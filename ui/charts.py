@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 
 # colour-blind-safe (Okabe-Ito), each at least 3:1 against white
 COLOURS = ("#0072B2", "#009E73", "#D55E00", "#CC79A7", "#8f6a00", "#56B4E9", "#000000")
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 44, 12, 12, 28
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 44, 24, 12, 28
 
 
 def line_chart(title: str, days: list[str], series: dict[str, list[int]]) -> Markup:
