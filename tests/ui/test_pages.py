@@ -277,3 +277,14 @@ def test_another_users_objects_are_never_shown_or_touched(dash, bob_dash, sender
 def webhooks_add(sender):
     config.use(config.current().replace(webhook_allow_private=True))
     return webhooks.add(sender.account.user, sender.domain.id, [EventType.DELIVERED], "http://127.0.0.1:9/hook")
+
+
+def test_what_users_wrote_is_shown_as_text_and_no_domain_secret_is_shown(dash, sender, send):
+    send(Subject="<script>alert(1)</script>", Tags=["<b>tag</b>"])
+    page = dash.text("/ui/messages")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>tag</b>" not in dash.text("/ui/stats")
+    shown = dash.text(f"/ui/domains/{sender.domain.id}") + dash.text(f"/ui/domains/{sender.domain.id}/keys")
+    for secret in (domains.signing_key(sender.domain), sender.key):
+        assert secret not in shown
+    assert "PRIVATE KEY" not in shown
