@@ -2,7 +2,7 @@
 domains awaiting approval. Everyone else gets a 404 here."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 
 from models.vocabulary import Switch
 from services import accounts, domains
@@ -34,6 +34,8 @@ def user_status():
     user, status = accounts.find_user(field("email")), field("status")
     if user is None or status not in (Switch.ENABLED, Switch.DISABLED):
         raise BadInput("Unknown user or status")
+    if user.id == g.user.id:
+        raise BadInput("Operators cannot disable themselves here")
     accounts.set_status(user, status)
     flash(f"{user.email}: {status}.", "ok")
     return redirect(url_for("ui.operator"))

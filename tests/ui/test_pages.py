@@ -252,6 +252,8 @@ def test_operators_see_users_and_approve_domains(dash, app, make_user):
     assert "only Blocked, Approval Pending can be approved" in again.get_data(as_text=True)
     board.post("/ui/operator/users/status", {"email": "carol@example.com", "status": "Disabled"})
     assert accounts.find_user("carol@example.com").status == "Disabled"
+    board.post("/ui/operator/users/status", {"email": "root@example.com", "status": "Disabled"})
+    assert accounts.find_user("root@example.com").status == "Enabled"
 
 
 def test_another_users_objects_are_never_shown_or_touched(dash, bob_dash, sender, send, deliver):
