@@ -9,6 +9,7 @@ COPY models models
 COPY services services
 COPY smtp smtp
 COPY tracking tracking
+COPY ui ui
 RUN pip install --no-cache-dir . && useradd --system gatepost
 USER gatepost
 ENV GATEPOST_BIND=0.0.0.0:8080 GATEPOST_SMTP_LISTEN_HOST=0.0.0.0 GATEPOST_LOG_FORMAT=json

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench faults clean
+.PHONY: run test browser bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gatepost serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Debian's Chromium for the dashboard's browser tests (tests/ui/test_browser.py drives it with Playwright)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 faults: $(STAMP)
 	GATEPOST_FAULTS_SCALE=large $(BIN)/pytest tests/faults

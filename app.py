@@ -20,6 +20,7 @@ import commands
 import config
 import logs
 import tracking
+import ui
 from dialects import autorelay, kirim, sendpulse, smtpprovider
 from edge import health
 from models import db
@@ -27,7 +28,7 @@ from services import metrics
 
 log = logging.getLogger(__name__)
 # autorelay and smtpprovider before api_v1: all three live under /api/v1 (sk_ keys and smtp-* paths are theirs)
-DIALECTS = (commands, autorelay, smtpprovider, api_v1, tracking, kirim, sendpulse)
+DIALECTS = (commands, autorelay, smtpprovider, api_v1, tracking, kirim, sendpulse, ui)
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"
 

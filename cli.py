@@ -71,6 +71,7 @@ def serve(host, port):
     click.echo(f"Gatepost is listening on http://{host}:{server.port}/api.php and /api/v1 "
                f"(database {settings.database_url}); the delivery worker runs in this process")
     click.echo(f"SMTP: {', '.join(f'{c.hostname}:{c.port}' for c in smtp) or 'no listener could start'}")
+    click.echo(f"Dashboard: http://{host}:{server.port}/ui/ (sign in with a user's email and password)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -74,6 +74,7 @@ class Settings:
     retention_events_days: int = 90  # events, attempts, delivered messages' metadata
     retention_content_days: int = 30  # message bodies (kept apart: they are the bulk)
     drop_content_when_final: bool = False  # drop a body as soon as every delivery of it is final
+    ui_secure_cookie: bool = False  # the dashboard's session cookie only over HTTPS (set it behind TLS)
     metrics_token: str = ""  # /metrics answers only with `Authorization: Bearer <token>`; unset: no /metrics
     system_sender: str = ""  # "Name <addr>" the installation mails in its own name from (welcome, sender checks)
     system_mail_rate: str = "20 per hour"  # such mails a user may have sent (to anyone: bounds their abuse)
@@ -135,6 +136,7 @@ class Settings:
             retention_events_days=int(env.get("GATEPOST_RETENTION_EVENTS_DAYS", cls.retention_events_days)),
             retention_content_days=int(env.get("GATEPOST_RETENTION_CONTENT_DAYS", cls.retention_content_days)),
             drop_content_when_final=_flag(env.get("GATEPOST_DROP_CONTENT_WHEN_FINAL")),
+            ui_secure_cookie=_flag(env.get("GATEPOST_UI_SECURE_COOKIE")),
             metrics_token=env.get("GATEPOST_METRICS_TOKEN", ""),
             system_sender=env.get("GATEPOST_SYSTEM_SENDER", ""),
             system_mail_rate=env.get("GATEPOST_SYSTEM_MAIL_RATE", cls.system_mail_rate),

@@ -20,6 +20,7 @@ from services import remembered_keys, secrets
 from services.errors import AuthenticationFailed, GatewayError, InvalidLogin, PermissionDenied
 
 DEFAULT_GROUP = "Default"
+OPERATOR = "Gatepost.Operator"  # the permission of the dashboard's operator pages ("*" grants it too)
 
 
 class UserExists(GatewayError):
@@ -41,6 +42,14 @@ def create_group(name: str, **options) -> UserGroup:
 
 def find_group(name: str) -> UserGroup | None:
     return UserGroup.get_or_none(UserGroup.name == name)
+
+
+def list_groups() -> list[UserGroup]:
+    return list(UserGroup.select().order_by(UserGroup.name))
+
+
+def is_operator(user: User) -> bool:
+    return user.group.allows(OPERATOR)
 
 
 def list_users() -> list[User]:

@@ -18,7 +18,7 @@ from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
 from models.db import database
 from models.vocabulary import DomainStatus, Switch
 from services import remembered_keys, secrets
-from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, InvalidDomainName,
+from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, GatewayError, InvalidDomainName,
                              InvalidDomainOption, SigningKeyNotRotated)
 
 LOCKED = (DomainStatus.SUSPENDED, DomainStatus.BLOCKED)  # operator decisions that nothing a user does can undo
@@ -107,7 +107,7 @@ def get(user: User, domain_id) -> SenderDomain:
     return domain
 
 
-def get_by_name(user: User, name: str) -> SenderDomain:
+def by_name(user: User, name: str) -> SenderDomain:
     """The user's live domain with this name (any spelling normalize_name reads); DomainNotFound
     otherwise, for a name that is no domain name too."""
     try:
@@ -124,7 +124,7 @@ def get_by_name(user: User, name: str) -> SenderDomain:
 def of_address(user: User, address: str) -> SenderDomain:
     """The user's live domain an address (already normalized) is on."""
     try:
-        return get_by_name(user, address.rpartition("@")[2])
+        return by_name(user, address.rpartition("@")[2])
     except DomainNotFound:
         raise DomainNotFound(f"{address} is not on one of your sender domains") from None
 
@@ -150,17 +150,12 @@ def find_live(name_or_id: str) -> list[SenderDomain]:
         return []
 
 
-def by_name(user: User, name: str) -> SenderDomain:
-    """The user's live domain of this name (any spelling: Unicode or ASCII, any case)."""
-    try:
-        ascii_name = normalize_name(name)
-    except InvalidDomainName:
-        raise DomainNotFound() from None
-    domain = SenderDomain.get_or_none(SenderDomain.user == user, SenderDomain.name == ascii_name,
-                                      SenderDomain.status != DomainStatus.DELETED)
-    if domain is None:
-        raise DomainNotFound()
-    return domain
+def list_all(statuses: tuple[str, ...] | None = None) -> list[SenderDomain]:
+    """Every user's live domains (the operators' view), optionally of some statuses only."""
+    query = SenderDomain.select(SenderDomain, User).join(User).where(SenderDomain.status != DomainStatus.DELETED)
+    if statuses:
+        query = query.where(SenderDomain.status.in_(list(statuses)))
+    return list(query.order_by(SenderDomain.id))
 
 
 def list_for(user: User) -> list[SenderDomain]:
@@ -226,6 +221,20 @@ def regenerate_signing_key(user: User, domain_id) -> str:
     if not changed:  # deleted between the read and the write
         raise SigningKeyNotRotated()
     return key
+
+
+APPROVABLE = (DomainStatus.BLOCKED, DomainStatus.PENDING)
+
+
+class NotAwaitingApproval(GatewayError):
+    """Only a Blocked or Approval Pending domain can be approved"""
+
+
+def approve(domain: SenderDomain) -> None:
+    """An operator approves a domain that verified in a manual-approval group (or vouches for one)."""
+    if domain.status not in APPROVABLE:
+        raise NotAwaitingApproval(f"{domain.name} is {domain.status}; only {', '.join(APPROVABLE)} can be approved")
+    set_status(domain, DomainStatus.ENABLED, f"set by operator ({DomainStatus.ENABLED})")
 
 
 def set_status(domain: SenderDomain, status: str, reason: str = "") -> None:

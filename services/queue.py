@@ -66,10 +66,19 @@ def stats() -> dict:
                 "attempts": oldest.attempts, "last_reply": oldest.last_reply}}
 
 
-def inspect(message_uuid: str) -> dict | None:
-    """One message: each delivery's state, and every attempt with its SMTP reply."""
-    message = (Message.select(Message, SenderDomain).join(SenderDomain)
-               .where(Message.uuid == message_uuid.strip().strip("<>").split("@")[0]).first())
+def waiting(user: User, limit: int = 100) -> list[Delivery]:
+    """The user's deliveries still to be attempted, soonest first: what waits, why, and when next."""
+    return list(Delivery.select(Delivery, Message).join(Message)
+                .where(Message.user == user, Delivery.status.in_(PENDING_DELIVERY))
+                .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+
+
+def inspect(message_uuid: str, user: User | None = None) -> dict | None:
+    """One message: each delivery's state, and every attempt with its SMTP reply (with `user`,
+    only that user's message: another's is the same as none)."""
+    query = (Message.select(Message, SenderDomain).join(SenderDomain)
+             .where(Message.uuid == message_uuid.strip().strip("<>").split("@")[0]))
+    message = (query if user is None else query.where(Message.user == user)).first()
     if message is None:
         return None
     deliveries = []

@@ -54,7 +54,7 @@ class BadConfirmation(NotFound):
 
 def add(user: User, domain_name: str, email: str, name: str = "") -> Sender:
     """A new sender on one of the user's live domains; its address must be on that domain."""
-    domain = domains.get_by_name(user, domain_name)
+    domain = domains.by_name(user, domain_name)
     address = normalize_address(email).lower()
     if address.rpartition("@")[2] != domain.name:
         raise ForeignSender(f"The sender address must be on {domain.name}")

@@ -7,6 +7,7 @@ event each time it happens, but repeats of one recipient within a minute are one
 from __future__ import annotations
 
 import datetime
+import json
 
 from peewee import fn
 
@@ -126,3 +127,29 @@ def queued(domain_ids: list[int], start: datetime.datetime, end: datetime.dateti
                 .where(Message.domain.in_(domain_ids), Delivery.status.in_(PENDING_DELIVERY),
                        Message.created_at >= start, Message.created_at < end)
                 .group_by(Message.domain).tuples())
+
+
+def series(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[str, dict[str, int]]:
+    """{"Y-m-d": block of every report column} for each day of the period, empty days zero-filled
+    (a chart's x axis must not skip a quiet day)."""
+    day = fn.DATE(Event.created_at)
+    found: dict[str, dict[str, int]] = {}
+    query = Event.select(day, Event.event, fn.COUNT(Event.id)).where(Event.domain.in_(domain_ids), _KNOWN)
+    for key, event, n in _window(query, start, end).group_by(day, Event.event).tuples():
+        found.setdefault(str(key)[:10], {})[event] = n
+    count = (end.date() - start.date()).days + (end.time() != datetime.time())
+    days = [str(start.date() + datetime.timedelta(days=i)) for i in range(count)]
+    return {day: _block(found.get(day, {})) for day in days}
+
+
+MAX_REASON_ROWS = 10_000  # bounce events read for their reasons (each reason sits in the event's JSON)
+
+
+def bounce_reasons(domain_ids: list[int], start: datetime.datetime, end: datetime.datetime) -> dict[str, int]:
+    """Bounced events of the period by their reason (services.bounce_reasons), most frequent first."""
+    counts: dict[str, int] = {}
+    query = Event.select(Event.details).where(Event.domain.in_(domain_ids), Event.event == EventType.BOUNCED)
+    for (details,) in _window(query, start, end).limit(MAX_REASON_ROWS).tuples():
+        reason = (json.loads(details or "{}").get("bounce") or {}).get("reason") or "unclassified"
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

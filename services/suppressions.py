@@ -90,8 +90,12 @@ def disallow_ids(user: User, ids: list[int]) -> int:
     return SuppressionAllow.delete().where(SuppressionAllow.user == user, SuppressionAllow.id.in_(ids)).execute()
 
 
-def list_for(user: User) -> list[Suppression]:
-    return list(Suppression.select().where(Suppression.user == user).order_by(Suppression.email))
+def list_for(user: User, search: str = "", limit: int | None = None) -> list[Suppression]:
+    """The user's suppressions by address; `search` keeps those whose address contains it."""
+    query = Suppression.select().where(Suppression.user == user)
+    if search.strip():
+        query = query.where(Suppression.email.contains(search.strip().lower()))
+    return list(query.order_by(Suppression.email).limit(limit))
 
 
 def page(user: User, *, reasons=None, search: str = "", email: str = "", start: datetime.datetime | None = None,

@@ -232,6 +232,30 @@ def replay(*, delivery_ids: list[int] | None = None, since: datetime.datetime | 
     return query.where(condition).execute()
 
 
+def of_webhook(hook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
+    """A webhook's deliveries, newest first, with their event."""
+    return list(WebhookDelivery.select(WebhookDelivery, Event).join(Event).where(WebhookDelivery.webhook == hook)
+                .order_by(WebhookDelivery.id.desc()).limit(limit))
+
+
+def attempts_of(rows: list[WebhookDelivery]) -> dict[int, list[WebhookAttempt]]:
+    """The attempts of some deliveries, newest first, in one query."""
+    found: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}
+    if found:
+        for attempt in (WebhookAttempt.select().where(WebhookAttempt.delivery.in_(list(found)))
+                        .order_by(WebhookAttempt.id.desc())):
+            found[attempt.delivery_id].append(attempt)
+    return found
+
+
+def resend(hook: Webhook, delivery_id) -> bool:
+    """Send one of a webhook's finished deliveries (landed or given up) again, as a new round of
+    attempts; the earlier attempts stay on record. False when it is not that webhook's or still waits."""
+    return bool(WebhookDelivery.update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
+                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.webhook == hook,
+                       WebhookDelivery.status != OutboxStatus.PENDING).execute())
+
+
 def failed(limit: int) -> list[WebhookDelivery]:
     """Deliveries that gave up, newest first (`gatepost webhooks failed`)."""
     return list(WebhookDelivery.select().where(WebhookDelivery.status == OutboxStatus.FAILED)

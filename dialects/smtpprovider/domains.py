@@ -37,7 +37,7 @@ def domain_view(domain) -> dict:
 def add_domain():
     user, values = read(DomainRequest)
     try:
-        domains.get_by_name(user, values["domain_name"])
+        domains.by_name(user, values["domain_name"])
     except DomainNotFound:
         pass
     else:
@@ -55,7 +55,7 @@ def list_domains():
 @declares(invalid("domain_name", DomainNotFound))
 def view_domain():
     user, values = read(DomainRequest)
-    domain = domains.get_by_name(user, values["domain_name"])
+    domain = domains.by_name(user, values["domain_name"])
     last = verification.last_results(domain)
     return ok(domain=domain_view(domain), dns_records=[
         {"type": r.type, "host": r.host, "value": r.value, "purpose": r.purpose, "verified": last.get(r.purpose, False)}
@@ -66,7 +66,7 @@ def view_domain():
 @declares(invalid("domain_name", DomainNotFound))
 def verify_domain():
     user, values = read(DomainRequest)
-    domain = domains.get_by_name(user, values["domain_name"])
+    domain = domains.by_name(user, values["domain_name"])
     checks = verification.verify(domain)
     if any(c.timed_out for c in checks):
         return failure([TIMED_OUT], 503, {"Retry-After": "30"})

@@ -96,7 +96,7 @@ def test_store_rules(call, campaign_parts, change, status, messages):
 def test_a_campaign_that_cannot_start_is_not_kept(call, campaign_parts):
     from services import domains
 
-    domains.set_status(domains.get_by_name(campaign_parts[0].user, "example.com"), "Approval Pending")
+    domains.set_status(domains.by_name(campaign_parts[0].user, "example.com"), "Approval Pending")
     answer = call("POST", "/api/v1/smtp-campaign-store", seed.CAMPAIGN_STORE)
     assert answer.status_code == 422 and answer.json["data"][0].startswith("Domain is not activated")
     assert Campaign.select().count() == 0
