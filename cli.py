@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -110,14 +111,18 @@ def smtp_command():
         listeners.stop(controllers)
 
 
+# Each dialect's webhook payload format (webhook_deliveries.register_format); a new dialect adds its module here.
+WEBHOOK_FORMATS = ("edge.octeth_webhooks", "dialects.kirim.webhook_payload", "dialects.sendpulse.webhooks",
+                   "dialects.autorelay.payload")
+
+
 @main.command("worker")
 def worker_command():
     """Run the delivery worker (any number of them may share the database)."""
-    import dialects.kirim.webhook_payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
-    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats; not all of app: workers start fast)
-    import dialects.autorelay.payload  # noqa: F401  (the payload formats; not all of app: workers start fast)
-    import edge.octeth_webhooks  # noqa: F401
     from services import worker
+
+    for module in WEBHOOK_FORMATS:  # the payload formats, not all of app: workers start fast
+        importlib.import_module(module)
 
     logs.configure(_open().log_format)
     stop = threading.Event()
@@ -505,11 +510,11 @@ def webhooks():
 def webhooks_add(domain_name, url, payload_format, event_names):
     """Subscribe a URL to a domain's events, for dialects whose provider configures webhooks in its
     UI (SendPulse): same outbox, retries and replay as AddWebhook's."""
-    import dialects.sendpulse.webhooks  # noqa: F401  (the payload formats)
-    import edge.octeth_webhooks  # noqa: F401
     from models.vocabulary import EventType
     from services import webhook_deliveries, webhooks as service
 
+    for module in WEBHOOK_FORMATS:
+        importlib.import_module(module)
     if payload_format not in webhook_deliveries.FORMATS:
         known = ", ".join(sorted(webhook_deliveries.FORMATS))
         raise click.BadParameter(f"{payload_format!r}; known formats: {known}", param_hint="--format")
