@@ -74,6 +74,8 @@ def update(campaign: Campaign, **changes) -> Campaign:
     _require(campaign, EDITABLE, "changed")
     _apply(campaign, changes)
     if campaign.status != CampaignStatus.DRAFT and "template" in changes and campaign.template_id:
+        for part in ("subject", "html", "text"):  # the new template's, but for parts given with it
+            setattr(campaign, part, changes.get(part) or "")
         _copy_template(campaign)
     campaign.updated_at = clock.now()
     campaign.save(only=campaign.dirty_fields)  # never the cursor or counts the runner moves
@@ -291,8 +293,8 @@ def _copy_template(campaign: Campaign) -> None:
     template = campaign.template
     if not template.active:
         raise InvalidCampaign("The campaign's template is not active")
-    campaign.subject = campaign.subject or template.subject
-    campaign.html, campaign.text = template.html, template.text
+    campaign.subject = campaign.subject or template.subject  # the campaign's own parts win
+    campaign.html, campaign.text = campaign.html or template.html, campaign.text or template.text
 
 
 def _require(campaign: Campaign, allowed, what: str) -> None:
