@@ -7,14 +7,13 @@ Usage: .venv/bin/python bench/bench_accept.py [seconds per route] (GATEPOST_BENC
 run on PostgreSQL). Client threads run on the same 2-core machine as the server."""
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
 
 import requests
 
-from harness import install, environment, save, start
+from harness import environment, gunicorn, install, save
 
 THREADS = 8
 BODY = {"Subject": "Your receipt", "ContentType": "html", "HTMLContent": "<p>Thanks for your order.</p>" * 20,
@@ -52,13 +51,9 @@ def main(seconds: float) -> None:
         user_key = accounts.api_key_of(user)
         for i in range(9):
             domains.add(user, f"d{i}.example.com")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
+    server, root = gunicorn(env)
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = root
         rate(base + "/healthz", 1)  # warm up
         bare = rate(base + "/healthz", seconds)
         dispatch = rate(base + "/api.php", seconds, body={"Command": "EmailGateway.GetDomains", "APIKey": user_key})

@@ -7,13 +7,12 @@ Usage: .venv/bin/python bench/bench_autorelay.py [seconds per route] (GATEPOST_B
 for PostgreSQL). Each phase has its own key (the Enterprise plan: 2000 requests a minute)."""
 from __future__ import annotations
 
-import socket
 import sys
 
 import requests
 
 from bench_api import BODY, THREADS, rate
-from harness import environment, install, save, start
+from harness import environment, gunicorn, install, save
 
 EMAIL = {"to": "Rob <rob@example.net>", "from": "Shop <shop@example.com>", "subject": "Your receipt",
          "html": BODY["HTMLContent"], "tags": {"type": "receipt"}}
@@ -30,13 +29,9 @@ def main(seconds: float) -> None:
         user.group = accounts.create_group("Enterprise")
         user.save()
         keys = [credentials.issue(user, "autorelay")[1]["key"] for _ in range(3)]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
+    server, root = gunicorn(env)
     try:
-        base = f"http://127.0.0.1:{port}/api/v1"
+        base = f"{root}/api/v1"
         rate(base + "/email", 1, {"Authorization": f"Bearer {key}"}, BODY)  # warm up
         octeth = rate(base + "/email", seconds, {"Authorization": f"Bearer {key}"}, BODY)
         single = rate(base + "/emails", seconds, {"Authorization": f"Bearer {keys[0]}"}, EMAIL)

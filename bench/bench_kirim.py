@@ -8,14 +8,13 @@ Usage: .venv/bin/python bench/bench_kirim.py [seconds per route] (GATEPOST_BENCH
 run on PostgreSQL). Both dialects get the harness's request budget, raised so it never refuses."""
 from __future__ import annotations
 
-import socket
 import sys
 import time
 
 import requests
 
 from bench_api import BODY, rate
-from harness import environment, install, save, start
+from harness import environment, gunicorn, install, save
 
 KIRIM_BODY = {"from": "shop@example.com", "from_name": "Shop", "to": "rob@example.net", "subject": "Your receipt",
               "html": BODY["HTMLContent"], "text": "Thanks for your order."}
@@ -30,12 +29,8 @@ def main(seconds: float) -> None:
     with database.connection_context():
         _, shown = credentials.issue(User.get(), "kirim")
     auth = (shown["username"], shown["api_key"])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
-    base = f"http://127.0.0.1:{port}"
+    server, root = gunicorn(env)
+    base = root
     try:
         rate(base + "/healthz", 1)  # warm up
         octeth = rate(base + "/api/v1/email", seconds, {"Authorization": f"Bearer {key}"}, BODY)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import sys
 
 import requests
 
 from bench_api import BODY, rate
-from harness import environment, install, save, start
+from harness import environment, gunicorn, install, save
 
 SENDPULSE_BODY = {"email": json.dumps({
     "html": base64.b64encode(BODY["HTMLContent"].encode()).decode(), "text": None, "subject": BODY["Subject"],
@@ -30,13 +29,9 @@ def main(seconds: float) -> None:
     from services import credentials
     with database.connection_context():
         shown = credentials.issue(domain.user, "sendpulse")[1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
+    server, root = gunicorn(env)
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = root
         token = requests.post(base + "/oauth/access_token", timeout=10,
                               json={"grant_type": "client_credentials", **shown}).json()["access_token"]
         rate(base + "/api/v1/email", 1, {"Authorization": f"Bearer {key}"}, BODY)  # warm up

@@ -7,13 +7,12 @@ Usage: .venv/bin/python bench/bench_smtpprovider.py [seconds per route] (GATEPOS
 to run on PostgreSQL). Client threads run on the same 2-core machine as the server."""
 from __future__ import annotations
 
-import socket
 import sys
 
 import requests
 
 from bench_api import THREADS, rate
-from harness import environment, install, save, start
+from harness import environment, gunicorn, install, save
 
 
 def main(seconds: float) -> None:
@@ -28,13 +27,9 @@ def main(seconds: float) -> None:
         for i in range(9):
             domains.add(user, f"d{i}.example.com")
         token = credentials.issue(user, "smtpprovider")[1]["token"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "/dev/null", "wsgi:app"], env, f"http://127.0.0.1:{port}/healthz")
+    server, root = gunicorn(env)
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = root
         listed = requests.get(f"{base}/api/v1/smtp-domain-list?user_id={user.id}", timeout=10,
                               headers={"Authorization": f"Bearer {token}"}).json()["data"]["domains"]
         assert len(listed) == 10, listed

@@ -61,6 +61,18 @@ def start(command: list[str], env: dict, ready_url: str | None = None) -> subpro
     raise RuntimeError(f"{command} did not start")
 
 
+def gunicorn(env: dict) -> tuple[subprocess.Popen, str]:
+    """The app under gunicorn.conf.py on a free loopback port, once /healthz answers: (process, base URL)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = f"http://127.0.0.1:{port}"
+    return start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
+                  "--access-logfile", "/dev/null", "wsgi:app"], env, f"{root}/healthz"), root
+
+
 def save(name: str, figures: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     figures = dict(figures, machine=f"{platform.machine()} {os.cpu_count()} cpu", python=platform.python_version())

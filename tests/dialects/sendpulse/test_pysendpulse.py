@@ -5,7 +5,6 @@ arrives at the loopback SMTP sink DKIM-signed, with the right content."""
 import base64
 import email
 import json
-import re
 import subprocess
 from email import policy
 from pathlib import Path
@@ -16,6 +15,7 @@ import requests
 from pysendpulse.pysendpulse import PySendPulse
 
 from services import templates
+from tests import processes
 from tests.e2e.test_processes import GATEPOST, ROOT, environment  # noqa: F401  (a fixture)
 from tests.services.test_delivery import dns_txt
 
@@ -24,21 +24,8 @@ def served(environment, sender):
     """`gatepost serve` on a free port, on the test database, DNS and sink; yields its
     environment and base URL."""
     env = dict(environment, GATEPOST_SENDPULSE_RATE_LIMIT="1000 per second")
-    process = subprocess.Popen(GATEPOST + ["serve", "--port", "0"], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        port, said = None, []
-        for line in process.stdout:
-            said.append(line)
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if found:
-                port = found[1]
-                break
-        assert port, "serve did not say where it listens:\n" + "".join(said)
-        yield env, f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with processes.serve(env) as base:
+        yield env, base
 
 
 def sdk(base_url: str, client_id: str, secret: str, token_dir: Path) -> PySendPulse:
