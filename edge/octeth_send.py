@@ -327,18 +327,19 @@ def _send_to_list(domain, out: sending.Outgoing, template, variables: dict, targ
     if out.cc or out.bcc:
         raise refused((20, f"{ERRORS[20][0]}: CC and BCC cannot be used with TargetListID"))
     first = None if config.current().sendemail_full_list else LIST_SEND_FIRST
-    accepted, refusals = [], []
+    results: list = []
     batch: list[tuple] = []
-    for contact in [*contacts.subscribed(target, first), None]:
-        if contact is not None:
-            to = Address(contact.email, contact.name)
-            mine = variables | json.loads(contact.fields or "{}") | {"name": contact.name, "email": contact.email}
-            one = dataclasses.replace(out, to=(to,))
-            batch.append((domain, _rendered(one, template, mine) if template is not None else one))
-        if len(batch) == sending.MAX_BATCH or (contact is None and batch):
-            for result in sending.accept_batch(batch):
-                (refusals if isinstance(result, GatewayError) else accepted).append(result)
+    for contact in contacts.subscribed(target, first):  # read a page at a time: a whole list may be large
+        mine = variables | json.loads(contact.fields or "{}") | {"name": contact.name, "email": contact.email}
+        one = dataclasses.replace(out, to=(Address(contact.email, contact.name),))
+        batch.append((domain, _rendered(one, template, mine) if template is not None else one))
+        if len(batch) == sending.MAX_BATCH:
+            results += sending.accept_batch(batch)
             batch = []
+    if batch:
+        results += sending.accept_batch(batch)
+    accepted = [r for r in results if not isinstance(r, GatewayError)]
+    refusals = [r for r in results if isinstance(r, GatewayError)]
     if not accepted:
         raise next((r for r in refusals if not isinstance(r, RecipientSuppressed)), None) or \
             refused((20, f"{ERRORS[20][0]}: the list has no subscribed contact that may be mailed"))

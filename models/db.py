@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,6 +40,18 @@ def row_id(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def by_ident(model, ident):
+    """The condition that picks `model`'s row by its int id or its uuid (the two forms dialects
+    expose); None when `ident` can be neither."""
+    number = row_id(ident)
+    if number is not None:
+        return model.id == number
+    try:
+        return model.uuid == uuid.UUID(str(ident))
+    except ValueError:
+        return None
 
 
 class BaseModel(peewee.Model):

@@ -15,13 +15,12 @@ import datetime
 import json
 import logging
 import time
-import uuid
 
 from peewee import IntegrityError, fn
 
 import clock
 from models import Campaign, Contact, Event, Message
-from models.db import database, row_id
+from models.db import by_ident, database
 from models.vocabulary import CampaignStatus, ContactStatus, EventType
 from services import contacts, domains, sending, templates
 from services.addresses import normalize_address
@@ -52,11 +51,9 @@ def create(user, *, name: str, list_id, from_email: str, from_name: str = "", re
 def get(ident, user) -> Campaign:
     """By int id or uuid; another user's campaign is indistinguishable from none (user None is
     the operator, who sees every campaign)."""
+    condition = by_ident(Campaign, ident)
     query = Campaign.select() if user is None else Campaign.select().where(Campaign.user == user)
-    if row_id(ident) is not None:
-        found = query.where(Campaign.id == row_id(ident)).first()
-    else:
-        found = query.where(Campaign.uuid == str(ident)).first() if _is_uuid(str(ident)) else None
+    found = query.where(condition).first() if condition is not None else None
     if found is None:
         raise CampaignNotFound()
     return found
@@ -314,11 +311,3 @@ def _move(campaign: Campaign, status: CampaignStatus, allowed=None, what: str = 
     for name, value in changes.items():
         setattr(campaign, name, value)
     return campaign
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

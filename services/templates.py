@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import uuid as uuidlib
 
 import jinja2
 from jinja2 import nodes
@@ -14,7 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 import clock
 from models import SenderDomain, Template, TemplateVersion, User
-from models.db import database, row_id
+from models.db import by_ident, database
 from services.errors import DomainNotFound, InvalidTemplate, TemplateInactive, TemplateNotFound, TemplateRenderFailed
 
 PARTS = ("subject", "html", "text")
@@ -97,16 +96,10 @@ def create(user: User, name: str, subject: str = "", html: str = "", text: str =
 def get(ident: int | str, user: User | None) -> Template:
     """By its int id or its uuid. `user` sees their own and the system's templates; None is the
     operator, who sees every template."""
-    query = Template.select()
-    if row_id(ident) is not None:
-        query = query.where(Template.id == row_id(ident))
-    elif str(ident).strip().isdigit():  # a number no row can have
+    condition = by_ident(Template, ident)
+    if condition is None:
         raise TemplateNotFound()
-    else:
-        try:
-            query = query.where(Template.uuid == uuidlib.UUID(str(ident)))
-        except ValueError:
-            raise TemplateNotFound() from None
+    query = Template.select().where(condition)
     if user is not None:
         query = query.where((Template.user == user) | Template.user.is_null())
     found = query.first()
