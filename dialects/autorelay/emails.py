@@ -5,7 +5,10 @@ email with its events (`GET /emails/:id`). An address is "a@b" or "Name <a@b>"; 
 Octeth's stats by tag see them too) or Resend's [{name, value}]; `headers` an object;
 `attachments` [{filename, content (base64), contentType}]. The sender's domain is the user's
 domain the `from` address is on. A test key's (`sk_test_`) mail is checked and recorded like
-any other, and never delivered (its status is "test")."""
+any other, and never delivered (its status is "test").
+
+A send answers the seed's `{id, status: "sent", messageId}` with `success: true` beside it, the
+shape AutoRelay's newer docs give (a superset: clients of either version find their fields)."""
 from __future__ import annotations
 
 import base64
@@ -155,7 +158,7 @@ def accept(out: sending.Outgoing) -> str:
 
 def sent(ident: str, out: sending.Outgoing) -> dict:
     domain = out.sender.email.rpartition("@")[2].lower()
-    answer = {"id": ident, "status": "sent", "messageId": f"{ident}@{domain}"}
+    answer = {"id": ident, "status": "sent", "messageId": f"{ident}@{domain}", "success": True}
     return answer | ({"test": True} if out.test else {})
 
 

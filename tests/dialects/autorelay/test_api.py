@@ -28,7 +28,8 @@ def test_send_answers_the_seed_shape_and_queues_a_delivery_per_recipient(client,
     answer = send(client, relay, to=["A <a@example.com>", "b@example.com"], cc="c@example.com",
                   **{"from": "You <you@yourdomain.com>"})
     assert answer.status_code == 200, answer.json
-    assert answer.json == {"id": answer.json["id"], "status": "sent", "messageId": f"{answer.json['id']}@yourdomain.com"}
+    assert answer.json == {"id": answer.json["id"], "status": "sent", "messageId": f"{answer.json['id']}@yourdomain.com",
+                           "success": True}
     message = Message.get(Message.uuid == answer.json["id"])
     assert message.mail_from == "you@yourdomain.com" and message.domain.name == "yourdomain.com"
     assert b"From: You <you@yourdomain.com>" in bytes(message.content)
