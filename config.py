@@ -27,6 +27,7 @@ class Settings:
     database_url: str
     secret_key: str
     db_max_connections: int = 20  # per process, PostgreSQL/MySQL pool
+    password_hash_profile: str = "RFC_9106_LOW_MEMORY"  # argon2-cffi's profile: 64 MiB, 3 passes (CHEAPEST: tests only)
     log_format: str = "json"  # json (structured, with request and message ids) | text
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -89,6 +90,7 @@ class Settings:
             database_url=env.get("GATEPOST_DATABASE_URL") or f"sqlite:///{var_dir / 'gatepost.db'}",
             secret_key=env.get("GATEPOST_SECRET_KEY") or _stored_secret(var_dir),
             db_max_connections=int(env.get("GATEPOST_DB_MAX_CONNECTIONS", cls.db_max_connections)),
+            password_hash_profile=env.get("GATEPOST_PASSWORD_HASH_PROFILE", cls.password_hash_profile),
             log_format=env.get("GATEPOST_LOG_FORMAT", cls.log_format),
             http_host=env.get("GATEPOST_HTTP_HOST", cls.http_host),
             http_port=int(env.get("GATEPOST_HTTP_PORT", cls.http_port)),

@@ -2,7 +2,9 @@
 
 API keys must stay showable (GetAPIs returns them, as Octeth does), so they are stored
 encrypted (Fernet) and found by an HMAC of the key, never by the key itself. Passwords are
-never shown again, so they are stored only as argon2 hashes.
+never shown again, so they are stored only as argon2 hashes, with the costs of the argon2-cffi
+profile GATEPOST_PASSWORD_HASH_PROFILE names (RFC 9106's low-memory one by default; a hash
+keeps its own costs, so changing the profile never locks anyone out).
 """
 from __future__ import annotations
 
@@ -19,7 +21,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import config
 
-_passwords = argon2.PasswordHasher()
+
+
+@functools.lru_cache(maxsize=4)
+def _hasher(profile: str) -> argon2.PasswordHasher:
+    parameters = getattr(argon2.profiles, profile, None)
+    if not isinstance(parameters, argon2.Parameters):
+        raise ValueError(f"GATEPOST_PASSWORD_HASH_PROFILE: no argon2 profile {profile!r} (RFC_9106_LOW_MEMORY, "
+                         "RFC_9106_HIGH_MEMORY, CHEAPEST)")
+    return argon2.PasswordHasher.from_parameters(parameters)
 
 
 @functools.lru_cache(maxsize=4)
@@ -49,12 +59,12 @@ def same(a: str, b: str) -> bool:
 
 
 def hash_password(password: str) -> str:
-    return _passwords.hash(password)
+    return _hasher(config.current().password_hash_profile).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _passwords.verify(password_hash, password)
+        return _hasher(config.current().password_hash_profile).verify(password_hash, password)
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
 

@@ -51,7 +51,8 @@ def base_settings(tmp_path_factory, dns_server):
     settings = config.Settings(var_dir=var_dir, database_url=url, secret_key="test-secret-key",
                                mail_host="mx.gatepost.test", tracking_host="track.gatepost.test",
                                spf_include="spf.gatepost.test", smtp_host="smtp.gatepost.test",
-                               dns_servers=(dns_server.address,), dns_timeout=1.0)
+                               dns_servers=(dns_server.address,), dns_timeout=1.0,
+                               password_hash_profile="CHEAPEST")  # argon2's real costs are 0.1-0.4 s a user
     config.use(settings)
     db = open_database(url)
     with database.connection_context():

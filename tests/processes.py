@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def environment(settings, sink, dns_server, var_dir, **extra: str) -> dict[str, str]:
     return dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key,
-                GATEPOST_VAR_DIR=str(var_dir), GATEPOST_DNS_SERVERS=dns_server.address,
+                GATEPOST_PASSWORD_HASH_PROFILE=settings.password_hash_profile, GATEPOST_VAR_DIR=str(var_dir), GATEPOST_DNS_SERVERS=dns_server.address,
                 GATEPOST_MX_PORT=str(sink.port), GATEPOST_MAIL_HOST=settings.mail_host, PYTHONUNBUFFERED="1",
                 GATEPOST_SMTP_PORTS=str(free_port()), GATEPOST_SMTP_TLS_PORT=str(free_port()),
                 GATEPOST_INBOUND_PORT=str(free_port()), **extra)

@@ -1,4 +1,7 @@
 """Secrets at rest."""
+import argon2
+import pytest
+
 import config
 from services import secrets
 
@@ -17,6 +20,22 @@ def test_password_hashes_are_slow_salted_and_verified(settings):
     assert one != two and one.startswith("$argon2")
     assert secrets.verify_password(one, "pw") and not secrets.verify_password(one, "PW")
     assert not secrets.verify_password("not a hash", "pw")
+
+
+def test_the_profile_sets_the_cost_of_new_hashes_and_old_ones_still_verify(settings):
+    cheap = secrets.hash_password("pw")  # the suite's CHEAPEST profile
+    config.use(settings.replace(password_hash_profile="RFC_9106_LOW_MEMORY"))  # the default
+    costly = secrets.hash_password("pw")
+    assert argon2.extract_parameters(costly) == argon2.profiles.RFC_9106_LOW_MEMORY
+    assert argon2.extract_parameters(cheap) == argon2.profiles.CHEAPEST
+    assert secrets.verify_password(cheap, "pw") and secrets.verify_password(costly, "pw")
+    assert config.Settings.password_hash_profile == "RFC_9106_LOW_MEMORY"
+
+
+def test_an_unknown_profile_is_named_in_the_error(settings):
+    config.use(settings.replace(password_hash_profile="FAST"))
+    with pytest.raises(ValueError, match="GATEPOST_PASSWORD_HASH_PROFILE"):
+        secrets.hash_password("pw")
 
 
 def test_generated_values_have_octeth_shapes():
