@@ -195,7 +195,8 @@ BY_REASON = _table(
                           r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
     (Reason.CONTENTERROR, r"(?:invalid|malformed|bad|illegal|duplicate|missing|broken|improper) (?:\w+ ){0,2}"
                           r"(?:headers?|mime)|headers? (?:syntax|size|too|line|field|error)|mime (?:error|complexity)"
-                          r"|malformed|rfc ?5322|rfc ?2822|rfc ?822|bare (?:lf|cr|linefeed)"
+                          r"|malformed|rfc ?(?:5322|2822|822) complian|complian\w* with rfc|violat\w* (?:of )?rfc"
+                          r"|bare (?:lf|cr|linefeed)"
                           r"|8-?bit(?!mime)|line too long|message contains invalid"),
     (Reason.SECURITYERROR, r"starttls|\btls\b|encryption required|authentication (?:required|failed|failure)"
                            r"|(?:auth|login) (?:failed|required)|certificate"),

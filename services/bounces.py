@@ -8,8 +8,9 @@ Choices a consumer should know:
 
 - Success notices (Action delivered / relayed / expanded) are left out: a `Failure` is a
   recipient the message did not reach (yet), and we never ask for NOTIFY=SUCCESS. A DSN that
-  holds only success notices is kind "delivered"; an auto-reply (vacation, out of office) is
-  kind "auto-reply": neither is a failure.
+  holds only success notices is kind "delivered"; an auto-reply (vacation, out of office) or a
+  read receipt (RFC 8098 MDN) is kind "auto-reply": neither is a failure. (An MDN whose
+  disposition is "deleted" is Sieve's reject, as Dovecot sends it: a bounce.)
 - Every failure carries a reason and hard/soft from `services.bounce_reasons`: hard only when
   the address is dead with a permanent code; `permanent` says only that the delivery is over.
 - `permanent` follows the Action first: "failed" is permanent even with a 4.x.x Status (the MTA
@@ -19,10 +20,14 @@ Choices a consumer should know:
   found in the Diagnostic-Code (5.0.0 + "550 5.1.1 ..." -> 5.1.1).
 - Free-text bounces: flufl.bounce finds the recipients (it knows many MTAs' wording), with
   Exim's X-Failed-Recipients; it says nothing about why, so the status and reason come from the
-  paragraph around each address (the whole notice when the address is not in it). A DSN whose
-  MIME boundary is broken is read from its raw field blocks; Amazon SES JSON notifications
+  paragraph around each address (the whole notice when the address is not in it). No RFC 3463
+  detail is made up from wording ("550 unknown user" is status 5.0.0): `services.bounce_reasons`
+  reads the wording. A DSN whose MIME boundary is broken is read from its raw field blocks; Amazon SES JSON notifications
   are read as what they report.
-- A recipient is a valid address (email-validator) that is no Message-ID, pipe or source route.
+- A recipient is a valid address (email-validator; dots out of place in the local part allowed)
+  that is no Message-ID, pipe or source route. A DSN with no reason in its Diagnostic-Code is
+  also read in the notice's lines that name the recipient ("gives error message 5.7.1 Unable
+  to relay for ...").
 - Parsing uses compat32 with plain-string headers (`_Plain`), not policy.default: headers are
   read raw here anyway, policy.default's header objects raise on some mangled addresses
   (IndexError inside the address parser, found by fuzzing), it is about 10x slower on large
@@ -50,6 +55,7 @@ ACTIONS = {"failed", "delayed", "delivered", "relayed", "expanded"}
 SUCCESS = {"delivered", "relayed", "expanded"}
 DSN_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 ARF_TYPE = "message/feedback-report"
+MDN_TYPE = "message/disposition-notification"  # a read receipt (RFC 8098)
 # ARF reports that are nobody's complaint: a DMARC/SPF/DKIM failure report to the domain owner
 # (RFC 6591, its "recipient" is whoever the forged mail went to) and "this is not spam".
 NOT_COMPLAINTS = {"auth-failure", "not-spam"}
@@ -166,6 +172,11 @@ def _parse(raw: bytes) -> Report:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    mdn = [item for block in _blocks(by_type[MDN_TYPE]) for item in block] if MDN_TYPE in by_type else None
+    if mdn is not None and not _get(mdn, "disposition").rpartition(";")[2].strip().lower().startswith("deleted"):
+        # a read receipt; a "deleted" one is how Sieve's reject answers (Dovecot): read as a bounce
+        return Report("auto-reply", original_message_id=_message_id(original)
+                      or _message_id_in(_get(mdn, "original-message-id")))
     ses = _ses(text)
     if ses is not None:
         return ses
@@ -319,7 +330,7 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
     if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))
-                      or msg.get_content_type() == "multipart/report"):
+                      or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN

@@ -336,6 +336,22 @@ def test_success_notices_are_left_out():
     assert (only_success.kind, only_success.failures) == ("delivered", ())  # a delivery notice, not a failure
 
 
+def mdn(disposition: str, text: str) -> bytes:
+    return (f"From: someone@example.net\nTo: bounces+1f-abcdef123456@gp.example.com\nSubject: Read: hello\n"
+            f"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b\n\n"
+            f"--b\nContent-Type: text/plain\n\n{text}\n\n--b\nContent-Type: message/disposition-notification\n\n"
+            f"Final-Recipient: rfc822; someone@example.net\nOriginal-Message-ID: <m1@example.com>\n"
+            f"Disposition: {disposition}\n\n--b--\n").encode()
+
+
+def test_a_read_receipt_is_no_failure_but_a_sieve_reject_is():
+    read = parse(mdn("manual-action/MDN-sent-manually; displayed", "Your message was read on Monday."))
+    assert (read.kind, read.failures, read.original_message_id) == ("auto-reply", (), "<m1@example.com>")
+    rejected = parse(mdn("automatic-action/MDN-sent-automatically; deleted",  # Dovecot's Sieve reject
+                         "Your message to <someone@example.net> was automatically rejected:\nQuota exceeded"))
+    assert [(f.recipient, f.reason, f.hard) for f in rejected.failures] == [("someone@example.net", "mailboxfull", False)]
+
+
 def test_attached_original_message_and_missing_blank_line_after_per_message_fields():
     raw = dsn(per_message={"Reporting-MTA": "dns; relay.example.net",  # one block for everything
                            "Final-Recipient": "rfc822; someone@example.net", "Action": "failed",
