@@ -9,6 +9,13 @@ The reason comes from, in order: the diagnostic text matched against what common
 (their own wording first, then wording per reason), the RFC 3463 status, the SMTP phase, the
 basic reply code. Text wins over the status because statuses are often generic (5.0.0, 5.7.1)
 and sometimes wrong ("550 5.2.1 ... User Unknown"). Pure: strings in, a reason out.
+
+An unknown user is a dead address only with proof that the address, not the message, was
+refused: a reply to RCPT TO, an X.1.x status from the MTA, or an MTA's own precise wording
+(BY_MTA). Generic wording alone ("550 unknown user", "no such user") is `filtered`, soft: some
+MTAs say it after DATA (Yahoo's "dd This user doesn't have a yahoo.com account", gateways that
+refuse the message), and a wrong suppression is forever while a dead address that keeps failing
+softly is suppressed later by the repeated-soft-bounce policy. Sisimai decides the same way.
 """
 from __future__ import annotations
 
@@ -63,8 +70,7 @@ def _table(*rows: tuple[Reason, str]) -> list[tuple[Reason, re.Pattern]]:
 # What particular MTAs and providers write, matched first: their wording is precise.
 BY_MTA = _table(
     # Gmail / Google Workspace
-    (Reason.USERUNKNOWN, r"email account that you tried to reach does not exist|address couldn't be found"
-                         r"|no such user here"),
+    (Reason.USERUNKNOWN, r"email account that you tried to reach does not exist|address couldn't be found"),
     (Reason.SUSPEND, r"email account that you tried to reach is (?:disabled|inactive)"),
     (Reason.MAILBOXFULL, r"email account that you tried to reach is over quota|out of storage space"),
     (Reason.RATELIMITED, r"receiving mail at a rate that|unusual rate of unsolicited mail|4\.7\.28"),
@@ -87,8 +93,7 @@ BY_MTA = _table(
                      r"|traffic not accepted from this IP|part of their network is on our block list"),
     (Reason.RATELIMITED, r"\bRP-00\d\b|limits for how many messages can be sent"),
     (Reason.NORELAYING, r"TenantAttribution; Relay Access Denied|5\.7\.64"),
-    # Yahoo / AOL
-    (Reason.USERUNKNOWN, r"doesn't have an? \S+ account|dd This user doesn't"),
+    # Yahoo / AOL ("This user doesn't have a yahoo.com account" is generic wording: Yahoo says it after DATA)
     (Reason.SUSPEND, r"This mailbox is disabled"),
     (Reason.RATELIMITED, r"\[TS(?:S)?0[1-4]\]|temporarily deferred due to unexpected volume"),
     (Reason.BLOCKED, r"\[(?:BL|TSS)\d\d\]|permanently deferred"),
@@ -98,6 +103,13 @@ BY_MTA = _table(
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     (Reason.EXPIRED, r"been in the queue too long"),
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
+    # Postfix: the resolver's TRY_AGAIN is a DNS failure, not a missing domain
+    (Reason.HOSTUNKNOWN, r"host or domain name not found"),
+    (Reason.NETWORKERROR, r"host not found, try again"),
+    # IMail Server (Ipswitch): its own line before the remote reply
+    (Reason.USERUNKNOWN, r"Invalid final delivery userid|^Unknown user: \S+@"),
+    # Exchange 5.5 / 2000 / 2003 (IMS, X.400 wording): its code for a name not in the directory
+    (Reason.USERUNKNOWN, r"\(000C05A6\) Unknown Recipient|The recipient name is not recognized"),
     # Gmail
     (Reason.NETWORKERROR, r"did not accept our requests to connect"),
     (Reason.HASMOVED, r"This address no longer accepts mail"),
@@ -140,19 +152,19 @@ BY_REASON = _table(
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"
-                         r"|mailbox exceeds (?:the )?allowed size"),
+                         r"|mailbox exceeds (?:the )?allowed size|exceed(?:s|ed|ing)? (?:\w+ ){0,2}quota|quota violation"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
     (Reason.MESGTOOBIG, r"message (?:is )?too (?:big|large)|message (?:size )?exceeds|size limit"
-                        r"|exceeds (?:the )?maximum (?:message )?size|message length exceeds"),
-    (Reason.HASMOVED, r"has moved|address has changed|no longer (?:valid|in use|available|active|at this)"
+                        r"|exceed\w* (?:the )?maximum (?:\w+ ){0,2}size|message length exceeds"),
+    (Reason.HASMOVED, r"has moved|address has changed|has been replaced by|no longer at this"
                       r"|user not local; please try"),
     (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
     (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:disabled|inactive|suspended"
                      r"|deactivated|locked|frozen|closed|expired)|inactive (?:account|user|mailbox)"),
     (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
-                         r"|exit (?:code|status)|pipe to|transport returned \d+|from command:"),
+                         r"|exit (?:code|status)|pipe to|transport returned \d+|from command:|command (?:output|failed)"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
                          r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"),
@@ -162,7 +174,8 @@ BY_REASON = _table(
                          r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unknown)"
                          r"|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
                          r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
-                         r"|does ?n[o']t exist"),
+                         r"|does ?n[o']t exist|doesn'?t have an? \S+ account|user not (?:known|found)"
+                         r"|no longer (?:valid|in use|available|active)"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
@@ -171,15 +184,20 @@ BY_REASON = _table(
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
-                     r"|cannot send message for|queue file too old|message timed out"),
+                     r"|cannot send message for|queue file too old|message timed out|not been collected after"
+                     r"|(?:failed|aborted) (?:after )?[\d.]+ (?:attempts|hours?|days?)|within the allowed queue period"
+                     r"|could not find a gateway|delivery attempts will continue|has been delayed|did not respond"),
     (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
                          r"|connection (?:rate )?(?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
                          r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
     (Reason.SPAMDETECTED, r"spam|junk|bulk mail|unsolicited|scored too high|phish|content (?:was )?rejected"
                           r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
-    (Reason.CONTENTERROR, r"header|mime|malformed|rfc ?5322|rfc ?2822|rfc ?822|bare (?:lf|cr|linefeed)"
-                          r"|8-?bit|line too long|message contains invalid"),
+    (Reason.CONTENTERROR, r"(?:invalid|malformed|bad|illegal|duplicate|missing|broken|improper) (?:\w+ ){0,2}"
+                          r"(?:headers?|mime)|headers? (?:syntax|size|too|line|field|error)|mime (?:error|complexity)"
+                          r"|malformed|rfc ?(?:5322|2822|822) complian|complian\w* with rfc|violat\w* (?:of )?rfc"
+                          r"|bare (?:lf|cr|linefeed)"
+                          r"|8-?bit(?!mime)|line too long|message contains invalid"),
     (Reason.SECURITYERROR, r"starttls|\btls\b|encryption required|authentication (?:required|failed|failure)"
                            r"|(?:auth|login) (?:failed|required)|certificate"),
     (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
@@ -189,11 +207,13 @@ BY_REASON = _table(
                       r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
     (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"
-                          r"|loops? back|mail loop|routing loop|too many hops|dns (?:lookup )?(?:fail|error|timeout)"
+                          r"|loops? back|mail loop|routing loop|looping|too many hops|hop count"
+                          r"|dns (?:lookup )?(?:fail|error|timeout)"
                           r"|temporary (?:dns |lookup )?failure in name resolution"),
     (Reason.SYNTAXERROR, r"syntax error|command (?:not )?(?:recognized|unrecognized|unknown|implemented)"
                          r"|bad sequence|invalid command|parameter"),
     (Reason.SYSTEMERROR, r"system (?:error|failure|problem)|internal (?:server )?error|server (?:error|failure|busy)"
+                         r"|error while being processed|configuration error"
                          r"|local error|temporary (?:local )?(?:problem|failure|error)|service (?:not available"
                          r"|unavailable|temporarily unavailable)|resources? (?:temporarily )?unavailable|too busy"),
 )
@@ -234,10 +254,13 @@ BY_CODE = {421: Reason.SYSTEMERROR, 450: Reason.ONHOLD, 451: Reason.SYSTEMERROR,
 BY_PHASE = {"connect": Reason.BLOCKED, "helo": Reason.BLOCKED, "ehlo": Reason.BLOCKED, "mail": Reason.REJECTED}
 
 ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?!\w)")
-BASIC = re.compile(r"(?:^|(?<=[\s(\[]))([245]\d\d)(?=[\s:\-]|$)")
+BASIC = re.compile(r"(?:^|(?<=[\s(\[]))([245]\d\d)(?=[\s:\-\]]|$)")
 PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:after|during) (?:end of )?"
                    r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
-                   r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)", re.I | re.M)
+                   r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)"
+                   r"|does not like (recipient)|failed after I (sent the message)|\bsmtp:(rcpt|data|mail)\b"
+                   r"|(rcpt) to generated", re.I | re.M)
+PHASE_NAMES = {"recipient": "rcpt", "sent the message": "data"}  # qmail-remote's words for RCPT and DATA
 # What a refusal at the greeting or at MAIL FROM cannot be about: the recipient was not named yet.
 RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMOVED, Reason.NOTACCEPT,
                             Reason.MAILBOXFULL, Reason.EXCEEDLIMIT, Reason.SUSPEND, Reason.FILTERED,
@@ -260,16 +283,17 @@ def code_in(text: str) -> int | None:
 def phase_in(text: str) -> str:
     """The SMTP phase a reply answered, from MTA wording ("(in reply to RCPT TO command)")."""
     found = PHASE.search(text or "")
-    return next((g.lower() for g in found.groups() if g), "connect") if found else ""
+    phase = next((g.lower() for g in found.groups() if g), "connect") if found else ""
+    return PHASE_NAMES.get(phase, phase)
 
 
 def by_text(text: str) -> Reason | None:
     """The reason the diagnostic's wording gives, if any."""
-    for table in (BY_MTA, BY_REASON):
-        for reason, pattern in table:
-            if pattern.search(text):
-                return reason
-    return None
+    return _match(BY_MTA, text) or _match(BY_REASON, text)
+
+
+def _match(table: list[tuple[Reason, re.Pattern]], text: str) -> Reason | None:
+    return next((reason for reason, pattern in table if pattern.search(text)), None)
 
 
 def classify(status: str = "", smtp_code: int | None = None, phase: str = "", diagnostic: str = "",
@@ -295,17 +319,22 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         lasting = permanent
     else:
         lasting = action == "failed"
-    reason = by_text(diagnostic)
+    precise = _match(BY_MTA, diagnostic)
+    reason = worded = precise or _match(BY_REASON, diagnostic)
     if reason is None and status:
         reason = BY_STATUS.get(status.split(".", 1)[1]) if not status.endswith(".0.0") else None
     if reason is None:
         reason = BY_PHASE.get(phase) or BY_CODE.get(smtp_code or 0) or Reason.UNDEFINED
     if phase in BY_PHASE and reason in RECIPIENT_ONLY:
         reason = BY_PHASE[phase]  # "550 Unroutable sender address" after MAIL FROM: the sender's domain
-    elif reason == Reason.USERUNKNOWN and (phase == "data" or phase != "rcpt" and status[2:4] in ("2.", "7.")):
+    elif reason == Reason.USERUNKNOWN and (phase == "data" or phase != "rcpt" and (
+            status[2:4] in ("2.", "7.") or not precise and status[2:4] != "1.")):
         # accepted at RCPT, refused for this message only; or a mailbox or policy status (5.2.1
-        # disabled, 5.7.1 refused) that contradicts "unknown", with no RCPT reply to settle it
+        # disabled, 5.7.1 refused) that contradicts "unknown"; or generic wording ("550 unknown
+        # user", "no such user") that neither the RCPT reply nor an X.1.x status backs: nothing
+        # says the address was refused rather than the message
         reason = Reason.FILTERED
-    if reason in VAGUE and (action == "failed" and not lasting or action == "expired"):
-        reason = Reason.EXPIRED  # a temporary failure that lasted until the sending MTA gave up
+    if reason in VAGUE and (action == "failed" and not lasting or action == "expired"
+                            or action == "delayed" and not worded):
+        reason = Reason.EXPIRED  # a temporary failure that lasted until the MTA gave up, or still retried
     return reason, reason in ADDRESS_DEAD and lasting

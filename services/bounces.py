@@ -8,8 +8,9 @@ Choices a consumer should know:
 
 - Success notices (Action delivered / relayed / expanded) are left out: a `Failure` is a
   recipient the message did not reach (yet), and we never ask for NOTIFY=SUCCESS. A DSN that
-  holds only success notices is kind "delivered"; an auto-reply (vacation, out of office) is
-  kind "auto-reply": neither is a failure.
+  holds only success notices is kind "delivered"; an auto-reply (vacation, out of office) or a
+  read receipt (RFC 8098 MDN) is kind "auto-reply": neither is a failure. (An MDN whose
+  disposition is "deleted" is Sieve's reject, as Dovecot sends it: a bounce.)
 - Every failure carries a reason and hard/soft from `services.bounce_reasons`: hard only when
   the address is dead with a permanent code; `permanent` says only that the delivery is over.
 - `permanent` follows the Action first: "failed" is permanent even with a 4.x.x Status (the MTA
@@ -19,10 +20,14 @@ Choices a consumer should know:
   found in the Diagnostic-Code (5.0.0 + "550 5.1.1 ..." -> 5.1.1).
 - Free-text bounces: flufl.bounce finds the recipients (it knows many MTAs' wording), with
   Exim's X-Failed-Recipients; it says nothing about why, so the status and reason come from the
-  paragraph around each address (the whole notice when the address is not in it). A DSN whose
-  MIME boundary is broken is read from its raw field blocks; Amazon SES JSON notifications
+  paragraph around each address (the whole notice when the address is not in it). No RFC 3463
+  detail is made up from wording ("550 unknown user" is status 5.0.0): `services.bounce_reasons`
+  reads the wording. A DSN whose MIME boundary is broken is read from its raw field blocks; Amazon SES JSON notifications
   are read as what they report.
-- A recipient is a valid address (email-validator) that is no Message-ID, pipe or source route.
+- A recipient is a valid address (email-validator; dots out of place in the local part allowed)
+  that is no Message-ID, pipe or source route. A DSN with no reason in its Diagnostic-Code is
+  also read in the notice's lines that name the recipient ("gives error message 5.7.1 Unable
+  to relay for ...").
 - Parsing uses compat32 with plain-string headers (`_Plain`), not policy.default: headers are
   read raw here anyway, policy.default's header objects raise on some mangled addresses
   (IndexError inside the address parser, found by fuzzing), it is about 10x slower on large
@@ -42,7 +47,7 @@ from email.utils import getaddresses
 from email_validator import EmailNotValidError, validate_email
 from flufl.bounce import all_failures
 
-from services.bounce_reasons import Reason, classify, code_in, phase_in
+from services.bounce_reasons import Reason, by_text, classify, code_in, phase_in
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,7 @@ ACTIONS = {"failed", "delayed", "delivered", "relayed", "expanded"}
 SUCCESS = {"delivered", "relayed", "expanded"}
 DSN_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 ARF_TYPE = "message/feedback-report"
+MDN_TYPE = "message/disposition-notification"  # a read receipt (RFC 8098)
 # ARF reports that are nobody's complaint: a DMARC/SPF/DKIM failure report to the domain owner
 # (RFC 6591, its "recipient" is whoever the forged mail went to) and "this is not spam".
 NOT_COMPLAINTS = {"auth-failure", "not-spam"}
@@ -63,19 +69,16 @@ ENHANCED = re.compile(r"(?<![\w.])([245])\.\d{1,3}\.\d{1,3}(?!\.?\d)(?!\w)")
 BASIC = re.compile(r"(?:^|(?<=[\s(]))([45])\d\d(?=[\s:\-]|$)", re.MULTILINE)
 # (pattern, RFC 3463 subject.detail, default class, may the text's hints change the class?)
 PHRASES = [
-    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox)"
-                r"|does ?n[o']t exist|recipient not found|unknown recipient|invalid recipient"
-                r"|doesn't have an? \S+ account|not a valid (?:mailbox|recipient)", re.I), "1.1", "5", False),
     (re.compile(r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:\w+ )?(?:storage|quota)"
                 r"|insufficient storage", re.I), "2.2", "4", True),
 ]
 PERMANENT_HINT = re.compile(r"permanent|fatal error|will not be retried|gave up|giving up", re.I)
 TEMPORARY_HINT = re.compile(r"temporar|try again|deferred|delayed|still being retried|will (?:be )?retr"
-                            r"|warning only", re.I)
+                            r"|warning only|just a warning|not yet been delivered|attempts will continue", re.I)
 REMOTE_HOST = re.compile(r"\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[", re.I)
 # Where a free-text bounce starts quoting the original message.
-QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned message|below this line"
-                         r"|undelivered message|message follows)|^\s*return-path:\s*<"
+QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:message|mail)|below this line"
+                         r"|undelivered message|message follows|message header)|^\s*return-path:\s*<"
                          r"|^\s*(?:below is a copy of|original message follows|included is a copy of)", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
@@ -169,6 +172,11 @@ def _parse(raw: bytes) -> Report:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    mdn = [item for block in _blocks(by_type[MDN_TYPE]) for item in block] if MDN_TYPE in by_type else None
+    if mdn is not None and not _get(mdn, "disposition").rpartition(";")[2].strip().lower().startswith("deleted"):
+        # a read receipt; a "deleted" one is how Sieve's reject answers (Dovecot): read as a bounce
+        return Report("auto-reply", original_message_id=_message_id(original)
+                      or _message_id_in(_get(mdn, "original-message-id")))
     ses = _ses(text)
     if ses is not None:
         return ses
@@ -265,10 +273,13 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
     said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
     action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
     typed = _get(block, "diagnostic-code")
+    said_status = _get(block, "status")
     diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
+    if not diagnostic and not _enhanced(said_status):  # "Status: 553 Exceeded maximum ...": a reply, misfiled
+        diagnostic = said_status
     if not diagnostic:
         diagnostic = _window(text, recipient)
-    status = _enhanced(_get(block, "status"))
+    status = _enhanced(said_status)
     precise = _enhanced(diagnostic)
     if precise and (not status or (status.endswith(".0.0") and precise[0] == status[0])):
         status = precise
@@ -281,8 +292,11 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
         permanent = False
     else:
         permanent = status.startswith("5") if status else bool(guess)
-    phase = phase_in(_window(text, recipient)) or phase_in(_mentions(text, recipient))  # Sendmail: ">>> RCPT TO:<a>"
-    reason, hard = classify(status, code_in(diagnostic), phase, diagnostic,
+    phase = _phase(f"{_window(text, recipient)}\n{_mentions(text, recipient)}\n{diagnostic}", recipient)
+    explained = diagnostic
+    if by_text(diagnostic) is None:  # "Reason 1 (Unable-To-Transfer)": the notice's own lines may say why
+        explained = f"{diagnostic} {_without(_mentions(text, recipient), recipient)}"
+    reason, hard = classify(status, code_in(diagnostic), phase, explained,
                             action=said if said == "expired" else action, permanent=permanent)
     if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
         reason = Reason.MAILERERROR  # "X-Unix; 255": the local delivery program's exit code, nothing more
@@ -315,19 +329,21 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     not_recipients = _not_recipients(msg, original, quoted)
     not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
     found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
-    if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))):
+    if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))
+                      or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
         window = _window(human, recipient, set(found) - {recipient})
-        explains = _hint(window) or code_in(window) or _enhanced(window)
+        explains = _hint(window) or code_in(window) or _enhanced(window) or by_text(_without(window, recipient))
         explained = window if explains else \
             " ".join(f"{window} {human}".split())[:4000]  # the reason is elsewhere in the notice
         status, guess = _classify(explained, human)
         permanent_ = guess if guess is not None else found[recipient]
-        reason, hard = classify(status, code_in(explained), phase_in(explained), explained, permanent=permanent_)
+        reason, hard = classify(status, code_in(explained), _phase(explained, recipient), explained,
+                                action="failed" if permanent_ else "delayed", permanent=permanent_)
         if reason == Reason.UNDEFINED:
             reason = Reason.ONHOLD  # the notice names the recipient but says nothing we can read about why
         remote = REMOTE_HOST.search(window)
@@ -378,12 +394,16 @@ def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[
 
 def _recipient(address: str) -> str:
     """`address` lower-cased when it is a valid mailbox; "" for a pipe, a file, a source route
-    ("@relay:user@host"), a Message-ID's odd local part or anything else no MTA would deliver to."""
+    ("@relay:user@host"), a Message-ID's odd local part or anything else no MTA would deliver to.
+    Dots out of place in the local part ("a..b@", "a.@") are allowed: Japanese mobile carriers
+    handed out such addresses, and MTAs deliver to them."""
     address = (address or "").strip().strip("<>").strip().lower()
     if not address or address[0] in "|/@\"" or ":" in address or "," in address:
         return ""
+    local, _, domain = address.rpartition("@")
     try:
-        validate_email(address, check_deliverability=False, allow_smtputf8=True)
+        validate_email(f"{re.sub(r'[.]{2,}', '.', local).strip('.')}@{domain}", check_deliverability=False,
+                       allow_smtputf8=True)
     except (EmailNotValidError, ValueError):
         return ""
     return address
@@ -490,6 +510,18 @@ def _window(text: str, address: str, others: set[str] = frozenset()) -> str:
                 out.append(following)
             return " ".join(" ".join(out).split())[:1000]
     return ""
+
+
+def _phase(text: str, recipient: str) -> str:
+    """The SMTP command the reply about `recipient` answered: the MTA's words ("in reply to RCPT
+    TO command", Sendmail's ">>> RCPT TO:<a>"), else Sendmail's form of a reply to RCPT TO, which
+    names the address: "550 5.1.1 <a@b.example>... User unknown"."""
+    return phase_in(text) or ("rcpt" if re.search(re.escape(recipient) + r">?\.\.\.\s", text, re.I) else "")
+
+
+def _without(text: str, address: str) -> str:
+    """The text with the address taken out, so that its words ("spam@...") are read as no reason."""
+    return re.sub(re.escape(address), " ", text, flags=re.I)
 
 
 def _mentions(text: str, address: str) -> str:

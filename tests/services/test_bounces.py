@@ -136,8 +136,10 @@ def test_exim_legacy_plain_text_bounce():
     report = load("exim-legacy-text.eml")
     failure = only(report)
     assert failure.recipient == "olduser@example.org"
-    # "550 ... User unknown": the phrase gives 1.1, the reply code the class.
-    assert (failure.action, failure.status, failure.permanent) == ("failed", "5.1.1", True)
+    # "550 ... User unknown": the reply code gives the class (no RFC 3463 detail is made up); the
+    # reply to RCPT TO makes the wording proof that the address is dead
+    assert (failure.action, failure.status, failure.permanent) == ("failed", "5.0.0", True)
+    assert (failure.reason, failure.hard) == ("userunknown", True)
     assert "User unknown" in failure.diagnostic
     assert failure.remote_mta == "mail.example.org"
     assert report.original_message_id == "<9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4@example.com>"
@@ -148,7 +150,10 @@ def test_yahoo_failure_notice():
     report = load("yahoo-hard.eml")
     failure = only(report)
     assert failure.recipient == "ghost@example.net"
-    assert (failure.action, failure.status, failure.permanent) == ("failed", "5.1.1", True)
+    assert (failure.action, failure.status, failure.permanent) == ("failed", "5.0.0", True)
+    # Yahoo answers "554 delivery error: dd ..." after DATA, and nothing here places it at RCPT:
+    # generic wording, no proof that the address is dead (Sisimai: filtered)
+    assert (failure.reason, failure.hard) == ("filtered", False)
     assert "This user doesn't have a yahoo.com account" in failure.diagnostic
     assert "554" in failure.diagnostic
     assert failure.remote_mta == ""
@@ -314,7 +319,8 @@ def test_gave_up_on_a_4xx_is_permanent():
 def test_no_status_anywhere_uses_the_reply_text():
     failure = only(parse(dsn({"Final-Recipient": "rfc822; someone@example.net",
                               "Diagnostic-Code": "smtp; 550 <someone@example.net>... User unknown"})))
-    assert (failure.action, failure.status, failure.permanent) == ("unknown", "5.1.1", True)
+    assert (failure.action, failure.status, failure.permanent) == ("unknown", "5.0.0", True)
+    assert (failure.reason, failure.hard) == ("userunknown", True)  # Sendmail's form of a reply to RCPT TO
     # RFC 5321's own 550 text covers policy refusals too: permanent, but no proof the address is dead
     generic = only(parse(dsn({"Final-Recipient": "rfc822; someone@example.net",
                               "Diagnostic-Code": "smtp; 550 Requested action not taken: mailbox unavailable"})))
@@ -328,6 +334,22 @@ def test_success_notices_are_left_out():
     only_success = parse(dsn({"Final-Recipient": "rfc822; a@example.net", "Action": "delivered",
                               "Status": "2.0.0"}))
     assert (only_success.kind, only_success.failures) == ("delivered", ())  # a delivery notice, not a failure
+
+
+def mdn(disposition: str, text: str) -> bytes:
+    return (f"From: someone@example.net\nTo: bounces+1f-abcdef123456@gp.example.com\nSubject: Read: hello\n"
+            f"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b\n\n"
+            f"--b\nContent-Type: text/plain\n\n{text}\n\n--b\nContent-Type: message/disposition-notification\n\n"
+            f"Final-Recipient: rfc822; someone@example.net\nOriginal-Message-ID: <m1@example.com>\n"
+            f"Disposition: {disposition}\n\n--b--\n").encode()
+
+
+def test_a_read_receipt_is_no_failure_but_a_sieve_reject_is():
+    read = parse(mdn("manual-action/MDN-sent-manually; displayed", "Your message was read on Monday."))
+    assert (read.kind, read.failures, read.original_message_id) == ("auto-reply", (), "<m1@example.com>")
+    rejected = parse(mdn("automatic-action/MDN-sent-automatically; deleted",  # Dovecot's Sieve reject
+                         "Your message to <someone@example.net> was automatically rejected:\nQuota exceeded"))
+    assert [(f.recipient, f.reason, f.hard) for f in rejected.failures] == [("someone@example.net", "mailboxfull", False)]
 
 
 def test_attached_original_message_and_missing_blank_line_after_per_message_fields():
