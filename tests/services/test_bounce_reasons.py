@@ -32,11 +32,6 @@ FLUFL_LABELS = labels(FLUFL)
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient). The bench still counts each against us.
 DISAGREE = {
-    # Yahoo's "554 delivery error: dd This user doesn't have a yahoo.com account", relayed by Gmail:
-    # Yahoo refuses after DATA and nothing places it at RCPT (Sisimai 4.25.15: filtered). The label,
-    # written before the rule that generic "unknown user" wording needs the RCPT phase or an X.1.x
-    # status, says hard.
-    ("gmail-userunknown-64.eml", "gm64@example.org"): "soft",
     # "550 : User unknown", Status 5.0.0, no phase: generic wording. Sisimai 4.25.15 says filtered;
     # the newer Sisimai whose tests gave the label says userunknown.
     ("sisimai/gsuite-08.eml", "otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp"): "soft",
