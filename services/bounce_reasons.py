@@ -111,13 +111,17 @@ BY_MTA = _table(
     # Exchange 5.5 / 2000 / 2003 (IMS, X.400 wording): its code for a name not in the directory
     (Reason.USERUNKNOWN, r"\(000C05A6\) Unknown Recipient|The recipient name is not recognized"),
     # Gmail
-    (Reason.NETWORKERROR, r"did not accept our requests to connect"),
+    # its mark of a connection that failed temporarily: retried until it gave up (or still retried)
+    (Reason.EXPIRED, r"did not accept our requests to connect|TEMP_FAILURE: Could not initiate SMTP conversation"),
     (Reason.HASMOVED, r"This address no longer accepts mail"),
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
     # IBM (Lotus) Domino
-    (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name and address book|names\.nsf)"
+    (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name (?:and|&) address book|names\.nsf)"
                          r"|ディレクトリのリストにありません"),  # Notes in Japanese: "not in the directory list"
+    (Reason.SYSTEMERROR, r"not unique\. Several matches found"),  # an ambiguous name in the directory
+    # Postfix: the MX points back at the reporting host, which does not take the domain (its setup)
+    (Reason.SYSTEMERROR, r"loops back to myself"),
     # GMX / mail.com / web.de ("(BL)": the sending IP is on their blocklist)
     (Reason.BLOCKED, r"\bIP=\S+ - A problem occurred|\(BL\)"),
     # Mimecast
@@ -131,8 +135,9 @@ BY_MTA = _table(
 )
 
 # Wording per reason, in order: specific before generic. RFC 5321's own 550 text ("Requested
-# action not taken: mailbox unavailable") is no reason: it covers policy refusals too. (a sender refused for "Domain not found"
-# is not a dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox).
+# action not taken: mailbox unavailable") is generic "unknown" wording: it covers policy refusals
+# too, so it is hard only in reply to RCPT TO. (A sender refused for "Domain not found" is not a
+# dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox.)
 BY_REASON = _table(
     (Reason.REJECTED, r"sender (?:address )?(?:rejected|refused|denied|blocked|verif\w* failed)|bad sender"
                       r"|domain of sender address|sender domain (?:does not exist|must resolve|not found)"
@@ -152,7 +157,8 @@ BY_REASON = _table(
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"
-                         r"|mailbox exceeds (?:the )?allowed size|exceed(?:s|ed|ing)? (?:\w+ ){0,2}quota|quota violation"),
+                         r"|mailbox exceeds (?:the )?allowed size|exceed(?:s|ed|ing)? (?:\w+ ){0,2}quota|quota violation"
+                         r"|not enough storage space"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
@@ -175,15 +181,16 @@ BY_REASON = _table(
                          r"|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
                          r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
                          r"|does ?n[o']t exist|doesn'?t have an? \S+ account|user not (?:known|found)"
-                         r"|no longer (?:valid|in use|available|active)"),
+                         r"|no longer (?:valid|in use|available|active)|non-?existent (?:user|recipient|mailbox|address)"
+                         r"|address unknown|requested action not taken: mailbox unavailable"),
     (Reason.VIRUSDETECTED, r"virus|malware|infected|trojan"),
-    (Reason.BLOCKED, r"blocked using|black ?list|block ?list|listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
+    (Reason.BLOCKED, r"blocked using|black ?list|block ?list|(?<!not )listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
                      r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)"),
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
-                     r"|(?:gave|giving) up|too long in (?:the )?queue|could not be delivered (?:with)?in"
+                     r"|(?:gave|giving) up(?! on \d)|too long in (?:the )?queue|could not be delivered (?:with)?in"
                      r"|cannot send message for|queue file too old|message timed out|not been collected after"
                      r"|(?:failed|aborted) (?:after )?[\d.]+ (?:attempts|hours?|days?)|within the allowed queue period"
                      r"|could not find a gateway|delivery attempts will continue|has been delayed|did not respond"),
@@ -204,10 +211,10 @@ BY_REASON = _table(
                              r"|administrative|attachment"),
     (Reason.FILTERED, r"filter|refused to accept|not accepting (?:mail|messages) from|user refuses"
                       r"|recipient'?s? preferences"
-                      r"|rejected by (?:the )?recipient|blocked by (?:the )?recipient"),
-    (Reason.NETWORKERROR, r"connection (?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
+                      r"|rejected by (?:the )?recipient(?! domain)|blocked by (?:the )?recipient"),
+    (Reason.NETWORKERROR, r"connection (?:was )?(?:timed out|refused|reset|closed|lost|dropped)|timed out|no route to host"
                           r"|network (?:is )?unreachable|lost connection|could not connect|unable to connect"
-                          r"|loops? back|mail loop|routing loop|looping|too many hops|hop count"
+                          r"|mail loop|routing loop|looping|too many hops|hop count"
                           r"|dns (?:lookup )?(?:fail|error|timeout)"
                           r"|temporary (?:dns |lookup )?failure in name resolution"),
     (Reason.SYNTAXERROR, r"syntax error|command (?:not )?(?:recognized|unrecognized|unknown|implemented)"
@@ -259,8 +266,11 @@ PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:aft
                    r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
                    r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)"
                    r"|does not like (recipient)|failed after I (sent the message)|\bsmtp:(rcpt|data|mail)\b"
-                   r"|(rcpt) to generated", re.I | re.M)
-PHASE_NAMES = {"recipient": "rcpt", "sent the message": "data"}  # qmail-remote's words for RCPT and DATA
+                   r"|(rcpt) to generated|(recipient) address rejected:|\(state (1[3-8])\)\.", re.I | re.M)
+# qmail-remote's words for RCPT and DATA; Postfix's smtpd says "Recipient address rejected" only at
+# RCPT; Gmail's "(state N)" is the command the remote refused (Sisimai's table of them)
+PHASE_NAMES = {"recipient": "rcpt", "sent the message": "data", "13": "ehlo", "14": "rcpt", "15": "data",
+               "16": "data", "17": "data", "18": "data"}
 # What a refusal at the greeting or at MAIL FROM cannot be about: the recipient was not named yet.
 RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMOVED, Reason.NOTACCEPT,
                             Reason.MAILBOXFULL, Reason.EXCEEDLIMIT, Reason.SUSPEND, Reason.FILTERED,

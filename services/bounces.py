@@ -79,7 +79,8 @@ REMOTE_HOST = re.compile(r"\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[", r
 # Where a free-text bounce starts quoting the original message.
 QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:message|mail)|below this line"
                          r"|undelivered message|message follows|message header)|^\s*return-path:\s*<"
-                         r"|^\s*(?:below is a copy of|original message follows|included is a copy of)", re.I | re.M)
+                         r"|^\s*(?:below is a copy of|original message follows|included is a copy of)"
+                         r"|^.*lines of (?:your|the) original message follow", re.I | re.M)
 QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
@@ -236,7 +237,7 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
             failure = replace(failure, reason=Reason.FILTERED, hard=False)
         if failure.action in SUCCESS:
             seen_success = True
-        else:
+        elif all(f.recipient != failure.recipient for f in failures):  # Sendmail repeats it per alias hop
             failures.append(failure)
     if not failures and not seen_success:
         return None
@@ -373,10 +374,14 @@ def _named_in_notice(human: str, original: Message | None, quoted: str, not_reci
 
 def _explanation(human: str) -> str:
     """The notice's first paragraph that quotes an SMTP reply ("... The error that the other
-    server returned was: 550 5.7.1 ..."), as one line."""
-    for paragraph in re.split(r"\n\s*\n", human):
-        if _enhanced(paragraph) or BASIC.search(paragraph):
-            return " ".join(paragraph.split())[:1000]
+    server returned was: 550 5.7.1 ..."), else the first whose wording gives a reason (Gmail's
+    "TEMP_FAILURE: Could not initiate SMTP conversation ..."; not a line that introduces a list,
+    "... has been delayed:"), as one line."""
+    paragraphs = re.split(r"\n\s*\n", human)
+    for paragraph in (p for test in (lambda p: _enhanced(p) or BASIC.search(p),
+                                     lambda p: not p.rstrip().endswith(":") and by_text(p))
+                      for p in paragraphs if test(p)):
+        return " ".join(paragraph.split())[:1000]
     return ""
 
 
