@@ -405,3 +405,10 @@ def test_deeply_nested_multiparts():
 
 def test_non_bytes_input_is_unknown():
     assert parse(None).kind == "unknown"  # type: ignore[arg-type]
+
+
+def test_a_recipient_repeated_per_alias_hop_is_one_failure():
+    """Sendmail lists the recipient once per alias it expanded to (ten blocks for one address): one
+    failure, so the listener records one bounce."""
+    raw = (FIXTURES.parent / "bounces" / "flufl" / "dsn_11.eml").read_bytes()
+    assert [f.recipient for f in parse(raw).failures] == ["joem@example.com"]
