@@ -84,6 +84,7 @@ BY_MTA = _table(
     (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
                          r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
+    (Reason.HOSTUNKNOWN, r"delivered to the recipient because the domain is not reachable"),  # Outlook.com: no DNS
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
     (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
     (Reason.SECURITYERROR, r"RESOLVER\.RST\.(?:AuthRequired|SenderNotAuthenticated)"),
@@ -105,6 +106,8 @@ BY_MTA = _table(
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
     # Postfix: the resolver's TRY_AGAIN is a DNS failure, not a missing domain
     (Reason.HOSTUNKNOWN, r"host or domain name not found"),
+    # Sendmail's local delivery agent: the user has no account on the final host
+    (Reason.USERUNKNOWN, r"mail\.local: unknown user"),
     (Reason.NETWORKERROR, r"host not found, try again"),
     # IMail Server (Ipswitch): its own line before the remote reply
     (Reason.USERUNKNOWN, r"Invalid final delivery userid|^Unknown user: \S+@"),
@@ -266,8 +269,9 @@ PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:aft
                    r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
                    r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)"
                    r"|does not like (recipient)|failed after I (sent the message)|\bsmtp:(rcpt|data|mail)\b"
-                   r"|(rcpt) to generated|(recipient) address rejected:|\(state (1[3-8])\)\.", re.I | re.M)
-# qmail-remote's words for RCPT and DATA; Postfix's smtpd says "Recipient address rejected" only at
+                   r"|(rcpt) to generated|(recipient) address rejected:|\(state (1[3-8])\)\.|most progress was (rcpt)\b", re.I | re.M)
+# qmail-remote's words for RCPT and DATA (qmail-send's "most progress was RCPT TO response":
+# every MX refused the recipient); Postfix's smtpd says "Recipient address rejected" only at
 # RCPT; Gmail's "(state N)" is the command the remote refused (Sisimai's table of them)
 PHASE_NAMES = {"recipient": "rcpt", "sent the message": "data", "13": "ehlo", "14": "rcpt", "15": "data",
                "16": "data", "17": "data", "18": "data"}

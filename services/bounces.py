@@ -228,7 +228,7 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
     reporting_mta = _mta(_get(per_message, "reporting-mta"))
     failures, seen_success = [], False
     for block in recipient_blocks:
-        failure = _dsn_failure(block, reporting_mta, text)
+        failure = _dsn_failure(block, reporting_mta, text, alone=len(recipient_blocks) == 1)
         if failure is None:
             continue
         if failure.reason == Reason.USERUNKNOWN and _header(msg, "x-nai-header"):
@@ -266,7 +266,7 @@ def _has_recipient(block) -> bool:
     return bool(_get(block, "final-recipient") or _get(block, "original-recipient"))
 
 
-def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
+def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> Failure | None:
     final, original = _address(_get(block, "final-recipient")), _address(_get(block, "original-recipient"))
     recipient = _recipient(final) or _recipient(original)
     if not recipient:
@@ -297,6 +297,8 @@ def _dsn_failure(block, reporting_mta: str, text: str) -> Failure | None:
     explained = diagnostic
     if by_text(diagnostic) is None:  # "Reason 1 (Unable-To-Transfer)": the notice's own lines may say why
         explained = f"{diagnostic} {_without(_mentions(text, recipient), recipient)}"
+        if not typed and alone:  # Sendmail's transcript explains its only recipient
+            explained += " " + _transcript(text)
     reason, hard = classify(status, code_in(diagnostic), phase, explained,
                             action=said if said == "expired" else action, permanent=permanent)
     if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
@@ -327,9 +329,12 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     human, quoted = _split_quote(text)
     if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
         found = {a: p for a, p in found.items() if a in human.lower() or a in x_failed}
-    not_recipients = _not_recipients(msg, original, quoted)
-    not_recipients.update(a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}"))
-    found = {r: p for a, p in found.items() if (r := _recipient(a)) and r not in not_recipients}
+    routed = {a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}")}
+    not_recipients = _not_recipients(msg, original, quoted) | routed
+    # Exim's X-Failed-Recipients names the failures outright: one may be the notice's own addressee
+    # (a sender writing to itself); only a source route's target is refused
+    found = {r: p for a, p in found.items()
+             if (r := _recipient(a)) and r not in (routed if a in x_failed else not_recipients)}
     if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))
                       or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
@@ -522,6 +527,12 @@ def _phase(text: str, recipient: str) -> str:
     TO command", Sendmail's ">>> RCPT TO:<a>"), else Sendmail's form of a reply to RCPT TO, which
     names the address: "550 5.1.1 <a@b.example>... User unknown"."""
     return phase_in(text) or ("rcpt" if re.search(re.escape(recipient) + r">?\.\.\.\s", text, re.I) else "")
+
+
+def _transcript(text: str) -> str:
+    """Sendmail's "----- Transcript of session follows -----" paragraph, as one line ("" if none)."""
+    found = re.search(r"transcript of session follows\s*-*\s*\n(.*?)(?:\n\s*\n|$)", text, re.I | re.S)
+    return " ".join(found.group(1).split())[:1000] if found else ""
 
 
 def _without(text: str, address: str) -> str:
