@@ -190,7 +190,7 @@ BY_REASON = _table(
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|(?<!not )listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
-                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)"),
+                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)|invalid ip for sending"),
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up(?! on \d)|too long in (?:the )?queue|could not be delivered (?:with)?in"
