@@ -1,7 +1,7 @@
 """Bounce classification against the labelled corpora (tests/fixtures/bounces: notices modelled
 on each MTA's wording; sisimai/: real bounces from Sisimai's public test set with its labels;
 flufl/ and bounce_email/: the real bounces of flufl.bounce's and the bounce_email gem's test data,
-labelled by Sisimai 4.25.15), or the directories
+and sisimai-more/: more of Sisimai's, all labelled by Sisimai 4.25.15), or the directories
 given as arguments, laid out the same way (a labels.tsv beside the messages): per corpus,
 recognised, agreement per reason and overall,
 false suppressions (a soft failure suppressed) and missed hard bounces, for services.bounces and
@@ -19,7 +19,7 @@ from harness import ROOT, save
 from services.bounces import parse
 
 BOUNCES = ROOT / "tests" / "fixtures" / "bounces"
-CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email")
+CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email", BOUNCES / "sisimai-more")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
