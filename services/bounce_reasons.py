@@ -104,6 +104,13 @@ BY_MTA = _table(
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     (Reason.EXPIRED, r"been in the queue too long"),
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
+    # Google Groups: the poster may not post to the group (or it does not exist): the sender refused
+    (Reason.REJECTED, r"you may not have permission to post messages to the group"
+                      r"|グループにメッセージを投稿する権限がない"),
+    # Exim: an address it cannot parse ("malformed address: <a> may not follow <b>")
+    (Reason.SYNTAXERROR, r"malformed address:"),
+    # Japanese carriers (au/KDDI): "the destination mailbox is full"
+    (Reason.MAILBOXFULL, r"メールボックスが一杯"),
     # Postfix: the resolver's TRY_AGAIN is a DNS failure, not a missing domain
     (Reason.HOSTUNKNOWN, r"host or domain name not found"),
     # Sendmail's local delivery agent: the user has no account on the final host

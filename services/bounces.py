@@ -89,7 +89,7 @@ DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|re
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
                                 r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
-                             r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce", re.I)
+                             r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce|エラー通知", re.I)
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
@@ -368,12 +368,17 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
 def _named_in_notice(human: str, original: Message | None, quoted: str, not_recipients: set[str]) -> dict:
     """{address: permanent} for a notice no known layout matched (old Sendmail, Lotus Notes...):
     the valid addresses its own text names, other than ours; those the original was sent to
-    when it says (its To/Cc, or the quoted header lines)."""
+    when it says (its To/Cc, or the quoted header lines); that addressee when the notice names no
+    address at all and the original had one (V5 Sendmail's transcript, KDDI's notices)."""
     rcpt_to = " ".join(re.findall(r"^.*\bRCPT TO:.*$", human, re.I | re.M))  # "RCPT TO: a@b" names it outright
     named = {r for a in NOTICE_ADDRESS.findall(rcpt_to or human) if (r := _recipient(a)) and r not in not_recipients}
     sent_to = set(_addresses([_header(original, "to"), _header(original, "cc")])) if original is not None else set()
     sent_to |= {a.lower() for line in QUOTED_TO.findall(quoted) for a in NOTICE_ADDRESS.findall(line)}
     named = (named & sent_to) or named
+    if not NOTICE_ADDRESS.search(human) and len(sent_to - not_recipients) == 1:
+        # the notice names no address at all (one it names, even its own addressee, may be the
+        # failure: then the original's addressee is no proof): the original's only addressee
+        named = {r for a in sent_to - not_recipients if (r := _recipient(a))}
     return {address: _hint(human) != "4" for address in named}
 
 
