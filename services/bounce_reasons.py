@@ -107,6 +107,8 @@ BY_MTA = _table(
     # Google Groups: the poster may not post to the group (or it does not exist): the sender refused
     (Reason.REJECTED, r"you may not have permission to post messages to the group"
                       r"|グループにメッセージを投稿する権限がない"),
+    # MessageLabs: relaying refused only for want of SMTP AUTH ("not permitted to relay ... without authentication")
+    (Reason.SECURITYERROR, r"turn on SMTP Authentication|relay through this server without authentication"),
     # Exim: an address it cannot parse ("malformed address: <a> may not follow <b>")
     (Reason.SYNTAXERROR, r"malformed address:"),
     # Japanese carriers (au/KDDI): "the destination mailbox is full"

@@ -629,20 +629,24 @@ def _blocks(part: Message) -> list[list[tuple[str, str]]]:
         return _text_blocks(_text(part))
     blocks = []
     for block in _subparts(part):
-        blocks.append([(name.lower(), _clean(value)) for name, value in block.raw_items()])
-        if not block.is_multipart():
-            blocks.extend(_text_blocks(_text(block)))
+        fields = [(name.lower(), _clean(value)) for name, value in block.raw_items()]
+        if block.is_multipart():
+            blocks.append(fields)
+        else:  # the header block may go on in the body: an unfolded reply line ends the email package's
+            blocks.extend(_text_blocks(_text(block), fields))
     return [b for b in blocks if b]
 
 
-def _text_blocks(text: str) -> list[list[tuple[str, str]]]:
-    blocks, current = [], []
+def _text_blocks(text: str, current: list[tuple[str, str]] | None = None) -> list[list[tuple[str, str]]]:
+    """Field blocks of `text` (the first continuing `current`). A multi-line SMTP reply that the
+    MTA did not fold ("550-Please turn on ...\n550 relay ...", MessageLabs) continues its field."""
+    blocks, current = [], list(current or [])
     for line in text.splitlines():
         if not line.strip():
             if current:
                 blocks.append(current)
             current = []
-        elif line[0] in " \t" and current:
+        elif current and (line[0] in " \t" or re.match(r"[245]\d\d[ -]", line)):
             current[-1] = (current[-1][0], current[-1][1] + " " + line.strip())
         else:
             name, sep, value = line.partition(":")

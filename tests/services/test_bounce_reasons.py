@@ -348,3 +348,18 @@ def test_parse_never_crashes_on_mangled_reports(sample, at, cut, junk):
 @settings(max_examples=200, deadline=None)
 def test_parse_never_crashes_on_bytes(raw):
     assert parse(raw).kind in ("bounce", "complaint", "auto-reply", "delivered", "unknown")
+
+
+def test_an_unfolded_multi_line_reply_stays_one_diagnostic():
+    """MessageLabs writes the lines of a multi-line reply unfolded in Diagnostic-Code: the email
+    package ends the header block there, and the recipient's fields must still get the whole reply."""
+    raw = (b"From: MAILER-DAEMON@messagelabs.com\nTo: a@gp.example.com\nSubject: Mail Delivery Failure\n"
+           b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nI was unable to deliver your message.\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n"
+           b"Diagnostic-Code: smtp; 550-Please turn on SMTP Authentication in your mail client.\n"
+           b"550-mx.example.net [192.0.2.1]:25 is not permitted to\n550 relay through this server without authentication.\n"
+           b"Status: 5.0.0\nAction: failed\nFinal-Recipient: rfc822; x@b.example\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.reason, failure.hard) == ("x@b.example", "securityerror", False)
+    assert failure.diagnostic.endswith("relay through this server without authentication.")
