@@ -278,7 +278,8 @@ PHASE = re.compile(r"in reply to (?:end of )?(data|rcpt|mail|helo|ehlo)\b|(?:aft
                    r"(data|rcpt|mail|helo|ehlo)\b|(?:^|\s)>>> (data|rcpt|mail|helo|ehlo)\b|(?:while )?(connect)ing to"
                    r"|after initial (connect)ion|refused to talk to me|(connect)ion (?:greeting|banner)"
                    r"|does not like (recipient)|failed after I (sent the message)|\bsmtp:(rcpt|data|mail)\b"
-                   r"|(rcpt) to generated|(recipient) address rejected:|\(state (1[3-8])\)\.|most progress was (rcpt)\b", re.I | re.M)
+                   r"|(rcpt) to generated|(recipient) address rejected:|\(state (1[3-8])\)\.|most progress was (rcpt)\b",
+                   re.I | re.M)
 # qmail-remote's words for RCPT and DATA (qmail-send's "most progress was RCPT TO response":
 # every MX refused the recipient); Postfix's smtpd says "Recipient address rejected" only at
 # RCPT; Gmail's "(state N)" is the command the remote refused (Sisimai's table of them)

@@ -89,7 +89,8 @@ DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|re
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
                                 r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
-                             r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce|エラー通知", re.I)
+                             r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce"
+                             r"|エラー通知", re.I)  # a Japanese carrier's "error notice"
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)

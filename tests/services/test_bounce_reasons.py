@@ -358,7 +358,8 @@ def test_an_unfolded_multi_line_reply_stays_one_diagnostic():
            b"--b\nContent-Type: text/plain\n\nI was unable to deliver your message.\n\n"
            b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n"
            b"Diagnostic-Code: smtp; 550-Please turn on SMTP Authentication in your mail client.\n"
-           b"550-mx.example.net [192.0.2.1]:25 is not permitted to\n550 relay through this server without authentication.\n"
+           b"550-mx.example.net [192.0.2.1]:25 is not permitted to\n"
+           b"550 relay through this server without authentication.\n"
            b"Status: 5.0.0\nAction: failed\nFinal-Recipient: rfc822; x@b.example\n--b--\n")
     [failure] = parse(raw).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("x@b.example", "securityerror", False)
