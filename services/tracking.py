@@ -41,6 +41,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 NOTRACK = ("data-gatepost-notrack", "gatepost-notrack")
 _BROWSER_DROPS = re.compile("[\t\r\n]")  # what a browser removes from a URL (WHATWG URL standard)
 _AS_RECEIVED = policy.SMTP.clone(refold_source="none")  # header lines we leave alone go out as they came
+_HTML = re.compile(rb"text\s*/\s*html", re.IGNORECASE)  # anywhere: a false hit only costs the full parse
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -115,11 +116,14 @@ class Tracking:
 def personalise(message: bytes, tracking: Tracking, unsubscribe_mailto: str = "") -> bytes:
     """One delivery's copy of a composed message: tracked links, open pixel, unsubscribe footer and headers.
 
-    Untouched when no tracking applies (the same bytes object), so enabling nothing costs nothing;
+    Untouched when no tracking applies (the same bytes object), so enabling nothing costs nothing,
+    nor does open and click tracking of a message with no HTML part (without parsing it);
     untouched too when the email package cannot write the message back (malformed MIME, headers
     it cannot refold): such a message goes out as it came rather than not at all.
     """
     if not (tracking.opens or tracking.clicks or tracking.unsubscribe):
+        return message
+    if not tracking.unsubscribe and not _HTML.search(message):  # opens and clicks live in HTML parts only
         return message
     parsed = email.message_from_bytes(message, policy=_AS_RECEIVED)
     try:
