@@ -204,8 +204,17 @@ def _settle_many(owner: str, outcomes: list[Outcome]) -> None:
                     for o, changes in recorded if o.attempted]
         if attempts:
             DeliveryAttempt.insert_many(attempts).execute()
-        for o, changes in recorded:
-            _record(o, changes)
+        bounces = {o.delivery.id: _bounce(o.reply, changes["status"]) for o, changes in recorded
+                   if o.attempted and changes["status"] in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED)}
+        events.record_many([(changes["status"], o.delivery.message, o.delivery,
+                             dict(smtp_code=o.reply.code, smtp_reply=changes["last_reply"], mx_host=o.reply.host,
+                                  attempt=changes["attempts"],
+                                  **({"bounce": bounces[o.delivery.id]} if o.delivery.id in bounces else {})))
+                            for o, changes in recorded])
+        for o, _ in recorded:  # after the events: they are what after_failure counts
+            if (bounce := bounces.get(o.delivery.id)) is not None:
+                suppressions.after_failure(o.delivery.message.user_id, o.delivery.recipient, bounce["hard"],
+                                           f"{bounce['reason']}: {o.reply}")
     for o, changes in decided:
         if o.delivery.id not in held:
             log.warning("delivery %s: lease lost to another worker; its outcome stands", o.delivery.id,
@@ -227,18 +236,6 @@ def _changes(o: Outcome, now: datetime.datetime) -> dict:
         else:
             changes["next_attempt_at"] = now + backoff(attempts, o.reply.text)
     return changes
-
-
-def _record(o: Outcome, changes: dict) -> None:
-    """One settled outcome's event, and its suppression when the address is dead."""
-    delivery, reply, outcome = o.delivery, o.reply, changes["status"]
-    bounce = _bounce(reply, outcome) if o.attempted and outcome in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED) else None
-    events.record(outcome, message=delivery.message, delivery=delivery, smtp_code=reply.code,
-                  smtp_reply=changes["last_reply"], mx_host=reply.host, attempt=changes["attempts"],
-                  **({"bounce": bounce} if bounce else {}))
-    if bounce:
-        suppressions.after_failure(delivery.message.user_id, delivery.recipient, bounce["hard"],
-                                   f"{bounce['reason']}: {reply}")
 
 
 def _after(delivery: Delivery, changes: dict, now: datetime.datetime) -> None:
