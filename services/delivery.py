@@ -15,7 +15,9 @@ import datetime
 import functools
 import itertools
 import logging
+import queue as queue_
 import re
+import threading
 import time
 
 import peewee
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b", re.IGNORECASE)
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 MAX_BACKOFF = 4 * 3600
+LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
 GROUP_COMMIT = 10  # outcomes recorded per transaction: at a crash, at most this many were sent but not recorded
 
 
@@ -97,30 +100,82 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
         return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
     except dns.DNSTimeout as exc:
         return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
-    connection, sent = None, []
     groups = list(_transactions(ready))
+    line = _Line(route)
     try:
         for i, group in enumerate(groups):
+            if line.failure is not None:  # the destination is unreachable: the rest waits too
+                _settle_all(owner, [d for rest in groups[i:] for d in rest], line.failure)
+                break
             content = _prepared(owner, group)
-            if content is None:
-                continue
-            if connection is None or not connection.open:  # (re)connect: a 421 or a drop closes it
-                connection = transport.Connection(route, helo=config.current().mail_host)
-                if not connection.open:  # the destination is unreachable: the rest waits too
-                    _settle_all(owner, [d for rest in groups[i:] for d in rest], connection.failure)
-                    break
-            started = time.monotonic()
-            replies = connection.send(_return_path(group[0]), [d.recipient for d in group], content)
-            sent += [Outcome(d, replies[d.recipient], duration_ms=transport.elapsed_ms(started)) for d in group]
-            if len(sent) >= GROUP_COMMIT:
-                _settle_many(owner, sent)
-                sent = []
+            if content is not None:
+                line.put(group, _return_path(group[0]), content)
+                _settle_many(owner, line.take(GROUP_COMMIT))
     finally:
-        try:
-            _settle_many(owner, sent)
-        finally:
-            if connection is not None:
-                connection.close()
+        _settle_many(owner, line.close())
+
+
+class _Line:
+    """One SMTP connection to a destination, fed by the pass through a short queue and driven by
+    a thread of its own, so the next message is personalised and signed (and the last ones
+    recorded) while this one is on the wire. Only the pass's thread touches the database: the
+    line hands back outcomes. A 421 or a drop closes the connection and the next message opens
+    another; a destination that cannot be reached sets `failure`, which every message still
+    queued gets too."""
+
+    def __init__(self, route: transport.Route):
+        self.route, self.failure = route, None
+        self.jobs: queue_.Queue = queue_.Queue(maxsize=LINE_AHEAD)
+        self.outcomes: list[Outcome] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="smtp-line", daemon=True)
+        self.thread.start()
+
+    def put(self, group: list[Delivery], mail_from: str, content: bytes) -> None:
+        self.jobs.put((group, mail_from, content))
+
+    def take(self, at_least: int = 1) -> list[Outcome]:
+        """The outcomes so far, once there are `at_least` of them."""
+        with self.lock:
+            if len(self.outcomes) < at_least:
+                return []
+            taken, self.outcomes = self.outcomes, []
+            return taken
+
+    def close(self) -> list[Outcome]:
+        """Wait for what was queued to go; returns the outcomes not taken yet."""
+        self.jobs.put(None)
+        self.thread.join()
+        return self.take()
+
+    def _run(self) -> None:
+        connection = None
+        while (job := self.jobs.get()) is not None:
+            group, mail_from, content = job
+            try:
+                outcomes = self._send(connection := self._connected(connection), group, mail_from, content)
+            except Exception as exc:  # a bug here must not strand the pass waiting on the queue
+                log.exception("SMTP line to %s failed", self.route.hosts)
+                outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
+                                    DeliveryStatus.DEFERRED, attempted=False) for d in group]
+            with self.lock:
+                self.outcomes += outcomes
+        if connection is not None:
+            connection.close()
+
+    def _connected(self, connection: transport.Connection | None) -> transport.Connection | None:
+        if self.failure is None and (connection is None or not connection.open):
+            connection = transport.Connection(self.route, helo=config.current().mail_host)
+            if not connection.open:
+                self.failure = connection.failure
+        return connection
+
+    def _send(self, connection, group: list[Delivery], mail_from: str, content: bytes) -> list[Outcome]:
+        if self.failure is not None:
+            return [Outcome(d, self.failure) for d in group]
+        started = time.monotonic()
+        replies = connection.send(mail_from, [d.recipient for d in group], content)
+        return [Outcome(d, replies[d.recipient], duration_ms=transport.elapsed_ms(started)) for d in group]
 
 
 def _transactions(deliveries: list[Delivery]):
