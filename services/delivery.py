@@ -182,7 +182,7 @@ def _transactions(deliveries: list[Delivery]):
     """A message's recipients share a transaction, unless tracking makes each copy personal."""
     for _, group in itertools.groupby(deliveries, key=lambda d: d.message_id):
         group = list(group)
-        if engagement.tracking_for(group[0]) is None:
+        if not engagement.personal(group[0]):
             yield group
         else:
             yield from ([d] for d in group)

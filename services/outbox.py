@@ -27,6 +27,8 @@ def lease(model, pending, owner: str, limit: int, where=None, ahead: datetime.ti
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:
         due = due.where(where)
+    if not due.exists():  # a plain read first, so a poll of an empty outbox takes no lock (on SQLite: the database's)
+        return []
     if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():
