@@ -2,8 +2,8 @@
 
 Headline, Gatepost: messages accepted through the HTTP API (POST /api/v1/email on gunicorn,
 gunicorn.conf.py with 2 workers x 4 threads, as the API benchmark) and delivered by 1 and N
-`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, a transaction per
-message) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
+`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, outcomes recorded
+ten at a time, each worker with one connection per destination) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
 the sink has received every message.
 Headline, Postfix: the same messages (composed by Gatepost's own composer) submitted over SMTP on
 loopback to a private Postfix instance (Debian package; its own config and queue in a temp dir,
@@ -23,6 +23,7 @@ bench/results/delivery.json (SQLite) or delivery_<database>.json."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import smtplib
 import sys
@@ -337,6 +338,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
             "postfix_msgs_per_s": r(pf["msgs_per_s"]),
             "ratio_gatepost_1_worker_to_postfix": round(api_one["msgs_per_s"] / pf["msgs_per_s"], 3),
             f"ratio_gatepost_{workers}_workers_to_postfix": round(api_many["msgs_per_s"] / pf["msgs_per_s"], 3),
+            "ratio_workers_alone_1_to_postfix": round(core_one / pf["msgs_per_s"], 3),
+            f"ratio_workers_alone_{workers}_to_postfix": round(core_many / pf["msgs_per_s"], 3),
         })
     else:
         figures.update({"postfix": "unavailable", "postfix_unavailable_reason": postfix["unavailable"]})
@@ -366,8 +369,12 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                   "Postfix",
                   "the feeding clients, the sink and the DNS server run in this Python process, on the same "
                   "machine as the servers",
-                  "the Gatepost workers poll the database (1 s when idle), so the first message waits for a poll"],
+                  "the Gatepost workers poll the database (after 10 ms once the queue runs dry, doubling up to "
+                  "1 s while it stays dry), so the first message waits for a poll",
+                  f"concurrency: Postfix up to {concurrency} connections to the sink "
+                  f"(default_destination_concurrency_limit); Gatepost one per worker"],
     })
+    figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # other work shares the 2 cores
     print(f"\nDELIVERY ({database_name}, {count} messages, {clients} client connection(s)):")
     print(f"  Gatepost API -> sink: {figures['gatepost_api_1_worker_msgs_per_s']} msg/s (1 worker), "
           f"{figures[f'gatepost_api_{workers}_workers_msgs_per_s']} msg/s ({workers} workers)")
@@ -377,7 +384,11 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
               f"{figures[f'ratio_gatepost_{workers}_workers_to_postfix']} ({workers} workers)")
     else:
         print(f"  Postfix: unavailable ({postfix['unavailable']})")
-    print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s; raw smtplib {r(raw)} msg/s\n", flush=True)
+    print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s; raw smtplib {r(raw)} msg/s", flush=True)
+    if "postfix_msgs_per_s" in figures:
+        print(f"  workers alone / Postfix: {figures['ratio_workers_alone_1_to_postfix']} (1 worker), "
+              f"{figures[f'ratio_workers_alone_{workers}_to_postfix']} ({workers} workers)")
+    print(f"  load average at the end: {figures['load_average_at_end']}\n", flush=True)
     # one file per database, so the SQLite and the PostgreSQL runs both stay on record
     save("delivery" if database_name == "sqlite" else f"delivery_{database_name}", figures)
 
