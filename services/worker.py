@@ -34,11 +34,12 @@ def worker_name() -> str:
 
 
 def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) -> None:
-    """Mail passes on this thread: back to back while there is mail, then polling after
-    QUICK_POLL, doubling up to `idle` while none comes (mail accepted about as fast as it goes
-    out does not wait a whole idle period). Webhook POSTs on their own pool (a `WebhookPool`
-    thread), so a slow endpoint never holds mail, and mail never holds webhooks; a heartbeat on
-    a third, so if this process dies its leases are free within seconds."""
+    """Mail passes on this thread: back to back while batches come full, else after QUICK_POLL,
+    doubling up to `idle` while no mail comes (mail accepted about as fast as it goes out
+    neither waits a whole idle period nor is claimed a message per transaction). Webhook POSTs
+    on their own pool (a `WebhookPool` thread), so a slow endpoint never holds mail, and mail
+    never holds webhooks; a heartbeat on a third, so if this process dies its leases are free
+    within seconds."""
     name = name or worker_name()
     log.info("worker %s started", name)
     heartbeat = heartbeats.Heartbeat(name)
@@ -56,7 +57,10 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0
-        wait = 0.0 if handled else min(idle, max(QUICK_POLL, 2 * wait))
+        if handled >= config.current().worker_batch:  # more may be waiting
+            wait = 0.0
+        else:  # caught up: let mail gather for the next batch, longer while none comes
+            wait = QUICK_POLL if handled else min(idle, max(QUICK_POLL, 2 * wait))
         if wait:
             stop.wait(wait)
     posting.join()
