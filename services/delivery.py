@@ -1,6 +1,7 @@
 """The delivery loop: claim due deliveries, send them per destination over one connection
-(the recipients of a message that share a domain in one transaction), and record every
-attempt and what it decided:
+(the recipients of a message that share a domain in one transaction) driven by its own
+thread while the pass prepares the next message, and record every attempt and what it
+decided, GROUP_COMMIT outcomes per database transaction:
 
 2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
 seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced. A bounced or failed
