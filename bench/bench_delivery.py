@@ -2,8 +2,8 @@
 
 Headline, Gatepost: messages accepted through the HTTP API (POST /api/v1/email on gunicorn,
 gunicorn.conf.py with 2 workers x 4 threads, as the API benchmark) and delivered by 1 and N
-`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, a transaction per
-message) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
+`gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, outcomes recorded
+ten at a time, each worker with one connection per destination) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
 the sink has received every message.
 Headline, Postfix: the same messages (composed by Gatepost's own composer) submitted over SMTP on
 loopback to a private Postfix instance (Debian package; its own config and queue in a temp dir,
@@ -23,11 +23,13 @@ bench/results/delivery.json (SQLite) or delivery_<database>.json."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import smtplib
 import sys
 import threading
 import time
+from pathlib import Path
 
 import requests
 
@@ -233,9 +235,17 @@ def stop_all(processes) -> None:
             p.wait(5)
 
 
-def workers_only_rate(env, domain, count: int, workers: int, offset: int) -> float:
+def cpu_seconds(process) -> float:
+    """User + system CPU a running process has used (Linux /proc): unlike a rate, hardly moved by
+    other load on the machine."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_only_rate(env, domain, count: int, workers: int, offset: int) -> tuple[float, float]:
     """Queued through the core first; timed from the first delivery seen to the last, so process
-    start-up and the API are left out."""
+    start-up and the API are left out. Returns (messages per second, the workers' CPU ms per
+    message over the same span)."""
     queue(domain, count, offset)
     before = delivered()
     target = before + count
@@ -243,13 +253,14 @@ def workers_only_rate(env, domain, count: int, workers: int, offset: int) -> flo
     try:
         while (first := delivered()) == before:
             time.sleep(0.01)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), -sum(cpu_seconds(p) for p in processes)
         while delivered() < target:
             time.sleep(0.02)
         elapsed = time.monotonic() - started
+        cpu += sum(cpu_seconds(p) for p in processes)
     finally:
         stop_all(processes)
-    return (target - first) / elapsed
+    return (target - first) / elapsed, 1000 * cpu / (target - first)
 
 
 def start_gunicorn(env, port: int):
@@ -308,8 +319,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                    else {"unavailable": "skipped (--no-postfix)"})
         if "unavailable" in postfix:
             print(f"bench: POSTFIX UNAVAILABLE, its part is skipped: {postfix['unavailable']}", flush=True)
-        core_one = workers_only_rate(env, domain, count, 1, 0)
-        core_many = workers_only_rate(env, domain, count, workers, count)
+        core_one, cpu_one = workers_only_rate(env, domain, count, 1, 0)
+        core_many, cpu_many = workers_only_rate(env, domain, count, workers, count)
         server = start_gunicorn(env, port)
         url = f"http://127.0.0.1:{port}/api/v1/email"
         api_one = api_rate(env, sink, url, key, count, 1, clients, 20 * count)
@@ -337,6 +348,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
             "postfix_msgs_per_s": r(pf["msgs_per_s"]),
             "ratio_gatepost_1_worker_to_postfix": round(api_one["msgs_per_s"] / pf["msgs_per_s"], 3),
             f"ratio_gatepost_{workers}_workers_to_postfix": round(api_many["msgs_per_s"] / pf["msgs_per_s"], 3),
+            "ratio_workers_alone_1_to_postfix": round(core_one / pf["msgs_per_s"], 3),
+            f"ratio_workers_alone_{workers}_to_postfix": round(core_many / pf["msgs_per_s"], 3),
         })
     else:
         figures.update({"postfix": "unavailable", "postfix_unavailable_reason": postfix["unavailable"]})
@@ -358,6 +371,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
         f"gatepost_{workers}_workers_msgs_per_s": r(core_many),
         "ratio_1_worker_to_raw": round(core_one / raw, 3),
         f"ratio_{workers}_workers_to_raw": round(core_many / raw, 3),
+        "gatepost_1_worker_cpu_ms_per_msg": round(cpu_one, 2),
+        f"gatepost_{workers}_workers_cpu_ms_per_msg": round(cpu_many, 2),
         "workers_only_note": "gatepost_*_msgs_per_s above without 'api': queued through the core beforehand, "
                              "timed from the first delivery to the last (no API, no start-up); raw: plain "
                              "smtplib into the sink over one connection",
@@ -366,8 +381,12 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                   "Postfix",
                   "the feeding clients, the sink and the DNS server run in this Python process, on the same "
                   "machine as the servers",
-                  "the Gatepost workers poll the database (1 s when idle), so the first message waits for a poll"],
+                  "the Gatepost workers poll the database (after 10 ms once the queue runs dry, doubling up to "
+                  "1 s while it stays dry), so the first message waits for a poll",
+                  f"concurrency: Postfix up to {concurrency} connections to the sink "
+                  f"(default_destination_concurrency_limit); Gatepost one per worker"],
     })
+    figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # other work shares the 2 cores
     print(f"\nDELIVERY ({database_name}, {count} messages, {clients} client connection(s)):")
     print(f"  Gatepost API -> sink: {figures['gatepost_api_1_worker_msgs_per_s']} msg/s (1 worker), "
           f"{figures[f'gatepost_api_{workers}_workers_msgs_per_s']} msg/s ({workers} workers)")
@@ -377,7 +396,12 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
               f"{figures[f'ratio_gatepost_{workers}_workers_to_postfix']} ({workers} workers)")
     else:
         print(f"  Postfix: unavailable ({postfix['unavailable']})")
-    print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s; raw smtplib {r(raw)} msg/s\n", flush=True)
+    print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s, {cpu_one:.2f} / {cpu_many:.2f} worker CPU ms "
+          f"per message; raw smtplib {r(raw)} msg/s", flush=True)
+    if "postfix_msgs_per_s" in figures:
+        print(f"  workers alone / Postfix: {figures['ratio_workers_alone_1_to_postfix']} (1 worker), "
+              f"{figures[f'ratio_workers_alone_{workers}_to_postfix']} ({workers} workers)")
+    print(f"  load average at the end: {figures['load_average_at_end']}\n", flush=True)
     # one file per database, so the SQLite and the PostgreSQL runs both stay on record
     save("delivery" if database_name == "sqlite" else f"delivery_{database_name}", figures)
 

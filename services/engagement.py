@@ -50,6 +50,12 @@ def tracking_for(delivery: Delivery) -> tracking.Tracking | None:
     return tracking.Tracking(base_url(domain), delivery.id, bool(opens), bool(clicks), unsubscribe)
 
 
+def personal(delivery: Delivery) -> bool:
+    """Whether this delivery's copy differs from its message's (else recipients share one copy,
+    one transaction and one signature)."""
+    return tracking.personal(bytes(delivery.message.content), tracking_for(delivery))
+
+
 def personalise(delivery: Delivery) -> bytes:
     content = bytes(delivery.message.content)
     wanted = tracking_for(delivery)

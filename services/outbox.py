@@ -27,6 +27,8 @@ def lease(model, pending, owner: str, limit: int, where=None, ahead: datetime.ti
            .order_by(model.next_attempt_at, model.id).limit(limit))
     if where is not None:
         due = due.where(where)
+    if not due.exists():  # a plain read first, so a poll of an empty outbox takes no lock (on SQLite: the database's)
+        return []
     if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
         due = due.for_update(skip_locked=True)
     with database.atomic():
@@ -53,7 +55,27 @@ def settle(row, owner: str, **changes) -> bool:
     """Write a leased row's outcome and release its lease, only if `owner` still holds it
     (a lease that expired may have passed to another worker, whose word then counts)."""
     model = type(row)
-    changes.update(lease_owner=None, lease_expires_at=None)
+    return bool(model.update(**_released(model, changes)).where(model.id == row.id, model.lease_owner == owner).execute())
+
+
+def settle_many(model, owner: str, outcomes: list[tuple[int, dict]]) -> set[int]:
+    """`settle` for several rows (id, changes) inside the caller's transaction: the rows `owner`
+    still holds are locked, then written with one UPDATE per distinct outcome; returns their ids."""
+    held = model.select(model.id).where(model.id.in_([row_id for row_id, _ in outcomes]), model.lease_owner == owner)
+    if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite: the transaction is the lock
+        held = held.for_update()
+    held = {row_id for (row_id,) in held.tuples()}
+    alike: dict[tuple, tuple[dict, list[int]]] = {}
+    for row_id, changes in outcomes:
+        if row_id in held:
+            alike.setdefault(tuple(sorted(changes.items())), (changes, []))[1].append(row_id)
+    for changes, ids in alike.values():
+        model.update(**_released(model, changes)).where(model.id.in_(ids), model.lease_owner == owner).execute()
+    return held
+
+
+def _released(model, changes: dict) -> dict:
+    changes = dict(changes, lease_owner=None, lease_expires_at=None)
     if hasattr(model, "updated_at"):
         changes["updated_at"] = clock.now()
-    return bool(model.update(**changes).where(model.id == row.id, model.lease_owner == owner).execute())
+    return changes

@@ -20,7 +20,7 @@ def claim(owner: str, limit: int = 100) -> list[Delivery]:
     if not ids:
         return []
     return list(Delivery.select(Delivery, Message, SenderDomain, User)
-                .join(Message).join(SenderDomain).join(User)
+                .join(Message).join(SenderDomain).switch(Message).join(User)
                 .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
                 .order_by(Delivery.recipient_domain, Message.id, Delivery.id))
 

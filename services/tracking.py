@@ -41,6 +41,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 NOTRACK = ("data-gatepost-notrack", "gatepost-notrack")
 _BROWSER_DROPS = re.compile("[\t\r\n]")  # what a browser removes from a URL (WHATWG URL standard)
 _AS_RECEIVED = policy.SMTP.clone(refold_source="none")  # header lines we leave alone go out as they came
+_HTML = re.compile(rb"text\s*/\s*html", re.IGNORECASE)  # anywhere: a false hit only costs the full parse
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -112,14 +113,22 @@ class Tracking:
         return f"{self.base_url}/t/{kind}/{token(kind, self.delivery_id, target)}"
 
 
+def personal(message: bytes, tracking: Tracking | None) -> bool:
+    """Whether `personalise` makes each delivery a copy of its own: an unsubscribe link, or opens
+    or clicks tracked in an HTML part (a plain-text part gets only the unsubscribe footer)."""
+    if tracking is None or not (tracking.unsubscribe or tracking.opens or tracking.clicks):
+        return False
+    return tracking.unsubscribe or bool(_HTML.search(message))
+
+
 def personalise(message: bytes, tracking: Tracking, unsubscribe_mailto: str = "") -> bytes:
     """One delivery's copy of a composed message: tracked links, open pixel, unsubscribe footer and headers.
 
-    Untouched when no tracking applies (the same bytes object), so enabling nothing costs nothing;
+    Untouched, without being parsed, when nothing in it is `personal` (the same bytes object);
     untouched too when the email package cannot write the message back (malformed MIME, headers
     it cannot refold): such a message goes out as it came rather than not at all.
     """
-    if not (tracking.opens or tracking.clicks or tracking.unsubscribe):
+    if not personal(message, tracking):
         return message
     parsed = email.message_from_bytes(message, policy=_AS_RECEIVED)
     try:

@@ -7,6 +7,7 @@ themselves; a smarthost's certificate is checked unless its URL says `?tls_verif
 from __future__ import annotations
 
 import dataclasses
+import functools
 import smtplib
 import socket
 import ssl
@@ -95,9 +96,7 @@ class Connection:
 
     @staticmethod
     def _open(route_: Route, host: str, port: int, helo: str, timeout: float) -> smtplib.SMTP:
-        context = ssl.create_default_context()
-        if not route_.verify_tls:
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context = _tls_context(route_.verify_tls)
         kind = smtplib.SMTP_SSL if route_.implicit_tls else smtplib.SMTP
         options = dict(local_hostname=helo, timeout=timeout, **({"context": context} if route_.implicit_tls else {}))
         failure: OSError | None = None
@@ -155,6 +154,16 @@ class Connection:
             except (OSError, smtplib.SMTPException):
                 self.client.close()
             self.client = None
+
+
+@functools.lru_cache(maxsize=2)
+def _tls_context(verify: bool) -> ssl.SSLContext:
+    """One client context per kind, shared by every connection: making one loads the system's CA
+    store, which took longer than delivering a batch of messages."""
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
 
 
 def _addresses(host: str) -> list[str]:

@@ -77,11 +77,13 @@ def register_format(name: str, batch: Batching | None = None):
     return register
 
 
-def enqueue(event: Event) -> None:
+def enqueue(event: Event, hooks: list | None = None) -> None:
     """Outbox rows for the domain's webhooks subscribed to this event's type (call inside the
-    transaction that records the event). A suspended endpoint's rows are written as failed, so
-    `replay` can still send them once it is enabled again: no event is lost to a suspension."""
-    hooks = list(webhooks.subscribers(event.domain_id, event.event, event.user_id))
+    transaction that records the event; `hooks`: its `subscribers`, when already known). A
+    suspended endpoint's rows are written as failed, so `replay` can still send them once it is
+    enabled again: no event is lost to a suspension."""
+    if hooks is None:
+        hooks = list(webhooks.subscribers(event.domain_id, event.event, event.user_id))
     rows = [{"webhook": h.id, "event": event.id, "created_at": event.created_at,
              "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED else datetime.timedelta()),
              **({} if h.status == Switch.ENABLED else

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,8 @@ from models.db import database
 from services import campaigns, chores, delivery, heartbeats, retention, verification, webhook_deliveries
 
 log = logging.getLogger(__name__)
+QUICK_POLL = 0.01  # seconds: the first wait once the queue runs dry, doubling up to `idle` while it stays dry
+CHORES_EVERY = 1.0  # seconds: chores are offered at most this often (the shortest interval in `schedule`)
 WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
 
 
@@ -31,25 +34,35 @@ def worker_name() -> str:
 
 
 def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) -> None:
-    """Mail passes on this thread; webhook POSTs on their own pool (a `WebhookPool` thread), so a
-    slow endpoint never holds mail, and mail never holds webhooks; a heartbeat on a third, so
-    if this process dies its leases are free within seconds."""
+    """Mail passes on this thread: back to back while batches come full, else after QUICK_POLL,
+    doubling up to `idle` while no mail comes (mail accepted about as fast as it goes out
+    neither waits a whole idle period nor is claimed a message per transaction). Webhook POSTs
+    on their own pool (a `WebhookPool` thread), so a slow endpoint never holds mail, and mail
+    never holds webhooks; a heartbeat on a third, so if this process dies its leases are free
+    within seconds."""
     name = name or worker_name()
     log.info("worker %s started", name)
     heartbeat = heartbeats.Heartbeat(name)
     pool = WebhookPool(name)
     posting = threading.Thread(target=pool.run, args=(stop, idle), name=f"webhooks-{name}", daemon=True)
     posting.start()
+    wait, chores_due = 0.0, 0.0
     while not stop.is_set():
         try:
             with database.connection_context():
-                chores.run_due(schedule())
+                if time.monotonic() >= chores_due:
+                    chores.run_due(schedule())
+                    chores_due = time.monotonic() + CHORES_EVERY
                 handled = delivery.run_once(name)
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0
-        if not handled:
-            stop.wait(idle)
+        if handled >= config.current().worker_batch:  # more may be waiting
+            wait = 0.0
+        else:  # caught up: let mail gather for the next batch, longer while none comes
+            wait = QUICK_POLL if handled else min(idle, max(QUICK_POLL, 2 * wait))
+        if wait:
+            stop.wait(wait)
     posting.join()
     heartbeat.stop()
     log.info("worker %s stopped", name)

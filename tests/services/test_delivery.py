@@ -54,6 +54,16 @@ def test_recipients_sharing_a_domain_share_a_transaction_and_a_connection(send, 
     assert set(statuses().values()) == {"delivered"}
 
 
+def test_tracked_recipients_share_a_copy_only_when_tracking_changes_nothing(send, deliver, sink):
+    pair = [{"email": "a@example.net"}, {"email": "b@example.net"}]
+    send(To=pair, ContentType="plain", PlainContent="No HTML: nothing to track", HTMLContent=None)
+    send(To=pair)  # HTML: each copy has its own open pixel
+    assert deliver() == 4
+    shared, *personal = sorted((sorted(r.rcpt_tos) for r in sink.received), key=len, reverse=True)
+    assert shared == ["a@example.net", "b@example.net"] and personal == [["a@example.net"], ["b@example.net"]]
+    assert all(dkim.verify(r.data, dnsfunc=dns_txt) for r in sink.received)
+
+
 def test_421_defers_then_delivers(send, deliver, sink):
     send(To=[{"email": "defer421@example.net"}])
     deliver()
