@@ -1,7 +1,9 @@
 """The delivery loop: claim due deliveries, send them per destination over one connection
 (the recipients of a message that share a domain in one transaction) driven by its own
 thread while the pass prepares the next message, and record every attempt and what it
-decided, GROUP_COMMIT outcomes per database transaction:
+decided as soon as the pass is free: whatever outcomes came back meanwhile share one
+transaction, but none waits for others: a crash between a 250 and its record sends that
+message again, so the window is kept to the message on the wire, not a group:
 
 2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
 seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced. A bounced or failed
@@ -37,8 +39,6 @@ HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b"
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 MAX_BACKOFF = 4 * 3600
 LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
-GROUP_COMMIT = 10  # outcomes per transaction (3 cost a third more CPU per message); a crash can leave
-# this many, plus the line's queue, sent but not recorded: they go again (delivery is at least once)
 
 
 def backoff(attempts: int, reply: str) -> datetime.timedelta:
@@ -112,7 +112,7 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
             content = _prepared(owner, group)
             if content is not None:
                 line.put(group, _return_path(group[0]), content)
-                _settle_many(owner, line.take(GROUP_COMMIT))
+                _settle_many(owner, line.take())
     finally:
         _settle_many(owner, line.close())
 
@@ -136,11 +136,9 @@ class _Line:
     def put(self, group: list[Delivery], mail_from: str, content: bytes) -> None:
         self.jobs.put((group, mail_from, content))
 
-    def take(self, at_least: int = 1) -> list[Outcome]:
-        """The outcomes so far, once there are `at_least` of them."""
+    def take(self) -> list[Outcome]:
+        """The outcomes come back so far."""
         with self.lock:
-            if len(self.outcomes) < at_least:
-                return []
             taken, self.outcomes = self.outcomes, []
             return taken
 
