@@ -5,6 +5,7 @@ import json
 
 import clock
 from models import Delivery, Event, Message
+from models.db import insert_rows
 from services import webhook_deliveries
 
 
@@ -18,3 +19,20 @@ def record(event: str, *, message: Message, delivery: Delivery | None = None, re
                        details=json.dumps(details, default=str), created_at=clock.now())
     webhook_deliveries.enqueue(row)
     return row
+
+
+def record_all(event: str, entries: list[dict]) -> None:
+    """`record` for many events of one type at once: `entries` are dicts of user, domain,
+    message, delivery (ids), recipient and details. One INSERT; the event ids are read back only
+    for the webhook outbox rows of those whose domain or user has a subscriber."""
+    now = clock.now()
+    hooks = webhook_deliveries.subscribed((event, e["domain"], e["user"]) for e in entries)
+    rows = [{"user": e["user"], "domain": e["domain"], "message": e["message"], "delivery": e["delivery"],
+             "event": event, "recipient": e["recipient"], "details": json.dumps(e["details"], default=str),
+             "created_at": now} for e in entries]
+    if not any(hooks.values()):
+        insert_rows(Event, rows)
+        return
+    written = insert_rows(Event, rows, returning=("id", "domain_id", "user_id"))
+    webhook_deliveries.enqueue_all([Event(id=i, event=event, domain=domain, user=user, created_at=now)
+                                    for i, domain, user in written], hooks)
