@@ -14,6 +14,7 @@ most of an accept's CPU.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -178,12 +179,21 @@ def _mime_type(value: str) -> tuple[str, str]:
 
 
 def html_to_text(html: str) -> str:
-    """The text/plain alternative of an HTML-only message: what a reader sees, with link targets."""
+    """The text/plain alternative of an HTML-only message: what a reader sees, with link targets.
+    The last few (of bodies up to 64 KB) are remembered: a batch or a template often sends one
+    body many times, and the parser is pure Python."""
+    return _remembered_text(html) if len(html) <= 65536 else _text_of(html)
+
+
+def _text_of(html: str) -> str:
     parser = _TextOfHTML()
     parser.feed(html)
     parser.close()
     lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+_remembered_text = functools.lru_cache(maxsize=64)(_text_of)
 
 
 class _TextOfHTML(HTMLParser):

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import clock
 from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
-from models.db import database
+from models.db import database, prepared
 from models.vocabulary import DomainStatus, Switch
 from services import remembered_keys, secrets
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, GatewayError, InvalidDomainName,
@@ -159,8 +159,11 @@ def list_all(statuses: tuple[str, ...] | None = None) -> list[SenderDomain]:
 
 
 def list_for(user: User) -> list[SenderDomain]:
-    return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED)
-                .order_by(SenderDomain.id))
+    return _live_domains(user.id)
+
+
+_live_domains = prepared(lambda user_id: SenderDomain.select().where(
+    SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id))
 
 
 def counts(domain_ids) -> dict[int, dict[str, int]]:

@@ -85,7 +85,7 @@ def enqueue(event: Event) -> None:
 
 def subscribed(owners) -> dict[tuple[str, int, int], list[Webhook]]:
     """The webhooks (id, status, format) subscribed to each (event type, domain id, user id)."""
-    return {owner: list(webhooks.subscribers(owner[1], owner[0], owner[2])) for owner in set(owners)}
+    return {owner: webhooks.subscribers(owner[1], owner[0], owner[2]) for owner in set(owners)}
 
 
 def enqueue_all(events: list[Event], hooks: dict[tuple[str, int, int], list[Webhook]]) -> None:

@@ -20,6 +20,7 @@ from dialects.autorelay import payload, resource
 from dialects.autorelay.resource import blueprint
 from dialects.autorelay.vocabulary import EMAIL_STATUS, EVENT_NAME, STATE_OF, iso
 from edge.errors import Declared, Refusal, declares, refusal_for
+from edge.params import schema
 from services import addresses, domains, message_log, sending
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, DomainNotActive, DomainNotFound, ForeignSender, GatewayError,
@@ -105,7 +106,7 @@ class Attachments(fields.Field):
         for item in value:
             if isinstance(item, dict) and "content_type" in item:
                 item = {**item, "contentType": item["content_type"]}
-            p = AttachmentSchema().load(item if isinstance(item, dict) else {})
+            p = schema(AttachmentSchema).load(item if isinstance(item, dict) else {})
             try:
                 content = base64.b64decode(p["content"], validate=True)
             except (binascii.Error, ValueError):
