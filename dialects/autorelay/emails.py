@@ -178,12 +178,15 @@ def send_batch():
     user, test = resource.user(), resource.key().test
     results: list[dict] = []
     queued: list[tuple[int, sending.Outgoing]] = []
+    found: dict[str, object] = {}  # sender domains by name: a batch mostly has one
     for item in items:
         to = item.get("to") if isinstance(item, dict) else None
         results.append({"to": ", ".join(to) if isinstance(to, list) else to})
         try:
             out = outgoing(item if isinstance(item, dict) else {}, test)
-            queued.append((len(results) - 1, (domains.of_address(user, out.sender.email), out)))
+            name = out.sender.email.rpartition("@")[2].lower()
+            domain = found.get(name) or found.setdefault(name, domains.of_address(user, out.sender.email))
+            queued.append((len(results) - 1, (domain, out)))
         except (Refusal, GatewayError) as exc:
             results[-1].update(_failure(exc))
     accepted = sending.accept_batch([pair for _, pair in queued]) if queued else []
