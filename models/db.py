@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -138,6 +139,45 @@ def insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> lis
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
 
 
+class TurnTakingSqliteDatabase(peewee.SqliteDatabase):
+    """SQLite whose write transactions take turns at a lock within the process: a thread waiting
+    for another's transaction wakes the moment it ends, where SQLite's busy handler sleeps 1 to
+    100 ms between tries (the largest wait of a busy accept). Processes still meet at SQLite's
+    own lock; a turn not had within the busy timeout goes on to SQLite's wait, as before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._turn = threading.Lock()
+        self._turn_held = threading.local()
+
+    def begin(self, lock_type=None):
+        held = self._turn.acquire(timeout=SQLITE_BUSY_SECONDS)
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            if held:
+                self._turn.release()
+            raise
+        self._turn_held.value = held
+
+    def commit(self):
+        try:
+            return super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self):
+        if getattr(self._turn_held, "value", False):
+            self._turn_held.value = False
+            self._turn.release()
+
+
 def open_database(url: str, max_connections: int = 20) -> peewee.Database:
     """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://).
     PostgreSQL and MySQL get a connection pool (playhouse.pool): close() hands a connection
@@ -153,8 +193,8 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
             private_dir(Path(path).parent)
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             os.chmod(path, 0o600)
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS, check_same_thread=False,
-                         field_types=field_types, lock_type="IMMEDIATE")
+        db = TurnTakingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS,
+                                      check_same_thread=False, field_types=field_types, lock_type="IMMEDIATE")
         if path and path != ":memory:":
             _keep_open(path)
     else:
