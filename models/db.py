@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import uuid
 from pathlib import Path
@@ -195,8 +194,8 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
             os.chmod(path, 0o600)
         db = TurnTakingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS,
                                       check_same_thread=False, field_types=field_types, lock_type="IMMEDIATE")
-        if path and path != ":memory:":
-            _keep_open(path)
+        with db.connection_context():
+            db.execute_sql("PRAGMA journal_mode = wal")
     else:
         if "+pool" not in scheme:
             url = url.replace(f"{scheme}://", f"{scheme}+pool://", 1)
@@ -204,22 +203,6 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
                          timeout=10)
     database.initialize(db)
     return db
-
-
-_kept: list[sqlite3.Connection] = []
-
-
-def _keep_open(path: str) -> None:
-    """Set WAL, and keep this connection open, idle, for the process's life. It is never used for
-    a query (so it is no pool: it holds no transaction and no snapshot); it only keeps the WAL
-    index in use, so the request that opens a connection when none is open does not rebuild it,
-    and the one that closes the last does not checkpoint and delete the WAL (each cost more than
-    the request's own statements)."""
-    while _kept:
-        _kept.pop().close()
-    keeper = sqlite3.connect(path, check_same_thread=False)
-    keeper.execute("PRAGMA journal_mode = wal").fetchall()
-    _kept.append(keeper)
 
 
 def migrate() -> list[str]:
