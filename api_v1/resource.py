@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from marshmallow import Schema, ValidationError
 
-from edge.params import BadJSON, request_params
+from edge.params import BadJSON, request_params, schema as params_schema
 from edge.errors import Declared, Refusal, refusal_for
 from services import api_keys
 from services.errors import AccountDisabled, GatewayError, InvalidSenderAPIKey
@@ -69,7 +69,7 @@ def load(schema: type[Schema], values: dict, codes: dict[str, tuple[int, str]],
     A parameter in `unknown` that is given but unreadable (an ID that is no number) names
     nothing: once the rest passes, it raises that not-found error, as an unknown ID would."""
     try:
-        return schema().load(values)
+        return params_schema(schema).load(values)
     except ValidationError as exc:
         failing = [key.lower() for key in exc.messages]
         unreadable = [key for key in failing if key in (unknown or {}) and values.get(key) not in (None, "")]

@@ -22,8 +22,9 @@ STAGES = {  # label: (a piece of the file name, the function)
     "rate limiter (flask-limiter)": ("flask_limiter/_extension.py", "_check_request_limit"),
     "key lookup": ("api_keys.py", "authenticate"), "reading the request": ("octeth_send.py", "read"),
     "composing": ("compose.py", "compose"), "recipient checks (suppressions)": ("sending.py", "check_recipients"),
-    "writing (_enqueue)": ("sending.py", "_enqueue"), "  of which events + webhook outbox": ("events.py", "record"),
-    "SQL generation (peewee)": ("peewee.py", "sql"),
+    "writing (write_all)": ("sending.py", "write_all"), "  of which events + webhook outbox": ("events.py", "record_all"),
+    "SQL generation (peewee)": ("peewee.py", "sql"), "connection open (per request)": ("db.py", "_connect"),
+    "connection close": ("db.py", "_close"),
 }
 
 

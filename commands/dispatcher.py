@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from commands import envelope, registry
 from commands.registry import Rejected
-from edge.params import BadJSON, request_params
+from edge.params import BadJSON, request_params, schema
 from models.db import UNAVAILABLE
 from services import accounts
 from services.errors import AuthenticationFailed, GatewayError, PermissionDenied
@@ -81,7 +81,7 @@ def authenticate(params: dict):
 def validate(command: registry.Command, params: dict) -> dict:
     """Load the command's schema; the first failing parameter, in the order of its codes, answers."""
     try:
-        return command.schema().load(params)
+        return schema(command.schema).load(params)
     except ValidationError as exc:
         failed = [(key, params.get(key) in (None, "")) for key in map(str.lower, exc.messages)]
         found = [(e, key) for key, missing in failed if (e := command.for_param(key, missing))]

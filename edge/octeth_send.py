@@ -29,7 +29,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 import config
 from edge.errors import Declared, Refusal, refusal_for
-from edge.params import Flag, Params
+from edge.params import Flag, Params, schema
 from models.db import row_id
 from services import addresses, api_keys, contacts, sending, templates
 from services.compose import Address, Attachment
@@ -242,7 +242,7 @@ def read(values: dict, partial: tuple[str, ...] = ()) -> sending.Outgoing:
     unsupported = [(code, f"{ERRORS[code][0]}: {key} is not supported by Gatepost yet")
                    for key, code in NOT_YET.items() if values.get(key) not in (None, "", 0, "0")]
     try:
-        p = SendEmailParams().load({k: v for k, v in values.items() if v is not None}, partial=partial)
+        p = schema(SendEmailParams).load({k: v for k, v in values.items() if v is not None}, partial=partial)
     except ValidationError as exc:
         raise refused(*unsupported, *_codes(exc.messages)) from None
     if unsupported:

@@ -2,6 +2,7 @@
 multipart) or a JSON body, with every key lower-cased at every depth."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -107,6 +108,13 @@ def request_params(request: Request, fold_case: bool = True) -> dict:
     else:
         params.update(php_form(request.form.items(multi=True)))
     return lower_keys(params, fold_case)
+
+
+@functools.cache
+def schema(cls: type[Schema]) -> Schema:
+    """One instance per schema class: loading keeps no state on it, and making one took as long
+    as a send request's own validation."""
+    return cls()
 
 
 class Params(Schema):

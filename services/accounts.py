@@ -92,8 +92,16 @@ def set_status(user: User, status: str) -> None:
 
 
 def user_by_api_key(api_key: str) -> User:
-    user = User.get_or_none(User.api_key_hash == secrets.lookup_hash(api_key or ""))
-    if user is None or not secrets.same(user.api_key_hash, secrets.lookup_hash(api_key)) or not user.is_enabled:
+    """The enabled user (with its group: commands check its permissions) of a user API key,
+    remembered for a few seconds as sender keys are (services.remembered_keys)."""
+    digest = secrets.lookup_hash(api_key or "")
+    user = remembered_keys.recall("user:" + digest)
+    if user is None:
+        user = User.select(User, UserGroup).join(UserGroup).where(User.api_key_hash == digest).first()
+        if user is None or not secrets.same(user.api_key_hash, digest):
+            raise AuthenticationFailed()
+        remembered_keys.remember("user:" + digest, user)
+    if not user.is_enabled:
         raise AuthenticationFailed()
     return user
 

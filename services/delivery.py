@@ -261,11 +261,16 @@ def _settle_many(owner: str, outcomes: list[Outcome]) -> None:
             DeliveryAttempt.insert_many(attempts).execute()
         bounces = {o.delivery.id: _bounce(o.reply, changes["status"]) for o, changes in recorded
                    if o.attempted and changes["status"] in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED)}
-        events.record_many([(changes["status"], o.delivery.message, o.delivery,
-                             dict(smtp_code=o.reply.code, smtp_reply=changes["last_reply"], mx_host=o.reply.host,
-                                  attempt=changes["attempts"],
-                                  **({"bounce": bounces[o.delivery.id]} if o.delivery.id in bounces else {})))
-                            for o, changes in recorded])
+        by_status: dict[str, list[dict]] = {}
+        for o, changes in recorded:
+            d = o.delivery
+            by_status.setdefault(changes["status"], []).append(dict(
+                user=d.message.user_id, domain=d.message.domain_id, message=d.message_id, delivery=d.id,
+                recipient=d.recipient, details=dict(smtp_code=o.reply.code, smtp_reply=changes["last_reply"],
+                                                    mx_host=o.reply.host, attempt=changes["attempts"],
+                                                    **({"bounce": bounces[d.id]} if d.id in bounces else {}))))
+        for status, entries in by_status.items():
+            events.record_all(status, entries)
         for o, _ in recorded:  # after the events: they are what after_failure counts
             if (bounce := bounces.get(o.delivery.id)) is not None:
                 suppressions.after_failure(o.delivery.message.user_id, o.delivery.recipient, bounce["hard"],

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import clock
-from models import DomainAPIKey, SenderDomain, SMTPCredential, User, Webhook
-from models.db import database
+from models import DomainAPIKey, SenderDomain, SMTPCredential, User, UserGroup, Webhook
+from models.db import database, prepared
 from models.vocabulary import DomainStatus, Switch
 from services import remembered_keys, secrets
 from services.errors import (DomainLimitReached, DomainLocked, DomainNotFound, GatewayError, InvalidDomainName,
@@ -108,17 +108,22 @@ def get(user: User, domain_id) -> SenderDomain:
 
 
 def by_name(user: User, name: str) -> SenderDomain:
-    """The user's live domain with this name (any spelling normalize_name reads); DomainNotFound
-    otherwise, for a name that is no domain name too."""
+    """The user's live domain with this name (any spelling normalize_name reads), with its user
+    and group (the send checks read them); DomainNotFound otherwise, for a name that is no
+    domain name too."""
     try:
         name = normalize_name(name)
     except InvalidDomainName:
         raise DomainNotFound() from None
-    domain = SenderDomain.get_or_none(SenderDomain.name == name, SenderDomain.user == user,
-                                      SenderDomain.status != DomainStatus.DELETED)
-    if domain is None:
+    found = _live_domain_named(name, getattr(user, "id", user))
+    if not found:
         raise DomainNotFound()
-    return domain
+    return found[0]
+
+
+_live_domain_named = prepared(lambda name, user_id: (
+    SenderDomain.select(SenderDomain, User, UserGroup).join(User).join(UserGroup)
+    .where(SenderDomain.name == name, SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED)))
 
 
 def of_address(user: User, address: str) -> SenderDomain:
@@ -159,8 +164,11 @@ def list_all(statuses: tuple[str, ...] | None = None) -> list[SenderDomain]:
 
 
 def list_for(user: User) -> list[SenderDomain]:
-    return list(SenderDomain.select().where(SenderDomain.user == user, SenderDomain.status != DomainStatus.DELETED)
-                .order_by(SenderDomain.id))
+    return _live_domains(user.id)
+
+
+_live_domains = prepared(lambda user_id: SenderDomain.select().where(
+    SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id))
 
 
 def counts(domain_ids) -> dict[int, dict[str, int]]:

@@ -5,7 +5,8 @@ import json
 
 import clock
 from models import Delivery, Event, Message
-from services import webhook_deliveries, webhooks
+from models.db import insert_rows
+from services import webhook_deliveries
 
 
 def record(event: str, *, message: Message, delivery: Delivery | None = None, recipient: str = "",
@@ -13,31 +14,25 @@ def record(event: str, *, message: Message, delivery: Delivery | None = None, re
     """Append an event for a message (and one of its deliveries), and its webhook outbox rows.
     Call it inside the transaction that makes the change it describes, so the change, the event
     and its notifications stand or fall together."""
-    row = Event.create(**_row(event, message, delivery, recipient, details))
+    row = Event.create(user=message.user_id, domain=message.domain_id, message=message, delivery=delivery,
+                       event=event, recipient=recipient or (delivery.recipient if delivery else ""),
+                       details=json.dumps(details, default=str), created_at=clock.now())
     webhook_deliveries.enqueue(row)
     return row
 
 
-def record_many(entries: list[tuple[str, Message, Delivery | None, dict]]) -> None:
-    """`record` for several (event, message, delivery, details) at once, as a worker settles a
-    group of deliveries: each sender's subscriptions are looked up once, and the events no
-    webhook wants are written with one INSERT."""
-    hooks: dict[tuple, list] = {}
-    unwatched = []
-    for event, message, delivery, details in entries:
-        key = (message.domain_id, event, message.user_id)
-        if key not in hooks:
-            hooks[key] = list(webhooks.subscribers(*key))
-        row = _row(event, message, delivery, "", details)
-        if hooks[key]:  # its outbox rows need its id
-            webhook_deliveries.enqueue(Event.create(**row), hooks[key])
-        else:
-            unwatched.append(row)
-    if unwatched:
-        Event.insert_many(unwatched).execute()
-
-
-def _row(event: str, message: Message, delivery: Delivery | None, recipient: str, details: dict) -> dict:
-    return dict(user=message.user_id, domain=message.domain_id, message=message, delivery=delivery, event=event,
-                recipient=recipient or (delivery.recipient if delivery else ""),
-                details=json.dumps(details, default=str), created_at=clock.now())
+def record_all(event: str, entries: list[dict]) -> None:
+    """`record` for many events of one type at once: `entries` are dicts of user, domain,
+    message, delivery (ids), recipient and details. One INSERT; the event ids are read back only
+    for the webhook outbox rows of those whose domain or user has a subscriber."""
+    now = clock.now()
+    hooks = webhook_deliveries.subscribed((event, e["domain"], e["user"]) for e in entries)
+    rows = [{"user": e["user"], "domain": e["domain"], "message": e["message"], "delivery": e["delivery"],
+             "event": event, "recipient": e["recipient"], "details": json.dumps(e["details"], default=str),
+             "created_at": now} for e in entries]
+    if not any(hooks.values()):
+        insert_rows(Event, rows)
+        return
+    written = insert_rows(Event, rows, returning=("id", "domain_id", "user_id"))
+    webhook_deliveries.enqueue_all([Event(id=i, event=event, domain=domain, user=user, created_at=now)
+                                    for i, domain, user in written], hooks)

@@ -6,10 +6,24 @@ import functools
 import time
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 import config
+
+
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """memory:// (for Flask-Limiter too) without a thread per request: the stock storage starts a
+    timer thread 10 ms after each use to drop expired moving-window entries, so under load every
+    request started a thread. Here they are dropped inline, at most once a second (they only
+    bound memory: the window check reads entry times; counters expire when read)."""
+    STORAGE_SCHEME = ["memory"]  # replaces the stock class for memory:// URIs
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the private hook the stock methods call
+        now = time.monotonic()
+        if now >= getattr(self, "_next_expiry", 0.0):
+            self._next_expiry = now + 1.0
+            self._MemoryStorage__expire_events()
 
 
 @functools.cache

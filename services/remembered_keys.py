@@ -1,7 +1,8 @@
-"""Sender keys as last read (the key row with its domain, owner and group), reused for a few
-seconds: the lookup was a quarter of an accept's CPU. Whatever changes a key, a domain, an
-account or a group calls `forget()`, so a change made in this process counts at once; one made
-in another process counts within REMEMBER_SECONDS."""
+"""Sender keys as last read (the key row with its domain, owner and group) and user API keys (the
+user with its group, under "user:" + hash), reused for a few seconds: the lookup was a quarter
+of an accept's CPU. Whatever changes a key, a domain, an account or a group calls `forget()`,
+so a change made in this process counts at once; one made in another process counts within
+REMEMBER_SECONDS."""
 from __future__ import annotations
 
 import time

@@ -17,7 +17,7 @@ from peewee import fn
 import clock
 import config
 from models import Delivery, Message, MessageTag, SenderDomain
-from models.db import database
+from models.db import database, insert_rows
 from models.vocabulary import DeliveryStatus, DomainStatus, EventType
 from services import events, metrics, rate_limits, suppressions
 from services.addresses import normalize_address
@@ -173,7 +173,7 @@ def _write_batch(results: list) -> int:
     """Write the prepared ones that the sending limits still allow (a refused one becomes its
     error in `results`); returns how many were written."""
     rooms: dict[int, tuple[int, str, int] | None] = {}
-    written = 0
+    written: list[Pending] = []
     for i, pending in enumerate(results):
         if not isinstance(pending, Pending):
             continue
@@ -188,9 +188,9 @@ def _write_batch(results: list) -> int:
         if rooms[user.id] is not None:
             room, period, limit = rooms[user.id]
             rooms[user.id] = (room - len(pending.recipients), period, limit)
-        write(pending)
-        written += 1
-    return written
+        written.append(pending)
+    write_all(written)
+    return len(written)
 
 
 def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pending:
@@ -313,6 +313,8 @@ class Pending:
     track_links: bool | None = None
     send_at: datetime.datetime | None = None
     test: bool = False
+    campaign: object = None  # a campaign's message: the campaign, and the contact it goes to
+    contact_id: int | None = None
 
 
 def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], **fields) -> Pending:
@@ -325,26 +327,34 @@ def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[
     return Pending(domain, ident, content, kinds, **fields)
 
 
-def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> Message:
-    """The message, a delivery per recipient and their accepted events; call it inside the
-    transaction that answers for them (after the quota check). A test message's deliveries are
-    written already final (TEST), so no worker ever claims them."""
+def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> None:
+    """One message (a campaign's to one of its contacts): see write_all."""
+    write_all([dataclasses.replace(pending, campaign=campaign, contact_id=contact_id)])
+
+
+def write_all(pendings: list[Pending]) -> None:
+    """The messages, a delivery per recipient and their accepted events, one INSERT per table
+    for them all; call it inside the transaction that answers for them (after the quota check).
+    A test message's deliveries are written already final (TEST), so no worker ever claims them."""
     now = clock.now()
-    send_at = max(pending.send_at or now, now)
-    subject = pending.subject[:MAX_SUBJECT]
-    message = Message.create(
-        uuid=pending.ident, user=pending.domain.user, domain=pending.domain,
-        message_id_header=f"<{pending.ident}@{pending.domain.name}>", mail_from=pending.mail_from, subject=subject,
-        tags=json.dumps(list(pending.tags)), track_opens=pending.track_opens, track_links=pending.track_links,
-        source=pending.source, content=pending.content, size=len(pending.content), created_at=now, send_at=send_at,
-        campaign=campaign, contact_id=contact_id)
-    if pending.tags:
-        MessageTag.insert_many([{"message": message.id, "tag": tag} for tag in dict.fromkeys(pending.tags)]).execute()
-    for address, kind in pending.recipients.items():
-        delivery = Delivery.create(message=message, recipient=address, recipient_domain=address.rpartition("@")[2],
-                                   kind=kind, next_attempt_at=send_at, updated_at=now, **(
-                                       {"status": DeliveryStatus.TEST, "last_reply": TEST_REPLY} if pending.test else
-                                       {"last_reply": "scheduled" if send_at > now else DeliveryStatus.QUEUED}))
-        events.record(EventType.ACCEPTED, message=message, delivery=delivery, subject=subject, tags=list(pending.tags),
-                      send_at=send_at.isoformat() if send_at > now else None)
-    return message
+    send_at = {p.ident: max(p.send_at or now, now) for p in pendings}
+    ids = dict((uuid, id_) for id_, uuid in insert_rows(Message, [{
+        "uuid": p.ident, "user": p.domain.user_id, "domain": p.domain.id,
+        "message_id_header": f"<{p.ident}@{p.domain.name}>", "mail_from": p.mail_from,
+        "subject": p.subject[:MAX_SUBJECT], "tags": json.dumps(list(p.tags)), "track_opens": p.track_opens,
+        "track_links": p.track_links, "source": p.source, "content": p.content, "size": len(p.content),
+        "created_at": now, "send_at": send_at[p.ident], "campaign": p.campaign, "contact_id": p.contact_id}
+        for p in pendings], returning=("id", "uuid")))
+    insert_rows(MessageTag, [{"message": ids[p.ident], "tag": tag} for p in pendings for tag in dict.fromkeys(p.tags)])
+    deliveries = {(message, recipient): id_ for id_, message, recipient in insert_rows(Delivery, [{
+        "message": ids[p.ident], "recipient": address, "recipient_domain": address.rpartition("@")[2], "kind": kind,
+        "next_attempt_at": send_at[p.ident], "updated_at": now,
+        "status": DeliveryStatus.TEST if p.test else DeliveryStatus.QUEUED,
+        "last_reply": TEST_REPLY if p.test else "scheduled" if send_at[p.ident] > now else DeliveryStatus.QUEUED}
+        for p in pendings for address, kind in p.recipients.items()], returning=("id", "message_id", "recipient"))}
+    events.record_all(EventType.ACCEPTED, [{
+        "user": p.domain.user_id, "domain": p.domain.id, "message": ids[p.ident],
+        "delivery": deliveries[(ids[p.ident], address)], "recipient": address,
+        "details": {"subject": p.subject[:MAX_SUBJECT], "tags": list(p.tags),
+                    "send_at": send_at[p.ident].isoformat() if send_at[p.ident] > now else None}}
+        for p in pendings for address in p.recipients])

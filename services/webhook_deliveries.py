@@ -35,7 +35,7 @@ from peewee import fn
 import clock
 import config
 from models import Event, Message, SenderDomain, Webhook, WebhookAttempt, WebhookDelivery
-from models.db import database
+from models.db import database, insert_rows
 from models.vocabulary import OutboxStatus, Switch
 from services import dns, domains, metrics, outbound_http, outbox, secrets, webhooks
 from services.errors import ForbiddenWebhookHost, InvalidWebhookURL
@@ -77,23 +77,35 @@ def register_format(name: str, batch: Batching | None = None):
     return register
 
 
-def enqueue(event: Event, hooks: list | None = None) -> None:
+def enqueue(event: Event) -> None:
     """Outbox rows for the domain's webhooks subscribed to this event's type (call inside the
-    transaction that records the event; `hooks`: its `subscribers`, when already known). A
-    suspended endpoint's rows are written as failed, so `replay` can still send them once it is
-    enabled again: no event is lost to a suspension."""
-    if hooks is None:
-        hooks = list(webhooks.subscribers(event.domain_id, event.event, event.user_id))
-    rows = [{"webhook": h.id, "event": event.id, "created_at": event.created_at,
-             "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED else datetime.timedelta()),
-             **({} if h.status == Switch.ENABLED else
-                {"status": OutboxStatus.FAILED, "last_error": f"endpoint {h.status.lower()}"})}
-            for h in hooks]
-    if rows:
-        WebhookDelivery.insert_many(rows).execute()
-    for hook in hooks:
-        if hook.format in BATCHED and hook.status == Switch.ENABLED:
-            _full_batch_goes_now(hook.id, BATCHED[hook.format].size, event.created_at)
+    transaction that records the event)."""
+    enqueue_all([event], subscribed([(event.event, event.domain_id, event.user_id)]))
+
+
+def subscribed(owners) -> dict[tuple[str, int, int], list[Webhook]]:
+    """The webhooks (id, status, format) subscribed to each (event type, domain id, user id)."""
+    return {owner: webhooks.subscribers(owner[1], owner[0], owner[2]) for owner in set(owners)}
+
+
+def enqueue_all(events: list[Event], hooks: dict[tuple[str, int, int], list[Webhook]]) -> None:
+    """Outbox rows for `events` (id, event, domain_id, user_id, created_at), to the webhooks
+    `subscribed` found for them, in one INSERT. A suspended endpoint's rows are written as
+    failed, so `replay` can still send them once it is enabled again: no event is lost to a
+    suspension."""
+    rows, batched = [], {}
+    for event in events:
+        for h in hooks[(event.event, event.domain_id, event.user_id)]:
+            rows.append({"webhook": h.id, "event": event.id, "created_at": event.created_at,
+                         "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED
+                                                                else datetime.timedelta()),
+                         "status": OutboxStatus.PENDING if h.status == Switch.ENABLED else OutboxStatus.FAILED,
+                         "last_error": "" if h.status == Switch.ENABLED else f"endpoint {h.status.lower()}"})
+            if h.format in BATCHED and h.status == Switch.ENABLED:
+                batched[h.id] = (BATCHED[h.format].size, event.created_at)
+    insert_rows(WebhookDelivery, rows)
+    for hook_id, (size, now) in batched.items():
+        _full_batch_goes_now(hook_id, size, now)
 
 
 def _full_batch_goes_now(webhook_id: int, size: int, now: datetime.datetime) -> None:

@@ -6,7 +6,7 @@ import ipaddress
 
 import config
 from models import User, Webhook, WebhookDelivery, WebhookEvent
-from models.db import database, row_id
+from models.db import database, prepared, row_id
 from models.vocabulary import EventType
 from services import dns, domains, outbound_http, secrets
 from services.errors import (ForbiddenWebhookHost, InvalidWebhookEvent, InvalidWebhookURL, WebhookDomainMismatch,
@@ -79,14 +79,15 @@ def events_of(hook: Webhook) -> list[EventType]:
     return [e for e in EventType if e in subscribed]
 
 
-def subscribers(domain_id: int, event: str, user_id: int | None = None):
+def subscribers(domain_id: int, event: str, user_id: int) -> list[Webhook]:
     """The domain's webhooks subscribed to an event type (id, status, format), and its user's
     account-wide ones, for the outbox."""
-    owners = Webhook.domain == domain_id
-    if user_id is not None:
-        owners |= Webhook.user == user_id
-    return (Webhook.select(Webhook.id, Webhook.status, Webhook.format).join(WebhookEvent)
-            .where(owners, WebhookEvent.event == event))
+    return _subscribers(domain_id, user_id, event)
+
+
+_subscribers = prepared(lambda domain_id, user_id, event: (
+    Webhook.select(Webhook.id, Webhook.status, Webhook.format).join(WebhookEvent)
+    .where((Webhook.domain == domain_id) | (Webhook.user == user_id), WebhookEvent.event == event)))
 
 
 def add_for_account(user: User, events, url: str, format: str) -> tuple[Webhook, str]:

@@ -23,6 +23,7 @@ from dialects.autorelay import payload, resource
 from dialects.autorelay.resource import blueprint
 from dialects.autorelay.vocabulary import EMAIL_STATUS, EVENT_NAME, STATE_OF, iso
 from edge.errors import Declared, Refusal, declares, refusal_for
+from edge.params import schema
 from services import addresses, domains, message_log, sending
 from services.compose import Address, Attachment
 from services.errors import (AccountDisabled, DomainNotActive, DomainNotFound, ForeignSender, GatewayError,
@@ -108,7 +109,7 @@ class Attachments(fields.Field):
         for item in value:
             if isinstance(item, dict) and "content_type" in item:
                 item = {**item, "contentType": item["content_type"]}
-            p = AttachmentSchema().load(item if isinstance(item, dict) else {})
+            p = schema(AttachmentSchema).load(item if isinstance(item, dict) else {})
             try:
                 content = base64.b64decode(p["content"], validate=True)
             except (binascii.Error, ValueError):
@@ -180,12 +181,15 @@ def send_batch():
     user, test = resource.user(), resource.key().test
     results: list[dict] = []
     queued: list[tuple[int, sending.Outgoing]] = []
+    found: dict[str, object] = {}  # sender domains by name: a batch mostly has one
     for item in items:
         to = item.get("to") if isinstance(item, dict) else None
         results.append({"to": ", ".join(to) if isinstance(to, list) else to})
         try:
             out = outgoing(item if isinstance(item, dict) else {}, test)
-            queued.append((len(results) - 1, (domains.of_address(user, out.sender.email), out)))
+            name = out.sender.email.rpartition("@")[2].lower()
+            domain = found.get(name) or found.setdefault(name, domains.of_address(user, out.sender.email))
+            queued.append((len(results) - 1, (domain, out)))
         except (Refusal, GatewayError) as exc:
             results[-1].update(_failure(exc))
     accepted = sending.accept_batch([pair for _, pair in queued]) if queued else []

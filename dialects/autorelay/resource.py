@@ -21,6 +21,7 @@ from limits import RateLimitItemPerMinute
 from marshmallow import Schema, ValidationError
 
 from edge.errors import Refusal
+from edge.params import schema as params_schema
 from services import accounts, credentials, rate_limits
 from services.errors import AuthenticationFailed
 
@@ -110,7 +111,7 @@ def body() -> dict:
 def load(schema: type[Schema], values: dict) -> dict:
     """Validate; every failing field is named in one 422 validation_error."""
     try:
-        return schema().load(values)
+        return params_schema(schema).load(values)
     except ValidationError as exc:
         raise Refusal(("validation_error", "Invalid request: " + "; ".join(_messages(exc.messages))),
                       status=422) from None

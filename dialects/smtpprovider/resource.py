@@ -14,7 +14,7 @@ import config
 
 from dialects.smtpprovider.rules import Rules, Whole, messages
 from edge.errors import Declared, Refusal
-from edge.params import BadJSON, request_params
+from edge.params import BadJSON, request_params, schema
 from models import User
 from services import credentials, rate_limits, secrets
 from services.errors import AuthenticationFailed
@@ -103,7 +103,7 @@ def token_user() -> User:
 
 def validated(rules: type[Rules], values: dict) -> dict:
     try:
-        return rules().load(values)
+        return schema(rules).load(values)
     except ValidationError as exc:
         raise Refusal(*(("validation", text) for text in messages(exc))) from None
 

@@ -2,8 +2,11 @@
 import datetime
 import email
 import email.policy
+import random
+import re
+import string
 
-from services.compose import Address, Attachment, Draft, compose, html_to_text
+from services.compose import Address, Attachment, Draft, compose, compose_mime, html_to_text
 
 DATE = datetime.datetime(2025, 3, 4, 5, 6, 7)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
@@ -145,3 +148,43 @@ def test_every_line_ends_in_crlf():
                         attachments=(Attachment("a.bin", bytes(range(256)) * 20),)), DATE)
     assert raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n")
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+
+
+BODIES = ["", "a", "hello\n", "x" * 78, "x" * 79, "é" * 10, "a\r\nb\rc\nd", "line\n" * 30, "é\n" * 30,
+          "<p>" + "y" * 200 + "</p>", "\x0b\x0cz", "From here\n.\n", "a \n b\t\n", "é" + "x" * 100, "\u2028x"]
+
+
+def same_but_boundaries(a: bytes, b: bytes) -> bool:
+    boundary = re.compile(rb"=_[0-9a-f]{32}")
+    return boundary.sub(b"B", a) == boundary.sub(b"B", b)
+
+
+def test_plain_drafts_are_written_byte_for_byte_as_the_email_package_writes_them():
+    """The direct writer (short printable-ASCII headers, no attachment) against the package, on
+    drafts of every shape: names and subjects of any printable ASCII, bodies of every encoding."""
+    rnd = random.Random(14)
+
+    def words(n):
+        return " ".join("".join(rnd.choice(string.printable[:94]) for _ in range(rnd.randint(1, 6)))
+                        for _ in range(rnd.randint(0, n)))
+
+    plain = 0
+    for _ in range(600):
+        d = draft(sender=Address(rnd.choice(["shop@example.com", "x+y@d-e.example"]), words(3)),
+                  to=tuple(Address(rnd.choice(["rob@example.net", "a.b@c.d"]), words(2)) for _ in range(rnd.randint(0, 2))),
+                  cc=(Address("c@example.org", words(2)),) if rnd.random() < .2 else (),
+                  reply_to=(Address("r@example.org"),) if rnd.random() < .2 else (), subject=words(10),
+                  html=rnd.choice(BODIES) if rnd.random() < .6 else None, text=rnd.choice(BODIES) if rnd.random() < .6 else None,
+                  headers=tuple((rnd.choice(["X-Foo", "Keywords", "X-Campaign"]), words(6))
+                                for _ in range(rnd.randint(0, 2))))
+        composed = compose(d, DATE)
+        assert same_but_boundaries(composed, compose_mime(d, DATE)), d
+        plain += b"=?" not in header_block(composed) and b"\r\n " not in header_block(composed).replace(b"\r\n boundary=", b"")
+    assert plain > 200  # most drafts took the direct way
+
+
+def test_drafts_the_direct_writer_declines_still_compose():
+    for d in (draft(subject="Ünïcode", html="<p>x</p>"), draft(subject="s" * 90, text="x"),
+              draft(sender=Address("news@example.com", "J. Smith"), text="x"), draft(subject="=?utf-8?q?x?=", text="x"),
+              draft(to=(Address("ann@bücher.example"),), text="x"), draft(headers=(("Resent-To", "a@b.c"),), text="x")):
+        assert same_but_boundaries(compose(d, DATE), compose_mime(d, DATE))

@@ -1,0 +1,51 @@
+"""models.db's own helpers: bulk inserts, prepared reads, SQLite's in-process write turns."""
+import threading
+
+import pytest
+
+from models import Suppression
+from models.db import TurnTakingSqliteDatabase, database, insert_rows, prepared
+from models.vocabulary import SuppressionReason
+
+_suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
+    Suppression.user == user_id, Suppression.email == email).tuples())
+
+
+def test_insert_rows_returns_what_it_wrote_and_fills_defaults(alice):
+    rows = [{"user": alice.user.id, "email": f"r{i}@example.net", "reason": SuppressionReason.MANUAL} for i in range(250)]
+    with database.atomic():
+        written = insert_rows(Suppression, rows, returning=("id", "email"))
+    assert sorted(email for _, email in written) == sorted(r["email"] for r in rows)
+    assert {s.id: s.email for s in Suppression.select()} == dict(written)
+    assert all(s.created_at is not None and s.detail == "" for s in Suppression.select())
+    assert _suppressed(alice.user.id, "r7@example.net") == [("r7@example.net",)]
+    assert _suppressed(alice.user.id, "nobody@example.net") == []
+
+
+def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):
+    if not isinstance(database.obj, TurnTakingSqliteDatabase):
+        pytest.skip("SQLite only")
+    failed = []
+
+    def write(n):
+        with database.connection_context():
+            for i in range(20):
+                with database.atomic():
+                    Suppression.create(user=alice.user.id, email=f"t{n}-{i}@example.net", reason="manual")
+                try:
+                    with database.atomic():
+                        Suppression.create(user=alice.user.id, email=f"u{n}-{i}@example.net", reason="manual")
+                        raise KeyError("rolled back")
+                except KeyError:
+                    pass
+                except Exception as exc:  # noqa: BLE001  (reported below)
+                    failed.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failed
+    assert Suppression.select().count() == 80
+    assert not database.obj._turn.locked()
