@@ -109,12 +109,16 @@ def enqueue_all(events: list[Event], hooks: dict[tuple[str, int, int], list[Webh
 
 
 def _full_batch_goes_now(webhook_id: int, size: int, now: datetime.datetime) -> None:
-    """A webhook with a full batch waiting has it due at once, not when its wait is over."""
-    waiting = WebhookDelivery.select().where(WebhookDelivery.webhook == webhook_id,
-                                             WebhookDelivery.status == OutboxStatus.PENDING,
-                                             WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at > now)
-    if waiting.count() >= size:
-        WebhookDelivery.update(next_attempt_at=now).where(WebhookDelivery.id.in_(waiting.select(WebhookDelivery.id))).execute()
+    """A webhook with full batches waiting has them due at once, not when their wait is over;
+    the rest, oldest first, still waits (several events may have come in one transaction)."""
+    waiting = (WebhookDelivery.select(WebhookDelivery.id)
+               .where(WebhookDelivery.webhook == webhook_id, WebhookDelivery.status == OutboxStatus.PENDING,
+                      WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at > now)
+               .order_by(WebhookDelivery.id))
+    full = waiting.count() // size * size
+    if full:
+        ids = [row.id for row in waiting.limit(full)]
+        WebhookDelivery.update(next_attempt_at=now).where(WebhookDelivery.id.in_(ids)).execute()
 
 
 def signing_keys(domain: SenderDomain) -> list[str]:
