@@ -148,8 +148,9 @@ def accept_batch(items: list[tuple[SenderDomain, Outgoing]], *, source: str = "a
     """Up to MAX_BATCH independent messages: each is checked on its own and answered in order
     with its MessageID or the error that refused it; the accepted ones are written in ONE
     transaction (a database failure refuses none and accepts none: the caller may retry all).
-    `all_or_none`: one send to several recipients; the first refusal refuses it whole."""
-    if len(items) > MAX_BATCH:
+    `all_or_none`: one send to several recipients, bounded by its dialect's own recipient
+    limit, not MAX_BATCH; the first refusal refuses it whole."""
+    if len(items) > MAX_BATCH and not all_or_none:
         raise BatchTooLarge(f"At most {MAX_BATCH} messages per batch")
     results: list[Pending | GatewayError] = []
     for domain, out in items:

@@ -11,8 +11,8 @@ templates only.
 
 As Kirim.Email does, each `to` recipient gets a message of their own (rendered with their own
 variables); `cc` and `bcc` go along with the first one only. The whole request is checked
-first (addresses, suppressions, the quota, every rendering), so it is accepted whole or refused
-whole; each message is committed by `sending.accept` before the answer names it.
+first (addresses, suppressions, the quota, every rendering), and its messages are written in
+one transaction, so it is accepted whole or refused whole, even by a crash.
 """
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def _send(domain: SenderDomain, user: User, drafts: list[sending.Outgoing]) -> l
         raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
                                   + ", ".join(blocked))
     sending.check_quota(user, len(everyone))
-    return [sending.accept(domain, draft, source="api") for draft in drafts]
+    return sending.accept_batch([(domain, draft) for draft in drafts], source="api", all_or_none=True)
 
 
 def _common(values: dict, domain: SenderDomain, *, default_from: bool) -> dict:

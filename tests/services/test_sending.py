@@ -43,3 +43,14 @@ def test_a_batch_refuses_more_than_its_maximum_and_a_disabled_domain_per_item(se
                                     (sender.domain, _out("ann@example.net"))])
     assert isinstance(results[0], DomainNotActive) and isinstance(results[1], str)
     assert sending.accept_batch([]) == []
+
+
+def test_one_send_to_more_recipients_than_a_batch_is_written_whole_or_not_at_all(sender):
+    """all_or_none is bounded by the dialect's recipient limit (Kirim.Email: 1000), not MAX_BATCH."""
+    many = [(sender.domain, _out(f"r{i}@example.net")) for i in range(sending.MAX_BATCH + 20)]
+    assert all(isinstance(r, str) for r in sending.accept_batch(many, all_or_none=True))
+    assert Delivery.select().count() == sending.MAX_BATCH + 20
+    suppressions.add(sender.account.user, "gone@example.net", "manual")
+    with pytest.raises(RecipientSuppressed):
+        sending.accept_batch([*many, (sender.domain, _out("gone@example.net"))], all_or_none=True)
+    assert Delivery.select().count() == sending.MAX_BATCH + 20
