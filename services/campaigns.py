@@ -11,6 +11,7 @@ personalised message accepted by the same checks as any send.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -198,7 +199,9 @@ def _materialise(campaign_id: int) -> int | None:
             if not batch:
                 _move(campaign, CampaignStatus.COMPLETED, completed_at=now)
                 return None
-            queued = sum(_queue(campaign, contact) for contact in batch)
+            pendings = [p for contact in batch if (p := _prepared(campaign, contact)) is not None]
+            sending.write_all(pendings)
+            queued = len(pendings)
             end = {"status": CampaignStatus.COMPLETED, "completed_at": now} if len(batch) < limit else {}
             moved = (Campaign.update(cursor=batch[-1].id, queued=Campaign.queued + queued,
                                      skipped=Campaign.skipped + len(batch) - queued,
@@ -220,11 +223,11 @@ def _allowance(campaign: Campaign, now: datetime.datetime) -> int:
     return min(BATCH, 1 + int(campaign.speed * elapsed / 3600) - campaign.paced_count)
 
 
-def _queue(campaign: Campaign, contact: Contact) -> bool:
-    """One contact's personalised message, written in the batch's transaction; False when the
+def _prepared(campaign: Campaign, contact: Contact) -> sending.Pending | None:
+    """One contact's personalised message, for the batch's transaction to write; None when the
     contact is passed over (not subscribed, suppressed, or its message refused)."""
     if contact.status != ContactStatus.SUBSCRIBED:
-        return False
+        return None
     variables = {**json.loads(contact.fields or "{}"), "email": contact.email, "name": contact.name}
     try:
         content = templates.render_parts(campaign.subject, campaign.html, campaign.text, variables)
@@ -232,12 +235,11 @@ def _queue(campaign: Campaign, contact: Contact) -> bool:
             sender=Address(campaign.from_email, campaign.from_name), to=(Address(contact.email, contact.name),),
             reply_to=(Address(campaign.reply_to),) if campaign.reply_to else (), subject=content.subject,
             html=content.html or None, text=content.text or None, tags=tuple(json.loads(campaign.tags)))
-        sending.write(sending.prepare(campaign.domain, out, source="campaign"), campaign=campaign,
-                      contact_id=contact.id)
+        pending = sending.prepare(campaign.domain, out, source="campaign")
     except GatewayError as exc:
         log.info("campaign %s passes over contact %s: %s", campaign.id, contact.id, exc)
-        return False
-    return True
+        return None
+    return dataclasses.replace(pending, campaign=campaign, contact_id=contact.id)
 
 
 def _apply(campaign: Campaign, changes: dict) -> None:

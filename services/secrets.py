@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 import config
 
 
-
 @functools.lru_cache(maxsize=4)
 def _hasher(profile: str) -> argon2.PasswordHasher:
     parameters = getattr(argon2.profiles, profile, None)

@@ -138,7 +138,7 @@ def _queue(pending: Pending) -> str:
     check_rate(pending.domain)
     with database.atomic():
         check_quota(pending.domain.user, len(pending.recipients))
-        write(pending)
+        write_all([pending])
     metrics.ACCEPTED.labels(pending.source).inc()
     return pending.ident
 
@@ -326,11 +326,6 @@ def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[
     for address, kind in recipients:
         kinds.setdefault(address, kind)  # listed twice (To and CC): the first place counts
     return Pending(domain, ident, content, kinds, **fields)
-
-
-def write(pending: Pending, *, campaign=None, contact_id: int | None = None) -> None:
-    """One message (a campaign's to one of its contacts): see write_all."""
-    write_all([dataclasses.replace(pending, campaign=campaign, contact_id=contact_id)])
 
 
 def write_all(pendings: list[Pending]) -> None:
