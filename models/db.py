@@ -183,6 +183,8 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
     back, so each request and each worker pass returns what it used. SQLite does not: a pooled
     connection handed back inside a transaction (a crash between BEGIN and COMMIT) would carry
     it into the next request, where nothing it writes is seen by other processes."""
+    if _opened.get("key") == (url, max_connections):  # again (each app made): the same one, connections kept
+        return database.obj
     scheme = urlsplit(url).scheme
     family = next(f for f in ("sqlite", "postgres", "mysql") if f in scheme)
     field_types = {"CONTENT": CONTENT_TYPES[family]}
@@ -190,8 +192,7 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
             private_dir(Path(path).parent)
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(path, 0o600)
+            _create_private(path)
         db = TurnTakingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS,
                                       check_same_thread=False, field_types=field_types, lock_type="IMMEDIATE")
         with db.connection_context():
@@ -202,7 +203,22 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         db = connect_url(url, field_types=field_types, max_connections=max_connections, stale_timeout=300,
                          timeout=10)
     database.initialize(db)
+    _opened["key"] = url, max_connections
     return db
+
+
+_opened: dict[str, tuple] = {}  # the URL and pool size the proxy was last opened from
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file owner-only, touching it only if it does not exist yet: closing any
+    descriptor of the file releases every POSIX lock this process holds on it, SQLite's too;
+    another process then takes itself for the last one, checkpoints and deletes the WAL under
+    a live connection, and the database is corrupted ("database disk image is malformed")."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+    except FileExistsError:
+        os.chmod(path, 0o600)
 
 
 def migrate() -> list[str]:

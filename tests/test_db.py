@@ -49,3 +49,29 @@ def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):
     assert not failed
     assert Suppression.select().count() == 80
     assert not database.obj._turn.locked()
+
+
+def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(settings, tmp_path):
+    """An app made while this process has the SQLite file open (every test app, `gatepost serve`)
+    must leave SQLite's POSIX locks alone: without them another process's last close deletes the
+    WAL under a live connection and the file is corrupted."""
+    import subprocess
+    import sys
+
+    from models.db import open_database
+
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    try:
+        db = open_database(url)
+        database.connect()
+        database.execute_sql("CREATE TABLE t (x INTEGER)")  # this connection now holds its shared lock
+        assert open_database(url) is db and not database.is_closed()
+        open_database(url, max_connections=3)  # another pool size: a new database object, same file
+        other = subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                                "c.execute('INSERT INTO t VALUES (1)'); c.commit(); c.close()",
+                                str(tmp_path / "locks.db")], check=True)
+        assert other.returncode == 0
+        assert (tmp_path / "locks.db-wal").exists()  # the other process knew it was not the last one
+    finally:
+        database.close()
+        open_database(settings.database_url)
