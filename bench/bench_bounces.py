@@ -1,7 +1,8 @@
 """Bounce classification against the labelled corpora (tests/fixtures/bounces: notices modelled
 on each MTA's wording; sisimai/: real bounces from Sisimai's public test set with its labels;
 flufl/ and bounce_email/: the real bounces of flufl.bounce's and the bounce_email gem's test data,
-and sisimai-more/: more of Sisimai's, all labelled by Sisimai 4.25.15), or the directories
+sisimai-more/ and sisimai-eg/: more of Sisimai's, baunsu/: the baunsu npm package's, all labelled by
+Sisimai 4.25.15), or the directories
 given as arguments, laid out the same way (a labels.tsv beside the messages): per corpus,
 recognised, agreement per reason and overall,
 false suppressions (a soft failure suppressed) and missed hard bounces, for services.bounces and
@@ -19,7 +20,8 @@ from harness import ROOT, save
 from services.bounces import parse
 
 BOUNCES = ROOT / "tests" / "fixtures" / "bounces"
-CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email", BOUNCES / "sisimai-more")
+CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email", BOUNCES / "sisimai-more",
+           BOUNCES / "sisimai-eg", BOUNCES / "baunsu")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
@@ -43,8 +45,8 @@ def measure(corpus: Path) -> dict:
     hard = sum(1 for row in rows if row[4] == "hard")
     for name, kind, recipient, reason, label in rows:
         report = reports[name]
-        # the inbound listener matches a failure by either address: so does the benchmark
-        failure = next((f for f in report.failures if recipient in (f.recipient, f.original_recipient)), None)
+        # the inbound listener matches a failure by either address (lower-cased): so does the benchmark
+        failure = next((f for f in report.failures if recipient.lower() in (f.recipient, f.original_recipient)), None)
         if kind == "bounce":
             ours = ("hard" if failure.hard else "soft") if failure else "none"
             baseline = ("hard" if failure.permanent else "soft") if failure else "none"

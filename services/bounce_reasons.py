@@ -102,7 +102,9 @@ BY_MTA = _table(
     (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
     (Reason.REJECTED, r"Connected to \S+ but sender was rejected"),
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
-    (Reason.EXPIRED, r"been in the queue too long"),
+    # it gave up; when it quotes the remote's last reply ("Remote host said: 450 4.2.2 Mailbox Full")
+    # that reply says why
+    (Reason.EXPIRED, r"(?s)\A(?!.*remote host said).*been in the queue too long"),
     (Reason.NETWORKERROR, r"wasn't able to establish an SMTP connection"),
     # Google Groups: the poster may not post to the group (or it does not exist): the sender refused
     (Reason.REJECTED, r"you may not have permission to post messages to the group"
@@ -117,7 +119,8 @@ BY_MTA = _table(
     (Reason.HOSTUNKNOWN, r"host or domain name not found"),
     # Sendmail's local delivery agent: the user has no account on the final host
     (Reason.USERUNKNOWN, r"mail\.local: unknown user"),
-    (Reason.NETWORKERROR, r"host not found, try again"),
+    # (a name server that fails or answers garbage says nothing about whether the domain exists)
+    (Reason.NETWORKERROR, r"host not found, try again|malformed or unexpected name server reply"),
     # IMail Server (Ipswitch): its own line before the remote reply
     (Reason.USERUNKNOWN, r"Invalid final delivery userid|^Unknown user: \S+@"),
     # Exchange 5.5 / 2000 / 2003 (IMS, X.400 wording): its code for a name not in the directory
@@ -170,7 +173,7 @@ BY_REASON = _table(
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"
                          r"|mailbox exceeds (?:the )?allowed size|exceed(?:s|ed|ing)? (?:\w+ ){0,2}quota|quota violation"
-                         r"|not enough storage space"),
+                         r"|not enough storage space|messages in (?:the )?recipient'?s mailbox exceeded"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
@@ -185,7 +188,8 @@ BY_REASON = _table(
                          r"|exit (?:code|status)|pipe to|transport returned \d+|from command:|command (?:output|failed)"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
-                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"),
+                         r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"
+                         r"|illegal host/domain name"),
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
@@ -205,7 +209,8 @@ BY_REASON = _table(
                      r"|(?:gave|giving) up(?! on \d)|too long in (?:the )?queue|could not be delivered (?:with)?in"
                      r"|cannot send message for|queue file too old|message timed out|not been collected after"
                      r"|(?:failed|aborted) (?:after )?[\d.]+ (?:attempts|hours?|days?)|within the allowed queue period"
-                     r"|could not find a gateway|delivery attempts will continue|has been delayed|did not respond"),
+                     r"|could not find a gateway|delivery attempts will continue|has been delayed|did not respond"
+                     r"|been in the queue too long"),  # qmail's last words: the remote's reply, if quoted, says why
     (Reason.TOOMANYCONN, r"too many (?:connections|concurrent|simultaneous|sessions|recipients|hosts)"
                          r"|connection (?:rate )?(?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
@@ -268,6 +273,10 @@ BY_CODE = {421: Reason.SYSTEMERROR, 450: Reason.ONHOLD, 451: Reason.SYSTEMERROR,
            454: Reason.SECURITYERROR, 500: Reason.SYNTAXERROR, 501: Reason.SYNTAXERROR, 502: Reason.SYNTAXERROR,
            503: Reason.SYNTAXERROR, 504: Reason.SYNTAXERROR, 530: Reason.SECURITYERROR, 551: Reason.HASMOVED,
            552: Reason.MAILBOXFULL, 553: Reason.USERUNKNOWN, 554: Reason.ONHOLD, 550: Reason.ONHOLD}
+
+# Amazon SES: "5.1.0 - Unknown address error 550-'5.7.1 <a>... Access denied'": SES's category is
+# its guess, the remote's own reply (quoted) is the evidence.
+SES_REPLY = re.compile(r"[245]\.\d{1,3}\.\d{1,3} - [\w ]+? ([245]\d\d)[- ]'(.+)'", re.S)
 
 # A reply refused before any recipient is named is about the sender or its IP, not the address.
 BY_PHASE = {"connect": Reason.BLOCKED, "helo": Reason.BLOCKED, "ehlo": Reason.BLOCKED, "mail": Reason.REJECTED}
@@ -332,6 +341,10 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
     if action in SUCCESS_ACTIONS:
         return Reason.DELIVERED, False
     diagnostic = diagnostic or ""
+    relayed = SES_REPLY.match(diagnostic.strip())
+    if relayed and status_in(relayed.group(2)):
+        code, reply = relayed.groups()
+        return classify(status_in(reply), int(code), phase, reply, action=action, permanent=permanent)
     status = status_in(status or "") or status_in(diagnostic)
     smtp_code = smtp_code if smtp_code is not None else code_in(diagnostic)
     phase = (phase or phase_in(diagnostic)).lower()

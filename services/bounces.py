@@ -81,7 +81,7 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:me
                          r"|undelivered message|message follows|message header)|^\s*return-path:\s*<"
                          r"|^\s*(?:below is a copy of|original message follows|included is a copy of)"
                          r"|^.*lines of (?:your|the) original message follow", re.I | re.M)
-QUOTED_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
+QUOTED_ID = re.compile(r"^[\s>]*message-id:\s*(<[^<>\s]+>)", re.I | re.M)  # "> Message-Id:" too (forwarded)
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
@@ -93,6 +93,7 @@ FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notif
                              r"|エラー通知", re.I)  # a Japanese carrier's "error notice"
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
+SENDMAIL_REFUSAL = re.compile(r"^\s*[45]\d\d <([^<>\s]+@[^<>\s]+)>\.\.\. ", re.M)  # "554 <a@b>... why"
 DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
@@ -279,8 +280,9 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> F
     diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
     if not diagnostic and not _enhanced(said_status):  # "Status: 553 Exceeded maximum ...": a reply, misfiled
         diagnostic = said_status
+    said_why = re.search(r"\((.+)\)", said_status)  # "Status: 5.4.4 (Illegal host/domain name found)"
     if not diagnostic:
-        diagnostic = _window(text, recipient)
+        diagnostic = said_why.group(1) if said_why and by_text(said_why.group(1)) else _window(text, recipient)
     status = _enhanced(said_status)
     precise = _enhanced(diagnostic)
     if precise and (not status or (status.endswith(".0.0") and precise[0] == status[0])):
@@ -331,7 +333,7 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
         found = {a: p for a, p in found.items() if a in human.lower() or a in x_failed}
     routed = {a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}")}
-    not_recipients = _not_recipients(msg, original, quoted) | routed
+    not_recipients = _not_recipients(msg, original, text) | routed  # a Message-ID anywhere, forwarded too
     # Exim's X-Failed-Recipients names the failures outright: one may be the notice's own addressee
     # (a sender writing to itself); only a source route's target is refused
     found = {r: p for a, p in found.items()
@@ -343,7 +345,7 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
         return UNKNOWN
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
-        window = _window(human, recipient, set(found) - {recipient})
+        window = _refusal(human, recipient) or _window(human, recipient, set(found) - {recipient})
         explains = _hint(window) or code_in(window) or _enhanced(window) or by_text(_without(window, recipient))
         explained = window if explains else \
             " ".join(f"{window} {human}".split())[:4000]  # the reason is elsewhere in the notice
@@ -375,12 +377,28 @@ def _named_in_notice(human: str, original: Message | None, quoted: str, not_reci
     named = {r for a in NOTICE_ADDRESS.findall(rcpt_to or human) if (r := _recipient(a)) and r not in not_recipients}
     sent_to = set(_addresses([_header(original, "to"), _header(original, "cc")])) if original is not None else set()
     sent_to |= {a.lower() for line in QUOTED_TO.findall(quoted) for a in NOTICE_ADDRESS.findall(line)}
-    named = (named & sent_to) or named
+    # Sendmail's own line per failed recipient ("554 <a@b>... 550 Host unknown"): each one a failure,
+    # whether or not the original's To names it (a Bcc, a second recipient)
+    refused = {r for a in SENDMAIL_REFUSAL.findall(human) if (r := _recipient(a)) and r not in not_recipients}
+    named = ((named & sent_to) or named) | refused
     if not NOTICE_ADDRESS.search(human) and len(sent_to - not_recipients) == 1:
         # the notice names no address at all (one it names, even its own addressee, may be the
         # failure: then the original's addressee is no proof): the original's only addressee
         named = {r for a in sent_to - not_recipients if (r := _recipient(a))}
     return {address: _hint(human) != "4" for address in named}
+
+
+def _refusal(human: str, recipient: str) -> str:
+    """Sendmail's transcript lines about `recipient`: its own "554 <a@b>... why" line and the
+    remote's replies before it, back to the previous recipient's line ("" when no such line)."""
+    lines, start = human.splitlines(), 0
+    for at, line in enumerate(lines):
+        refused = SENDMAIL_REFUSAL.match(line)
+        if refused and refused.group(1).lower() == recipient:
+            return "\n".join(lines[start:at + 1])
+        if refused or "transcript of session" in line.lower():
+            start = at + 1
+    return ""
 
 
 def _explanation(human: str) -> str:
@@ -396,7 +414,7 @@ def _explanation(human: str) -> str:
     return ""
 
 
-def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[str]:
+def _not_recipients(msg: Message, original: Message | None, text: str) -> set[str]:
     """Addresses a heuristic may pick up that are never the failed recipient: Message-IDs
     ("<id@host>"), the notice's own sender and addressee, the original's return path."""
     out = set()
@@ -404,7 +422,7 @@ def _not_recipients(msg: Message, original: Message | None, quoted: str) -> set[
                           (original, ("message-id", "in-reply-to", "references", "return-path"))):
         for name in names if source is not None else ():
             out.update(a.lower() for a in re.findall(r"[^\s<>,;:\"]+@[^\s<>,;:\"]+", _header(source, name)))
-    out.update(m.lower().strip("<>") for m in QUOTED_ID.findall(quoted))
+    out.update(m.lower().strip("<>") for m in QUOTED_ID.findall(text))
     return out
 
 
