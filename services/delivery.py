@@ -1,9 +1,9 @@
 """The delivery loop: claim due deliveries, send them per destination over one connection
 (the recipients of a message that share a domain in one transaction) driven by its own
 thread while the pass prepares the next message, and record every attempt and what it
-decided as soon as the pass is free: whatever outcomes came back meanwhile share one
-transaction, but none waits for others: a crash between a 250 and its record sends that
-message again, so the window is kept to the message on the wire, not a group:
+decided in a third thread as soon as it comes back: whatever outcomes came back during the
+last record share the next transaction, but none waits for others: a crash between a 250 and
+its record sends that message again, so the window is kept to the messages on the wire:
 
 2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
 seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced. A bounced or failed
@@ -28,7 +28,7 @@ import peewee
 import clock
 import config
 from models import Delivery, DeliveryAttempt
-from models.db import database
+from models.db import database, insert_rows
 from models.vocabulary import DeliveryStatus, DomainStatus
 from services import (bounce_reasons, dkim, dns, dns_records, engagement, events, metrics, outbox, queue, retention,
                       secrets, suppressions, transport, verp)
@@ -103,7 +103,7 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     except dns.DNSTimeout as exc:
         return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
     groups = list(_transactions(ready))
-    line = _Line(route)
+    line = _Line(route, owner)
     try:
         for i, group in enumerate(groups):
             if line.failure is not None:  # the destination is unreachable: the rest waits too
@@ -112,41 +112,53 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
             content = _prepared(owner, group)
             if content is not None:
                 line.put(group, _return_path(group[0]), content)
-                _settle_many(owner, line.take())
     finally:
-        _settle_many(owner, line.close())
+        line.close()
 
 
 class _Line:
     """One SMTP connection to a destination, fed by the pass through a short queue and driven by
-    a thread of its own, so the next message is personalised and signed (and the last ones
-    recorded) while this one is on the wire. Only the pass's thread touches the database: the
-    line hands back outcomes. A 421 or a drop closes the connection and the next message opens
-    another; a destination that cannot be reached sets `failure`, which every message still
-    queued gets too."""
+    a thread of its own, so the next message is personalised and signed while this one is on
+    the wire; a recorder thread (its own database connection) records the outcomes as they come
+    back, so neither the pass nor the connection waits for a commit. A 421 or a drop closes the
+    connection and the next message opens another; a destination that cannot be reached sets
+    `failure`, which every message still queued gets too."""
 
-    def __init__(self, route: transport.Route):
-        self.route, self.failure = route, None
+    def __init__(self, route: transport.Route, owner: str):
+        self.route, self.owner, self.failure, self.error = route, owner, None, None
         self.jobs: queue_.Queue = queue_.Queue(maxsize=LINE_AHEAD)
-        self.outcomes: list[Outcome] = []
-        self.lock = threading.Lock()
+        self.outcomes: queue_.Queue = queue_.Queue()
         self.thread = threading.Thread(target=self._run, name="smtp-line", daemon=True)
+        self.recorder = threading.Thread(target=self._record, name="smtp-line-recorder", daemon=True)
         self.thread.start()
+        self.recorder.start()
 
     def put(self, group: list[Delivery], mail_from: str, content: bytes) -> None:
         self.jobs.put((group, mail_from, content))
 
-    def take(self) -> list[Outcome]:
-        """The outcomes come back so far."""
-        with self.lock:
-            taken, self.outcomes = self.outcomes, []
-            return taken
-
-    def close(self) -> list[Outcome]:
-        """Wait for what was queued to go; returns the outcomes not taken yet."""
+    def close(self) -> None:
+        """Wait for what was queued to go and be recorded; a recording that failed is raised
+        here (what it left unrecorded is still leased: the pass defers it)."""
         self.jobs.put(None)
         self.thread.join()
-        return self.take()
+        self.outcomes.put(None)
+        self.recorder.join()
+        if self.error is not None:
+            raise self.error
+
+    def _record(self) -> None:
+        with database.connection_context():
+            while True:
+                taken = [self.outcomes.get()]
+                while not self.outcomes.empty():
+                    taken.append(self.outcomes.get())
+                if self.error is None:
+                    try:
+                        _settle_many(self.owner, [o for outcomes in taken if outcomes for o in outcomes])
+                    except Exception as exc:  # the rest is not recorded either: close() raises it
+                        self.error = exc
+                if taken[-1] is None:
+                    return
 
     def _run(self) -> None:
         connection = None
@@ -158,8 +170,7 @@ class _Line:
                 log.exception("SMTP line to %s failed", self.route.hosts)
                 outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
                                     DeliveryStatus.DEFERRED, attempted=False) for d in group]
-            with self.lock:
-                self.outcomes += outcomes
+            self.outcomes.put(outcomes)
         if connection is not None:
             connection.close()
 
@@ -258,7 +269,7 @@ def _settle_many(owner: str, outcomes: list[Outcome]) -> None:
                          smtp_code=o.reply.code, reply=o.reply.text[:2000], outcome=changes["status"])
                     for o, changes in recorded if o.attempted]
         if attempts:
-            DeliveryAttempt.insert_many(attempts).execute()
+            insert_rows(DeliveryAttempt, attempts)
         bounces = {o.delivery.id: _bounce(o.reply, changes["status"]) for o, changes in recorded
                    if o.attempted and changes["status"] in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED)}
         by_status: dict[str, list[dict]] = {}

@@ -12,7 +12,7 @@ import peewee
 
 import clock
 import config
-from models.db import database
+from models.db import database, update_rows
 from services import heartbeats
 
 
@@ -60,17 +60,19 @@ def settle(row, owner: str, **changes) -> bool:
 
 def settle_many(model, owner: str, outcomes: list[tuple[int, dict]]) -> set[int]:
     """`settle` for several rows (id, changes) inside the caller's transaction: the rows `owner`
-    still holds are locked, then written with one UPDATE per distinct outcome; returns their ids."""
+    still holds are locked (so the writes need not ask again), then each is written with its
+    own changes (models.db.update_rows); returns their ids."""
     held = model.select(model.id).where(model.id.in_([row_id for row_id, _ in outcomes]), model.lease_owner == owner)
     if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite: the transaction is the lock
         held = held.for_update()
     held = {row_id for (row_id,) in held.tuples()}
-    alike: dict[tuple, tuple[dict, list[int]]] = {}
+    shapes: dict[tuple, list[dict]] = {}
     for row_id, changes in outcomes:
         if row_id in held:
-            alike.setdefault(tuple(sorted(changes.items())), (changes, []))[1].append(row_id)
-    for changes, ids in alike.values():
-        model.update(**_released(model, changes)).where(model.id.in_(ids), model.lease_owner == owner).execute()
+            row = dict(_released(model, changes), id=row_id)
+            shapes.setdefault(tuple(row), []).append(row)
+    for rows in shapes.values():
+        update_rows(model, rows)
     return held
 
 

@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from models import Suppression
-from models.db import TurnTakingSqliteDatabase, database, insert_rows, prepared
+from models.db import TurnTakingSqliteDatabase, database, insert_rows, prepared, update_rows
 from models.vocabulary import SuppressionReason
 
 _suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
@@ -20,6 +20,15 @@ def test_insert_rows_returns_what_it_wrote_and_fills_defaults(alice):
     assert all(s.created_at is not None and s.detail == "" for s in Suppression.select())
     assert _suppressed(alice.user.id, "r7@example.net") == [("r7@example.net",)]
     assert _suppressed(alice.user.id, "nobody@example.net") == []
+
+
+def test_update_rows_writes_each_row_its_own_values(alice):
+    rows = [{"user": alice.user.id, "email": f"r{i}@example.net", "reason": SuppressionReason.MANUAL} for i in range(5)]
+    with database.atomic():
+        written = insert_rows(Suppression, rows, returning=("id", "email"))
+        update_rows(Suppression, [{"id": i, "detail": f"for {email}"} for i, email in written[:3]])
+    assert {s.email: s.detail for s in Suppression.select()} == {
+        **{email: f"for {email}" for _, email in written[:3]}, **{email: "" for _, email in written[3:]}}
 
 
 def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):

@@ -371,6 +371,26 @@ def test_a_poison_message_fails_alone_and_the_batch_goes_on(send, deliver, sink,
                           "thai@example.net": "delivered", "poison@example.net": "failed", "last@example.net": "delivered"}
 
 
+def test_an_outcome_the_database_refuses_leaves_its_message_to_a_retry(send, deliver, sink):
+    """The recorder thread writes outcomes; when that write fails, nothing it held is lost: the
+    pass defers what is still leased, with the reason, and the message goes again later."""
+    from models.db import database
+
+    send(To=[{"email": "rob@example.net"}])
+    table = DeliveryAttempt._meta.table_name
+    database.execute_sql(f"ALTER TABLE {table} RENAME TO broken_attempts")  # an attempt cannot be written
+    try:
+        assert deliver() == 1
+    finally:
+        database.execute_sql(f"ALTER TABLE broken_attempts RENAME TO {table}")
+    assert [r.rcpt_tos for r in sink.received] == [["rob@example.net"]]  # it went; its 250 is not on record
+    row = Delivery.get()
+    assert (row.status, row.lease_owner, row.attempts) == ("deferred", None, 0)
+    assert row.last_reply.startswith("Delivery interrupted:") and row.next_attempt_at > clock.now()
+    clock.shift(datetime.timedelta(minutes=5))
+    assert deliver() == 1 and Delivery.get().status == "delivered" and len(sink.received) == 2
+
+
 def test_a_destination_that_breaks_the_pass_waits_and_the_others_go(send, deliver, sink):
     send(To=[{"email": "rob@example.net"}])
     send(To=[{"email": "ann@example.org"}])
