@@ -3,8 +3,8 @@
 Headline, Gatepost: messages accepted through the HTTP API (POST /api/v1/email on gunicorn,
 gunicorn.conf.py with 2 workers x 4 threads, as the API benchmark) and delivered by 1 and N
 `gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, outcomes recorded
-ten at a time, each worker with one connection per destination) to a loopback SMTP sink (tests/smtp_sink.py), timed from the first request sent until
-the sink has received every message.
+as they come back, each worker with one connection per destination) to a loopback SMTP sink
+(tests/smtp_sink.py), timed from the first request sent until the sink has received every message.
 Headline, Postfix: the same messages (composed by Gatepost's own composer) submitted over SMTP on
 loopback to a private Postfix instance (Debian package; its own config and queue in a temp dir,
 see postfix_instance.py) that relays them to the same sink, timed the same way. The ratio
