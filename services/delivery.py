@@ -39,6 +39,7 @@ HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b"
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 MAX_BACKOFF = 4 * 3600
 LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
+IDLE_SECONDS = 2.0  # a session kept open for the next pass to the same destination (Postfix's cache: 2 s)
 
 
 def backoff(attempts: int, reply: str) -> datetime.timedelta:
@@ -51,6 +52,7 @@ def backoff(attempts: int, reply: str) -> datetime.timedelta:
 
 def run_once(owner: str) -> int:
     """One pass: claim a batch, deliver it; returns how many deliveries were handled."""
+    SESSIONS.close_idle()
     claimed = queue.claim(owner, config.current().worker_batch)
     claimed.sort(key=lambda d: (_destination(d), d.message_id, d.id))
     for destination, batch in itertools.groupby(claimed, key=_destination):
@@ -161,7 +163,7 @@ class _Line:
                     return
 
     def _run(self) -> None:
-        connection = None
+        connection = SESSIONS.take(self.route)
         while (job := self.jobs.get()) is not None:
             group, mail_from, content = job
             try:
@@ -171,7 +173,9 @@ class _Line:
                 outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
                                     DeliveryStatus.DEFERRED, attempted=False) for d in group]
             self.outcomes.put(outcomes)
-        if connection is not None:
+        if connection is not None and connection.open and self.failure is None:
+            SESSIONS.keep(self.route, connection)
+        elif connection is not None:
             connection.close()
 
     def _connected(self, connection: transport.Connection | None) -> transport.Connection | None:
@@ -187,6 +191,46 @@ class _Line:
         started = time.monotonic()
         replies = connection.send(mail_from, [d.recipient for d in group], content)
         return [Outcome(d, replies[d.recipient], duration_ms=transport.elapsed_ms(started)) for d in group]
+
+
+class _Sessions:
+    """SMTP sessions a pass left open for the next one to the same destination, one per route
+    and process, so mail that trickles in does not open a session for every message or two. One
+    idle longer than IDLE_SECONDS is closed; one the receiver dropped meanwhile is caught by a
+    RSET before reuse (as Postfix's connection cache does both)."""
+
+    def __init__(self):
+        self.kept: dict[transport.Route, tuple[transport.Connection, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, route: transport.Route) -> transport.Connection | None:
+        with self.lock:
+            connection, since = self.kept.pop(route, (None, 0.0))
+        if connection is None:
+            return None
+        if time.monotonic() - since < IDLE_SECONDS and connection.alive():
+            return connection
+        connection.close(timeout=0.5)
+        return None
+
+    def keep(self, route: transport.Route, connection: transport.Connection) -> None:
+        with self.lock:
+            replaced, _ = self.kept.pop(route, (None, 0.0))
+            self.kept[route] = connection, time.monotonic()
+        if replaced is not None:
+            replaced.close(timeout=0.5)
+
+    def close_idle(self, longer_than: float = IDLE_SECONDS) -> None:
+        """Close the sessions idle that long (all with 0: the worker stops)."""
+        now = time.monotonic()
+        with self.lock:
+            stale = [route for route, (_, since) in self.kept.items() if now - since >= longer_than]
+            closing = [self.kept.pop(route)[0] for route in stale]
+        for connection in closing:
+            connection.close(timeout=0.5)
+
+
+SESSIONS = _Sessions()
 
 
 def _transactions(deliveries: list[Delivery]):

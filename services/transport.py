@@ -147,9 +147,27 @@ class Connection:
     def open(self) -> bool:
         return self.client is not None
 
-    def close(self) -> None:
+    def alive(self, timeout: float = 5.0) -> bool:
+        """Whether the session still answers a RSET (a receiver may have closed it while idle);
+        a short wait, so a receiver gone silent costs little."""
+        if self.client is None:
+            return False
+        try:
+            self.client.sock.settimeout(timeout)
+            alive = self.client.rset()[0] == 250
+            self.client.sock.settimeout(config.current().smtp_timeout)
+        except (OSError, smtplib.SMTPException):
+            alive = False
+        if not alive:
+            self.close(timeout=0.5)
+        return alive
+
+    def close(self, timeout: float | None = None) -> None:
+        """QUIT, within `timeout` seconds when given (else the session's own timeout)."""
         if self.client is not None:
             try:
+                if timeout is not None and self.client.sock is not None:
+                    self.client.sock.settimeout(timeout)
                 self.client.quit()
             except (OSError, smtplib.SMTPException):
                 self.client.close()

@@ -63,6 +63,7 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
             wait = QUICK_POLL if handled else min(idle, max(QUICK_POLL, 2 * wait))
         if wait:
             stop.wait(wait)
+    delivery.SESSIONS.close_idle(0)
     posting.join()
     heartbeat.stop()
     log.info("worker %s stopped", name)

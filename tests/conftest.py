@@ -14,7 +14,7 @@ import clock
 import config
 from models import MODELS, User
 from models.db import database, migrate, open_database
-from services import accounts
+from services import accounts, delivery
 from tests.dns_server import LoopbackDNS
 
 
@@ -69,6 +69,7 @@ def settings(base_settings, dns_server):
     dns_server.zone.clear()
     database.connect(reuse_if_open=True)
     yield base_settings
+    delivery.SESSIONS.close_idle(0)  # a session kept open for a next pass is no test's business but its own
     config.use(base_settings)
     clock.shift(None)
     for model in reversed(MODELS):

@@ -123,8 +123,10 @@ class _Controller(Controller):
 class SMTPSink:
     """The receiving MTA for tests; `start()` returns once it answers on 127.0.0.1:`port`."""
 
-    def __init__(self, *, tls_cert: tuple[str, str] | None = None, require_auth: tuple[str, str] | None = None):
+    def __init__(self, *, tls_cert: tuple[str, str] | None = None, require_auth: tuple[str, str] | None = None,
+                 idle_timeout: float = 300):
         self.host = "127.0.0.1"
+        self.idle_timeout = idle_timeout  # seconds a silent session is kept (aiosmtpd's timeout, 421 after)
         self.port = 0
         self.tls_cert = tls_cert
         self.require_auth = require_auth
@@ -137,7 +139,7 @@ class SMTPSink:
         self._controller: _Controller | None = None
 
     def start(self) -> "SMTPSink":
-        kwargs = {}
+        kwargs = {"timeout": self.idle_timeout}
         if self.tls_cert:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*self.tls_cert)

@@ -301,6 +301,37 @@ def test_starttls_is_used_when_offered(send, deliver, settings, dns_server, tmp_
         tls_sink.stop()
 
 
+def test_a_pass_takes_up_the_session_the_last_one_left_open(send, deliver, sink):
+    untracked = {"TrackOpens": False, "TrackLinks": False}
+    send(To=[{"email": "a@example.net"}], **untracked)
+    assert deliver() == 1
+    send(To=[{"email": "b@example.net"}], **untracked)
+    assert deliver() == 1
+    assert sink.connections == 1 and statuses() == {"a@example.net": "delivered", "b@example.net": "delivered"}
+    delivery.SESSIONS.close_idle(0)  # what a worker does when it stops (and a pass, past IDLE_SECONDS)
+    send(To=[{"email": "c@example.net"}], **untracked)
+    assert deliver() == 1 and sink.connections == 2
+
+
+def test_a_session_the_receiver_closed_while_idle_is_replaced(send, deliver, settings, dns_server):
+    import time
+
+    impatient = SMTPSink(idle_timeout=0.3).start()
+    try:
+        dns_server.zone.add("impatient.example", "MX", (10, "mx.impatient.example"))
+        dns_server.zone.add("mx.impatient.example", "A", "127.0.0.1")
+        config.use(config.current().replace(mx_port=impatient.port, smtp_timeout=5.0))
+        send(To=[{"email": "one@impatient.example"}])
+        assert deliver() == 1
+        time.sleep(1.0)  # the receiver hangs up on the idle session (well within IDLE_SECONDS)
+        send(To=[{"email": "two@impatient.example"}])
+        assert deliver() == 1
+        assert [r.rcpt_tos for r in impatient.received] == [["one@impatient.example"], ["two@impatient.example"]]
+        assert impatient.connections == 2 and set(statuses().values()) == {"delivered"}
+    finally:
+        impatient.stop()
+
+
 def test_verp_tokens_cannot_be_forged():
     address = verp.address(1234, "gp.example.com")
     assert verp.delivery_id(address) == 1234
