@@ -101,6 +101,7 @@ BY_MTA = _table(
     # qmail / netqmail / vpopmail
     (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
     (Reason.REJECTED, r"Connected to \S+ but sender was rejected"),
+    (Reason.FILTERED, r"envelope recipient is in my badrcptto list"),  # the host's own list of refused recipients
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     # it gave up; when it quotes the remote's last reply ("Remote host said: 450 4.2.2 Mailbox Full")
     # that reply says why
@@ -131,6 +132,9 @@ BY_MTA = _table(
     (Reason.HASMOVED, r"This address no longer accepts mail"),
     # Exim and cPanel hosts
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
+    # OpenSMTPD: it gave up on the envelope; its delay notice's "Network error on destination MXs"
+    (Reason.EXPIRED, r"Envelope expired"),
+    (Reason.NETWORKERROR, r"Network error on destination MXs"),
     # IBM (Lotus) Domino
     (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name (?:and|&) address book|names\.nsf)"
                          r"|ディレクトリのリストにありません"),  # Notes in Japanese: "not in the directory list"
@@ -300,6 +304,8 @@ RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMO
                             Reason.MAILERERROR, Reason.ONHOLD, Reason.UNDEFINED})
 # Reasons that say nothing more than "it did not work" when the MTA then gave up on the message.
 VAGUE = {Reason.NETWORKERROR, Reason.SYSTEMERROR, Reason.ONHOLD, Reason.UNDEFINED, Reason.SYNTAXERROR}
+# A mail loop (RFC 3463 X.4.6, or said so) is refused when detected, not retried until it expired.
+LOOP = re.compile(r"mail loop|routing loop|looping|too many hops|hop count|forwarded more than the maximum", re.I)
 
 
 def status_in(text: str) -> str:
@@ -371,7 +377,8 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         # user", "no such user") that neither the RCPT reply nor an X.1.x status backs: nothing
         # says the address was refused rather than the message
         reason = Reason.FILTERED
-    if reason in VAGUE and (action == "failed" and not lasting or action == "expired"
-                            or action == "delayed" and not worded):
+    looped = status[2:] == "4.6" or LOOP.search(diagnostic)
+    if reason in VAGUE and not looped and (action == "failed" and not lasting or action == "expired"
+                                           or action == "delayed" and not worded):
         reason = Reason.EXPIRED  # a temporary failure that lasted until the MTA gave up, or still retried
     return reason, reason in ADDRESS_DEAD and lasting

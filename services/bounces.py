@@ -94,6 +94,8 @@ FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notif
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 SENDMAIL_REFUSAL = re.compile(r"^\s*[45]\d\d <([^<>\s]+@[^<>\s]+)>\.\.\. ", re.M)  # "554 <a@b>... why"
+# A failed recipient heading its own lines: qmail's "<a@b>:", Exim-style 1&1 and GMX's "a@b:"
+LISTED = re.compile(r"^[<\"]?([^\s<>\"@]+@[^\s<>\"@]+?)[>\"]?:[ \t]*$", re.M)
 DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
@@ -223,6 +225,7 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
 def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | None:
     """A Report from the delivery-status fields, or None when they name no recipient (then the
     free-text scan gets its chance)."""
+    blocks = _one_recipient_each(blocks)
     if not blocks:
         return None
     per_message = blocks[0]
@@ -262,6 +265,22 @@ def _reply_text(text: str) -> str:
     again = re.escape(code) + r"[ -]" + (re.escape(enhanced) + r"\s+" if enhanced else "")
     rest = re.sub(r"(?<=\s)" + again, "", text[head.end():])
     return " ".join(f"{code} {enhanced or ''} {rest}".split())
+
+
+def _one_recipient_each(blocks):
+    """The field blocks with a block begun at each recipient that repeats a recipient field of
+    the block it is in: AOL writes its recipients' fields, and the per-message ones before them,
+    without the blank line between them."""
+    out = []
+    for block in blocks:
+        current = []
+        for name, value in block:
+            if name in ("final-recipient", "original-recipient") and _get(current, name):
+                out.append(current)
+                current = []
+            current.append((name, value))
+        out.append(current)
+    return out
 
 
 def _has_recipient(block) -> bool:
@@ -306,6 +325,10 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> F
                             action=said if said == "expired" else action, permanent=permanent)
     if reason == Reason.UNDEFINED and typed.lower().startswith("x-unix"):
         reason = Reason.MAILERERROR  # "X-Unix; 255": the local delivery program's exit code, nothing more
+    if reason == Reason.USERUNKNOWN and status[2:4] != "1." and by_text(_prose(text, recipient)) == Reason.SUSPEND:
+        # generic "550 user unknown" under a notice that says the account is disabled (EZweb): the
+        # notice contradicts it, and a disabled account is not a dead one
+        reason, hard = Reason.SUSPEND, False
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
                    remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
                    reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
@@ -330,14 +353,18 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     for address in x_failed:  # Exim: the recipients that failed
         found.setdefault(address, True)  # (raw: a source route must stay one and be refused)
     human, quoted = _split_quote(text)
+    listed = {a.lower() for a in LISTED.findall(human)}
+    for address in listed:
+        found.setdefault(address, _hint(human) != "4")
     if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
         found = {a: p for a, p in found.items() if a in human.lower() or a in x_failed}
     routed = {a.lower() for a in SOURCE_ROUTE.findall(f"{_header(msg, 'x-failed-recipients')}\n{human}")}
     not_recipients = _not_recipients(msg, original, text) | routed  # a Message-ID anywhere, forwarded too
-    # Exim's X-Failed-Recipients names the failures outright: one may be the notice's own addressee
-    # (a sender writing to itself); only a source route's target is refused
+    # Exim's X-Failed-Recipients and a recipient heading its own lines name the failures outright:
+    # one may be the notice's own addressee (a sender writing to itself); only a source route's
+    # target is refused
     found = {r: p for a, p in found.items()
-             if (r := _recipient(a)) and r not in (routed if a in x_failed else not_recipients)}
+             if (r := _recipient(a)) and r not in (routed if a in x_failed | listed else not_recipients)}
     if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))
                       or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
@@ -562,6 +589,11 @@ def _transcript(text: str) -> str:
 def _without(text: str, address: str) -> str:
     """The text with the address taken out, so that its words ("spam@...") are read as no reason."""
     return re.sub(re.escape(address), " ", text, flags=re.I)
+
+
+def _prose(text: str, address: str) -> str:
+    """The notice's lines that do not name the address: what it says about all its recipients."""
+    return "\n".join(line for line in text.splitlines() if address not in line.lower())
 
 
 def _mentions(text: str, address: str) -> str:
