@@ -149,18 +149,21 @@ class _Line:
             raise self.error
 
     def _record(self) -> None:
-        with database.connection_context():
-            while True:
-                taken = [self.outcomes.get()]
-                while not self.outcomes.empty():
-                    taken.append(self.outcomes.get())
-                if self.error is None:
-                    try:
-                        _settle_many(self.owner, [o for outcomes in taken if outcomes for o in outcomes])
-                    except Exception as exc:  # the rest is not recorded either: close() raises it
-                        self.error = exc
-                if taken[-1] is None:
-                    return
+        try:
+            with database.connection_context():
+                while True:
+                    taken = [self.outcomes.get()]
+                    while not self.outcomes.empty():
+                        taken.append(self.outcomes.get())
+                    if self.error is None:
+                        try:
+                            _settle_many(self.owner, [o for outcomes in taken if outcomes for o in outcomes])
+                        except Exception as exc:  # the rest is not recorded either: close() raises it
+                            self.error = exc
+                    if taken[-1] is None:
+                        return
+        except Exception as exc:  # no connection: nothing is recorded, close() raises it
+            self.error = self.error or exc
 
     def _run(self) -> None:
         connection = SESSIONS.take(self.route)
