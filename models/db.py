@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import peewee
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
+from playhouse.pool import _PooledSqliteDatabase
 
 from config import private_dir
 
@@ -21,7 +22,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # failing with "database is locked" when the worker and the web threads overlap.
 # Transactions BEGIN IMMEDIATE: one that read first and wrote later could not wait for the
 # lock (SQLite refuses the upgrade at once), so each takes the write lock when it starts.
-# What each connection sets is kept to what does not persist: a request opens one.
+# What each connection sets is kept to what does not persist (set once per pooled connection).
 SQLITE_PRAGMAS = {"foreign_keys": 1, "synchronous": "normal"}
 SQLITE_BUSY_SECONDS = 10
 
@@ -177,12 +178,29 @@ class TurnTakingSqliteDatabase(peewee.SqliteDatabase):
             self._turn.release()
 
 
+class PooledSqliteDatabase(_PooledSqliteDatabase, TurnTakingSqliteDatabase):
+    """Turn-taking SQLite whose connections stay open between uses (playhouse.pool): a new one
+    parses the whole schema again on its first statement, and closing the process's last one
+    checkpoints the WAL and deletes it, together a sixth of an accept's CPU. A connection
+    handed back inside a transaction (a crash between BEGIN and COMMIT) is closed, not kept
+    (the stock pool would roll it back): closing ends the transaction whatever state it is in,
+    and the next user gets a fresh connection. Safe across processes only because nothing
+    opens and closes a descriptor of the file outside SQLite (`_create_private`)."""
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(path, **kwargs)
+        self.timeout = SQLITE_BUSY_SECONDS  # the pool takes the `timeout` argument for its own wait
+
+    def _can_reuse(self, conn) -> bool:
+        return not conn.in_transaction
+
+
 def open_database(url: str, max_connections: int = 20) -> peewee.Database:
-    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://).
-    PostgreSQL and MySQL get a connection pool (playhouse.pool): close() hands a connection
-    back, so each request and each worker pass returns what it used. SQLite does not: a pooled
-    connection handed back inside a transaction (a crash between BEGIN and COMMIT) would carry
-    it into the next request, where nothing it writes is seen by other processes."""
+    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://),
+    with a connection pool (playhouse.pool): close() hands a connection back, so each request
+    and each worker pass returns what it used. PostgreSQL and MySQL pools hold at most
+    `max_connections`; an SQLite file's is unbounded (every thread may read at once; writers
+    take turns anyway) and holds what the busiest moment needed, each for up to 5 minutes."""
     if _opened.get("key") == (url, max_connections):  # again (each app made): the same one, connections kept
         return database.obj
     scheme = urlsplit(url).scheme
@@ -193,8 +211,9 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
             private_dir(Path(path).parent)
             _create_private(path)
-        db = TurnTakingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS,
-                                      check_same_thread=False, field_types=field_types, lock_type="IMMEDIATE")
+        db = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=None,
+                                  stale_timeout=300, check_same_thread=False, field_types=field_types,
+                                  lock_type="IMMEDIATE")
         with db.connection_context():
             db.execute_sql("PRAGMA journal_mode = wal")
     else:
