@@ -1,10 +1,11 @@
-"""models.db's own helpers: bulk inserts, prepared reads, SQLite's in-process write turns."""
+"""models.db's own helpers: bulk inserts, prepared reads, SQLite's in-process write turns and pool."""
+import sqlite3
 import threading
 
 import pytest
 
 from models import Suppression
-from models.db import TurnTakingSqliteDatabase, database, insert_rows, prepared
+from models.db import PooledSqliteDatabase, TurnTakingSqliteDatabase, database, insert_rows, prepared
 from models.vocabulary import SuppressionReason
 
 _suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
@@ -49,6 +50,26 @@ def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):
     assert not failed
     assert Suppression.select().count() == 80
     assert not database.obj._turn.locked()
+
+
+def test_sqlite_keeps_idle_connections_and_closes_one_handed_back_inside_a_transaction(settings):
+    """Kept, it would carry its transaction and the write lock into its next user, where nothing
+    it wrote would be seen by other connections."""
+    if not isinstance(database.obj, PooledSqliteDatabase):
+        pytest.skip("SQLite only")
+    database.close()
+    idle = database.connection()
+    database.close()
+    assert database.connection() is idle
+    database.execute_sql("BEGIN IMMEDIATE")  # behind peewee's back, as a crash between BEGIN and COMMIT leaves it
+    database.close()
+    assert database.connection() is not idle
+    other = sqlite3.connect(database.obj.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock went with the closed connection
+        other.rollback()
+    finally:
+        other.close()
 
 
 def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(settings, tmp_path):
