@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse import pool
+from playhouse.db_url import connect as connect_url, parse as parse_url
 from playhouse.migrations import Runner
-from playhouse.pool import _PooledSqliteDatabase
 
 from config import private_dir
 
@@ -178,7 +179,7 @@ class TurnTakingSqliteDatabase(peewee.SqliteDatabase):
             self._turn.release()
 
 
-class PooledSqliteDatabase(_PooledSqliteDatabase, TurnTakingSqliteDatabase):
+class PooledSqliteDatabase(pool._PooledSqliteDatabase, TurnTakingSqliteDatabase):
     """Turn-taking SQLite whose connections stay open between uses (playhouse.pool): a new one
     parses the whole schema again on its first statement, and closing the process's last one
     checkpoints the WAL and deletes it, together a sixth of an accept's CPU. A connection
@@ -193,6 +194,37 @@ class PooledSqliteDatabase(_PooledSqliteDatabase, TurnTakingSqliteDatabase):
 
     def _can_reuse(self, conn) -> bool:
         return not conn.in_transaction
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class PooledPostgresqlDatabase(pool.PooledPostgresqlDatabase):
+    """PostgreSQL's pool without a round trip per check-out: the stock pool asks the server
+    (SELECT 1) whether each connection it hands out is alive, one of GetDomains' two round
+    trips. A connection handed back sound less than PING_AFTER_IDLE_SECONDS ago is handed out
+    as it is: if the server dropped it meanwhile, its request fails (503, Retry-After) and the
+    connection is closed, not kept. One idle longer is asked, as before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned: dict[int, float] = {}  # connection key -> when it came back to the pool
+
+    def _can_reuse(self, conn) -> bool:
+        if not super()._can_reuse(conn):
+            return False
+        self._returned[self.conn_key(conn)] = time.monotonic()
+        return True
+
+    def _is_closed(self, conn) -> bool:
+        returned = self._returned.pop(self.conn_key(conn), None)
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return bool(conn.closed)
+        return super()._is_closed(conn)
+
+    def _close_raw(self, conn):
+        self._returned.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
 
 
 def open_database(url: str, max_connections: int = 20) -> peewee.Database:
@@ -217,10 +249,11 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         with db.connection_context():
             db.execute_sql("PRAGMA journal_mode = wal")
     else:
-        if "+pool" not in scheme:
-            url = url.replace(f"{scheme}://", f"{scheme}+pool://", 1)
-        db = connect_url(url, field_types=field_types, max_connections=max_connections, stale_timeout=300,
-                         timeout=10)
+        pooling = dict(field_types=field_types, max_connections=max_connections, stale_timeout=300, timeout=10)
+        if family == "postgres":
+            db = PooledPostgresqlDatabase(**parse_url(url), **pooling)
+        else:
+            db = connect_url(url if "+pool" in scheme else url.replace(f"{scheme}://", f"{scheme}+pool://", 1), **pooling)
     database.initialize(db)
     _opened["key"] = url, max_connections
     return db

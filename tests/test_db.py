@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from models import Suppression
-from models.db import PooledSqliteDatabase, TurnTakingSqliteDatabase, database, insert_rows, prepared
+from models.db import (PooledPostgresqlDatabase, PooledSqliteDatabase, TurnTakingSqliteDatabase, UNAVAILABLE, database,
+                       insert_rows, prepared)
 from models.vocabulary import SuppressionReason
 
 _suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
@@ -70,6 +71,29 @@ def test_sqlite_keeps_idle_connections_and_closes_one_handed_back_inside_a_trans
         other.rollback()
     finally:
         other.close()
+
+
+def test_postgresql_hands_out_a_connection_the_server_dropped_at_most_once(settings):
+    """Handed back a moment ago, a pooled connection is handed out without asking the server:
+    if the server dropped it meanwhile, one use fails (as UNAVAILABLE: a 503) and it is gone."""
+    if not isinstance(database.obj, PooledPostgresqlDatabase):
+        pytest.skip("PostgreSQL only")
+    import psycopg2
+
+    database.close()
+    dropped = database.connection()
+    database.close()
+    with psycopg2.connect(dbname=database.obj.database, **database.obj.connect_params) as other:
+        other.cursor().execute("SELECT pg_terminate_backend(%s)", (dropped.get_backend_pid(),))
+    other.close()
+    try:
+        database.execute_sql("SELECT 1")
+    except UNAVAILABLE:
+        pass
+    finally:
+        database.close()
+    assert database.execute_sql("SELECT 1").fetchone() == (1,)
+    assert database.connection() is not dropped
 
 
 def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(settings, tmp_path):
