@@ -76,4 +76,16 @@ def init_app(app: Flask, settings) -> Limiter:
         return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
 
     app.register_blueprint(blueprint)
+    _on_the_blueprint_only(app, limiter)
     return limiter
+
+
+def _on_the_blueprint_only(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter hooks itself into every request of the app, where it finds no limit but
+    this blueprint's: its hooks move to the blueprint's requests, in the same places among the
+    other hooks (its check before the blueprint's own, its headers after them, before the
+    app's), so the other dialects, the dashboard and /healthz no longer pay for it."""
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        moved = [f for f in hooks[None] if getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())]
+        hooks[None] = [f for f in hooks[None] if f not in moved]
+        hooks.setdefault(blueprint.name, [])[:0] = moved
