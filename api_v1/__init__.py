@@ -9,18 +9,14 @@ counted per client address, and an address over GATEPOST_AUTH_FAILURES_PER_ADDRE
 429 until its window passes."""
 from __future__ import annotations
 
-import time
-
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
 
 from api_v1 import email, events, openapi, webhooks  # noqa: F401  (registers the routes)
-from api_v1.resource import RATE_LIMITED, blueprint, error_response, presented_key
-from services import accounts, secrets
+from api_v1.budget import KeyBudget
+from api_v1.resource import RATE_LIMITED, blueprint, error_response
+from services import accounts
 
 NAME = "api_v1"
-RATE_LIMITED_TEXTS = {"api_v1.get_events": "Too many requests. Please wait for {seconds} seconds before trying again."}
 FAILURES = "gatepost.api_v1_failures"
 
 
@@ -33,11 +29,6 @@ def render_error(status: int, text: str, headers: dict):
     (503) and crashes (100005, 500)."""
     code = {500: 100005, 413: 42}.get(status, status)
     return error_response([(code, text)], status, headers)
-
-
-def _rate_key() -> str:
-    key = presented_key()
-    return "key:" + secrets.lookup_hash(key) if key else "ip:" + (request.remote_addr or "")
 
 
 @blueprint.before_request
@@ -57,23 +48,11 @@ def _count_failed_authentication(response):
     return response
 
 
-def init_app(app: Flask, settings) -> Limiter:
+def init_app(app: Flask, settings) -> None:
     """Register the resources with one request budget per key across all of them, as Octeth
-    counts it (memory:// or redis:// counters). Each resource answers a 429 in the seed's words
-    for it (events has its own text)."""
-    limiter = Limiter(_rate_key, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
-                      key_prefix="gatepost")
-    limiter.shared_limit(settings.api_rate_limit, scope="api_v1")(blueprint)
+    counts it (memory:// or redis:// counters; api_v1.budget). Each resource answers a 429 in
+    the seed's words for it (events has its own text)."""
     app.extensions[FAILURES] = accounts.FailedLogins(
         settings.ratelimit_storage, settings.login_failures_per_user, settings.auth_failures_per_address, "api-v1")
-
-    @app.errorhandler(RateLimitExceeded)
-    def _rate_limited(exc: RateLimitExceeded):
-        current = limiter.current_limit
-        seconds = max(1, int(current.reset_at - time.time())) if current else 60
-        text = RATE_LIMITED_TEXTS.get(request.endpoint, RATE_LIMITED)
-        message = text.format(seconds=seconds, attempts=exc.limit.limit.amount)
-        return error_response([(429, message)], 429, {"Retry-After": str(seconds)})
-
     app.register_blueprint(blueprint)
-    return limiter
+    KeyBudget(settings).init_app(app)

@@ -19,7 +19,7 @@ from harness import environment, install
 from bench_api import BODY  # noqa: E402
 
 STAGES = {  # label: (a piece of the file name, the function)
-    "rate limiter (flask-limiter)": ("flask_limiter/_extension.py", "_check_request_limit"),
+    "rate limiter (api_v1.budget)": ("budget.py", "count"),
     "key lookup": ("api_keys.py", "authenticate"), "reading the request": ("octeth_send.py", "read"),
     "composing": ("compose.py", "compose"), "recipient checks (suppressions)": ("sending.py", "check_recipients"),
     "writing (write_all)": ("sending.py", "write_all"), "  of which events + webhook outbox": ("events.py", "record_all"),

@@ -127,7 +127,7 @@ def _iso(value) -> str | None:
 def get_domains(user, p):
     """With WithCounts: APIKeyCount, SMTPCount, WebhookCount (Enabled rows), Sent7d,
     BounceRate7d and LastActivityAt (ISO-8601 UTC or null), in a few grouped queries."""
-    rows = domains.list_for(user)
+    rows = domains.listing(user)
     views = [domain_view(d, str) for d in rows]
     if p.get("WithCounts") and rows:
         ids = [d.id for d in rows]

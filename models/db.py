@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse import pool
+from playhouse.db_url import connect as connect_url, parse as parse_url
 from playhouse.migrations import Runner
 
 from config import private_dir
@@ -21,7 +23,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # failing with "database is locked" when the worker and the web threads overlap.
 # Transactions BEGIN IMMEDIATE: one that read first and wrote later could not wait for the
 # lock (SQLite refuses the upgrade at once), so each takes the write lock when it starts.
-# What each connection sets is kept to what does not persist: a request opens one.
+# What each connection sets is kept to what does not persist (set once per pooled connection).
 SQLITE_PRAGMAS = {"foreign_keys": 1, "synchronous": "normal"}
 SQLITE_BUSY_SECONDS = 10
 
@@ -199,12 +201,60 @@ class TurnTakingSqliteDatabase(peewee.SqliteDatabase):
             self._turn.release()
 
 
+class PooledSqliteDatabase(pool._PooledSqliteDatabase, TurnTakingSqliteDatabase):
+    """Turn-taking SQLite whose connections stay open between uses (playhouse.pool): a new one
+    parses the whole schema again on its first statement, and closing the process's last one
+    checkpoints the WAL and deletes it, together a sixth of an accept's CPU. A connection
+    handed back inside a transaction (a crash between BEGIN and COMMIT) is closed, not kept
+    (the stock pool would roll it back): closing ends the transaction whatever state it is in,
+    and the next user gets a fresh connection. Safe across processes only because nothing
+    opens and closes a descriptor of the file outside SQLite (`_create_private`)."""
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(path, **kwargs)
+        self.timeout = SQLITE_BUSY_SECONDS  # the pool takes the `timeout` argument for its own wait
+
+    def _can_reuse(self, conn) -> bool:
+        return not conn.in_transaction
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class PooledPostgresqlDatabase(pool.PooledPostgresqlDatabase):
+    """PostgreSQL's pool without a round trip per check-out: the stock pool asks the server
+    (SELECT 1) whether each connection it hands out is alive, one of GetDomains' two round
+    trips. A connection handed back sound less than PING_AFTER_IDLE_SECONDS ago is handed out
+    as it is: if the server dropped it meanwhile, its request fails (503, Retry-After) and the
+    connection is closed, not kept. One idle longer is asked, as before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned: dict[int, float] = {}  # connection key -> when it came back to the pool
+
+    def _can_reuse(self, conn) -> bool:
+        if not super()._can_reuse(conn):
+            return False
+        self._returned[self.conn_key(conn)] = time.monotonic()
+        return True
+
+    def _is_closed(self, conn) -> bool:
+        returned = self._returned.pop(self.conn_key(conn), None)
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return bool(conn.closed)
+        return super()._is_closed(conn)
+
+    def _close_raw(self, conn):
+        self._returned.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+
 def open_database(url: str, max_connections: int = 20) -> peewee.Database:
-    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://).
-    PostgreSQL and MySQL get a connection pool (playhouse.pool): close() hands a connection
-    back, so each request and each worker pass returns what it used. SQLite does not: a pooled
-    connection handed back inside a transaction (a crash between BEGIN and COMMIT) would carry
-    it into the next request, where nothing it writes is seen by other processes."""
+    """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://),
+    with a connection pool (playhouse.pool): close() hands a connection back, so each request
+    and each worker pass returns what it used. PostgreSQL and MySQL pools hold at most
+    `max_connections`; an SQLite file's is unbounded (every thread may read at once; writers
+    take turns anyway) and holds what the busiest moment needed, each for up to 5 minutes."""
     if _opened.get("key") == (url, max_connections):  # again (each app made): the same one, connections kept
         return database.obj
     scheme = urlsplit(url).scheme
@@ -215,15 +265,17 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
             private_dir(Path(path).parent)
             _create_private(path)
-        db = TurnTakingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS,
-                                      check_same_thread=False, field_types=field_types, lock_type="IMMEDIATE")
+        db = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=None,
+                                  stale_timeout=300, check_same_thread=False, field_types=field_types,
+                                  lock_type="IMMEDIATE")
         with db.connection_context():
             db.execute_sql("PRAGMA journal_mode = wal")
     else:
-        if "+pool" not in scheme:
-            url = url.replace(f"{scheme}://", f"{scheme}+pool://", 1)
-        db = connect_url(url, field_types=field_types, max_connections=max_connections, stale_timeout=300,
-                         timeout=10)
+        pooling = dict(field_types=field_types, max_connections=max_connections, stale_timeout=300, timeout=10)
+        if family == "postgres":
+            db = PooledPostgresqlDatabase(**parse_url(url), **pooling)
+        else:
+            db = connect_url(url if "+pool" in scheme else url.replace(f"{scheme}://", f"{scheme}+pool://", 1), **pooling)
     database.initialize(db)
     _opened["key"] = url, max_connections
     return db

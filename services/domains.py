@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import NamedTuple
 
 import idna
 from peewee import fn
@@ -169,6 +170,36 @@ def list_for(user: User) -> list[SenderDomain]:
 
 _live_domains = prepared(lambda user_id: SenderDomain.select().where(
     SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id))
+
+
+class Listed(NamedTuple):
+    """What a domain listing shows of a domain (its view and its DNS records), read as plain
+    rows: making model instances of every column, keys included, was a fifth of GetDomains."""
+    id: int
+    name: str
+    status: str
+    created_at: object
+    link_tracking: bool
+    open_tracking: bool
+    unsubscribe_link: bool
+    hosting_provider: str
+    subdomain: str
+    track_prefix: str
+    track_merge: str
+    track_prefix_disabled: bool
+    dkim_selector: str
+    dkim_public_key: str
+    ownership_token: str
+    verification: str
+
+
+def listing(user: User) -> list[Listed]:
+    """`list_for`'s domains, as Listed rows."""
+    return [Listed._make(row) for row in _listed(user.id)]
+
+
+_listed = prepared(lambda user_id: SenderDomain.select(*(SenderDomain._meta.fields[f] for f in Listed._fields)).where(
+    SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id).tuples())
 
 
 def counts(domain_ids) -> dict[int, dict[str, int]]:

@@ -1,10 +1,12 @@
-"""models.db's own helpers: bulk inserts, prepared reads, SQLite's in-process write turns."""
+"""models.db's own helpers: bulk inserts, prepared reads, SQLite's in-process write turns and pool."""
+import sqlite3
 import threading
 
 import pytest
 
 from models import Suppression
-from models.db import TurnTakingSqliteDatabase, database, insert_rows, prepared, update_rows
+from models.db import (PooledPostgresqlDatabase, PooledSqliteDatabase, TurnTakingSqliteDatabase, UNAVAILABLE, database,
+                       insert_rows, prepared, update_rows)
 from models.vocabulary import SuppressionReason
 
 _suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
@@ -58,6 +60,49 @@ def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):
     assert not failed
     assert Suppression.select().count() == 80
     assert not database.obj._turn.locked()
+
+
+def test_sqlite_keeps_idle_connections_and_closes_one_handed_back_inside_a_transaction(settings):
+    """Kept, it would carry its transaction and the write lock into its next user, where nothing
+    it wrote would be seen by other connections."""
+    if not isinstance(database.obj, PooledSqliteDatabase):
+        pytest.skip("SQLite only")
+    database.close()
+    idle = database.connection()
+    database.close()
+    assert database.connection() is idle
+    database.execute_sql("BEGIN IMMEDIATE")  # behind peewee's back, as a crash between BEGIN and COMMIT leaves it
+    database.close()
+    assert database.connection() is not idle
+    other = sqlite3.connect(database.obj.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock went with the closed connection
+        other.rollback()
+    finally:
+        other.close()
+
+
+def test_postgresql_hands_out_a_connection_the_server_dropped_at_most_once(settings):
+    """Handed back a moment ago, a pooled connection is handed out without asking the server:
+    if the server dropped it meanwhile, one use fails (as UNAVAILABLE: a 503) and it is gone."""
+    if not isinstance(database.obj, PooledPostgresqlDatabase):
+        pytest.skip("PostgreSQL only")
+    import psycopg2
+
+    database.close()
+    dropped = database.connection()
+    database.close()
+    with psycopg2.connect(dbname=database.obj.database, **database.obj.connect_params) as other:
+        other.cursor().execute("SELECT pg_terminate_backend(%s)", (dropped.get_backend_pid(),))
+    other.close()
+    try:
+        database.execute_sql("SELECT 1")
+    except UNAVAILABLE:
+        pass
+    finally:
+        database.close()
+    assert database.execute_sql("SELECT 1").fetchone() == (1,)
+    assert database.connection() is not dropped
 
 
 def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(settings, tmp_path):

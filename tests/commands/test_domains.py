@@ -114,6 +114,9 @@ def test_get_domains_lists_live_domains_with_optional_counts(api, alice, add_dom
     listed = api(alice, "EmailGateway.GetDomains")["Domains"]
     assert [d["DomainName"] for d in listed] == ["a.example.com", "b.example.com"]
     assert "APIKeyCount" not in listed[0]
+    for view in listed:  # each as GetDomain shows it, DomainID a string (as the seed's GetDomains)
+        one = api(alice, "EmailGateway.GetDomain", DomainID=view["DomainID"])["Domain"]
+        assert view == {**one, "DomainID": str(one["DomainID"])}
     for truthy in (1, "1", "true", "yes", True):
         counted = api(alice, "EmailGateway.GetDomains", WithCounts=truthy)["Domains"]
         assert [(d["APIKeyCount"], d["SMTPCount"], d["WebhookCount"]) for d in counted] == [(2, 0, 0), (0, 1, 0)]
