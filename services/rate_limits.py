@@ -13,7 +13,7 @@ import config
 
 
 class InlineExpiryMemoryStorage(MemoryStorage):
-    """memory:// (for Flask-Limiter too) without a thread per request: the stock storage starts a
+    """memory:// (for api_v1.budget too) without a thread per request: the stock storage starts a
     timer thread 10 ms after each use to drop expired moving-window entries, so under load every
     request started a thread. Here they are dropped inline, at most once a second (they only
     bound memory: the window check reads entry times; counters expire when read)."""
