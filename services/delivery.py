@@ -40,6 +40,7 @@ UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3
 MAX_BACKOFF = 4 * 3600
 LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
 IDLE_SECONDS = 2.0  # a session kept open for the next pass to the same destination (Postfix's cache: 2 s)
+QUIT_SECONDS = 0.5  # a kept session's QUIT waits no longer: the pass closes them
 
 
 def backoff(attempts: int, reply: str) -> datetime.timedelta:
@@ -176,10 +177,8 @@ class _Line:
                 outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
                                     DeliveryStatus.DEFERRED, attempted=False) for d in group]
             self.outcomes.put(outcomes)
-        if connection is not None and connection.open and self.failure is None:
+        if connection is not None and connection.open:  # (one that could not open holds nothing to close)
             SESSIONS.keep(self.route, connection)
-        elif connection is not None:
-            connection.close()
 
     def _connected(self, connection: transport.Connection | None) -> transport.Connection | None:
         if self.failure is None and (connection is None or not connection.open):
@@ -213,7 +212,7 @@ class _Sessions:
             return None
         if time.monotonic() - since < IDLE_SECONDS and connection.alive():
             return connection
-        connection.close(timeout=0.5)
+        connection.close(timeout=QUIT_SECONDS)
         return None
 
     def keep(self, route: transport.Route, connection: transport.Connection) -> None:
@@ -221,7 +220,7 @@ class _Sessions:
             replaced, _ = self.kept.pop(route, (None, 0.0))
             self.kept[route] = connection, time.monotonic()
         if replaced is not None:
-            replaced.close(timeout=0.5)
+            replaced.close(timeout=QUIT_SECONDS)
 
     def close_idle(self, longer_than: float = IDLE_SECONDS) -> None:
         """Close the sessions idle that long (all with 0: the worker stops)."""
@@ -230,7 +229,7 @@ class _Sessions:
             stale = [route for route, (_, since) in self.kept.items() if now - since >= longer_than]
             closing = [self.kept.pop(route)[0] for route in stale]
         for connection in closing:
-            connection.close(timeout=0.5)
+            connection.close(timeout=QUIT_SECONDS)
 
 
 SESSIONS = _Sessions()

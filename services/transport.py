@@ -157,9 +157,7 @@ class Connection:
             alive = self.client.rset()[0] == 250
             self.client.sock.settimeout(config.current().smtp_timeout)
         except (OSError, smtplib.SMTPException):
-            alive = False
-        if not alive:
-            self.close(timeout=0.5)
+            return False
         return alive
 
     def close(self, timeout: float | None = None) -> None:
