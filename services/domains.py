@@ -168,8 +168,13 @@ def list_for(user: User) -> list[SenderDomain]:
     return _live_domains(user.id)
 
 
-_live_domains = prepared(lambda user_id: SenderDomain.select().where(
-    SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id))
+def _live(user_id, *columns):
+    """A user's domains that are not deleted, in the order they were added."""
+    return SenderDomain.select(*columns).where(
+        SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id)
+
+
+_live_domains = prepared(lambda user_id: _live(user_id))
 
 
 class Listed(NamedTuple):
@@ -198,8 +203,7 @@ def listing(user: User) -> list[Listed]:
     return [Listed._make(row) for row in _listed(user.id)]
 
 
-_listed = prepared(lambda user_id: SenderDomain.select(*(SenderDomain._meta.fields[f] for f in Listed._fields)).where(
-    SenderDomain.user == user_id, SenderDomain.status != DomainStatus.DELETED).order_by(SenderDomain.id).tuples())
+_listed = prepared(lambda user_id: _live(user_id, *(SenderDomain._meta.fields[f] for f in Listed._fields)).tuples())
 
 
 def counts(domain_ids) -> dict[int, dict[str, int]]:
