@@ -501,7 +501,7 @@ def _recipient(address: str, named: bool = False) -> str:
 def _auto_reply(msg: Message) -> bool:
     """A vacation or out-of-office answer (RFC 3834 and the usual non-standard marks), which is
     never a bounce. Bounces are auto-replied too, so a mailer-daemon sender or a failure subject
-    rules it out, as does a From of the null address ("From: <>"): a system's notice, not a person's."""
+    rules it out, as does a From of the null address marked Auto-Submitted: a system's notice."""
     if _system_sender(msg) or FAILURE_SUBJECT.search(_header(msg, "subject")):
         return False
     marked = (_header(msg, "auto-submitted").lower().startswith("auto-replied")
@@ -512,9 +512,11 @@ def _auto_reply(msg: Message) -> bool:
 
 
 def _system_sender(msg: Message) -> bool:
-    """From a mailer daemon or postmaster, or from the null address ("From: <>")."""
+    """From a mailer daemon or postmaster, or from the null address ("From: <>") and marked
+    Auto-Submitted (RFC 3834): a system's notice. (A null From alone is not enough: a list's
+    mirror of a notice keeps the notice's From and quotes addresses that are not the failure.)"""
     sender = _header(msg, "from")
-    return bool(DAEMON.search(sender) or re.fullmatch(r"[^<>]*<\s*>\s*", sender))
+    return bool(DAEMON.search(sender) or re.fullmatch(r"[^<>]*<\s*>\s*", sender) and _header(msg, "auto-submitted"))
 
 
 def _ses(text: str) -> Report | None:

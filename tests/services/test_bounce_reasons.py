@@ -521,11 +521,13 @@ def test_an_alias_and_its_expansion_are_one_failure():
 
 def test_a_notice_from_the_null_address_is_no_auto_reply():
     """"From: <>" with Auto-Submitted: auto-replied is a system's notice (a person's auto-reply
-    comes from the person): the address it names is read as the failure."""
+    comes from the person): the address it names is read as the failure. Without the mark it may
+    be a list's mirror of a notice (flufl's bounce_01): its addresses are not guessed at."""
     raw = (b"From: <>\nTo: a@gp.example.com\nAuto-Submitted: auto-replied\nDate: Tue, 29 Dec 2009 12:12:54 +0000\n\n"
            b"You sent mail to x@b.example. That's not a valid user here.\n")
     assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("x@b.example", "filtered", False)]
     assert parse(raw.replace(b"From: <>", b"From: Jo <jo@b.example>")).kind == "auto-reply"
+    assert parse(raw.replace(b"Auto-Submitted: auto-replied\n", b"")).kind == "unknown"
 
 
 def test_a_dsn_recipient_under_a_reserved_domain_is_still_the_recipient():
