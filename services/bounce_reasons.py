@@ -102,6 +102,7 @@ BY_MTA = _table(
     (Reason.USERUNKNOWN, r"no mailbox here by that name|Sorry, I couldn't find any user"),
     (Reason.REJECTED, r"Connected to \S+ but sender was rejected"),
     (Reason.FILTERED, r"envelope recipient is in my badrcptto list"),  # the host's own list of refused recipients
+    (Reason.NORELAYING, r"list of allowed rcpthosts"),  # the domain is not one it takes mail for
     (Reason.HOSTUNKNOWN, r"couldn't find any host (?:named|by that name)|couldn't find a mail exchanger"),
     # it gave up; when it quotes the remote's last reply ("Remote host said: 450 4.2.2 Mailbox Full")
     # that reply says why
@@ -121,7 +122,7 @@ BY_MTA = _table(
     # Sendmail's local delivery agent: the user has no account on the final host
     (Reason.USERUNKNOWN, r"mail\.local: unknown user"),
     # (a name server that fails or answers garbage says nothing about whether the domain exists)
-    (Reason.NETWORKERROR, r"host not found, try again|malformed or unexpected name server reply"),
+    (Reason.NETWORKERROR, r"host not found, try again|malformed (?:or unexpected )?name server reply"),
     # IMail Server (Ipswitch): its own line before the remote reply
     (Reason.USERUNKNOWN, r"Invalid final delivery userid|^Unknown user: \S+@"),
     # Exchange 5.5 / 2000 / 2003 (IMS, X.400 wording): its code for a name not in the directory
@@ -134,6 +135,8 @@ BY_MTA = _table(
     (Reason.HOSTUNKNOWN, r"all relevant MX records point to non-existent hosts|account or domain may not exist"),
     # OpenSMTPD: it gave up on the envelope; its delay notice's "Network error on destination MXs"
     (Reason.EXPIRED, r"Envelope expired"),
+    # Exim: every host failed until the retry time-out ("all hosts have been failing for a long time")
+    (Reason.EXPIRED, r"have been failing for a long time"),
     (Reason.NETWORKERROR, r"Network error on destination MXs"),
     # IBM (Lotus) Domino
     (Reason.USERUNKNOWN, r"not listed in (?:the )?(?:Domino|public name (?:and|&) address book|names\.nsf)"
@@ -158,6 +161,10 @@ BY_MTA = _table(
 # too, so it is hard only in reply to RCPT TO. (A sender refused for "Domain not found" is not a
 # dead recipient domain; "mailbox is full: retry timeout exceeded" is a full mailbox.)
 BY_REASON = _table(
+    # a filter's spam verdict, whatever advice follows it ("failed several antispam checks ...
+    # be sure your mailserver is configured correctly (spf, HELO, PTR)", "Blocked using spam pattern")
+    (Reason.SPAMDETECTED, r"failed (?:\w+ )?(?:anti-?)?spam (?:checks|tests|filter)|spam (?:pattern|signature)"
+                          r"|\b(?:uri|sur)bl\b"),  # URI blocklists: the links in the message, not the IP
     (Reason.REJECTED, r"sender (?:address )?(?:rejected|refused|denied|blocked|verif\w* failed)|bad sender"
                       r"|domain of sender address|sender domain (?:does not exist|must resolve|not found)"
                       r"|envelope sender|mail from .{0,60}(?:rejected|refused)|sender is not allowed"
@@ -170,36 +177,41 @@ BY_REASON = _table(
                         r"|client host rejected: cannot find|ip name lookup failed|unverifi?y?able sending ip"),
     (Reason.NORELAYING, r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)"
                         r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"
-                        r"|insecure mail relay"),
+                        r"|insecure mail relay|use me .{0,80}as a relay"),
     (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota"
                          r"|quota (?:exceeded|exceed)"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"
                          r"|mailbox exceeds (?:the )?allowed size|exceed(?:s|ed|ing)? (?:\w+ ){0,2}quota|quota violation"
-                         r"|not enough storage space|messages in (?:the )?recipient'?s mailbox exceeded"),
+                         r"|not enough storage space|messages in (?:the )?recipient'?s mailbox exceeded"
+                         r"|exceeded (?:its |the )?disk space"
+                         r"|too many (?:messages|mails) (?:on the server|in (?:the |this )?mailbox)"),
     (Reason.SYSTEMFULL, r"insufficient system storage|system (?:storage|disk) (?:is )?full|mail system full"
                         r"|out of (?:disk )?space"),
     (Reason.EXCEEDLIMIT, r"exceeds? (?:the )?(?:recipient'?s? |mailbox )(?:size )?limit"),
     (Reason.MESGTOOBIG, r"message (?:is )?too (?:big|large)|message (?:size )?exceeds|size limit"
-                        r"|exceed\w* (?:the )?maximum (?:\w+ ){0,2}size|message length exceeds"),
+                        r"|exceed\w* (?:the )?maximum (?:\w+ ){0,2}size|message length exceeds"
+                        r"|max(?:imum)? message size exceeded"),
     (Reason.HASMOVED, r"has moved|address has changed|has been replaced by|no longer at this"
                       r"|user not local; please try"),
     (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
-    (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:disabled|inactive|suspended"
-                     r"|deactivated|locked|frozen|closed|expired)|inactive (?:account|user|mailbox)"),
+    (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:currently )?(?:disabled|inactive"
+                     r"|suspended|deactivated|locked|frozen|closed|expired)"
+                     r"|(?:inactive|deactivated|disabled|suspended) (?:account|user|mailbox)"),
     (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
                          r"|exit (?:code|status)|pipe to|transport returned \d+|from command:|command (?:output|failed)"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
                          r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"
-                         r"|illegal host/domain name"),
+                         r"|illegal host/domain name|name or service not known"),
     (Reason.USERUNKNOWN, r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account|person)"
                          r"|(?:user|mailbox|address|recipient|account) (?:does ?n[o']t|does not) exist"
                          r"|unknown (?:recipient|local[- ]part|address|mailbox)|invalid (?:recipient|mailbox)"
                          r"|recipient (?:address )?(?:not found|unknown|invalid)|mailbox (?:not found|unknown)"
-                         r"|addressee unknown|not (?:a valid|an existing) (?:mailbox|recipient|user|address)"
-                         r"|not our customer|undeliverable address|no mailbox|unknown or illegal alias"
+                         r"|addressee unknown|not (?:a valid|an existing|a known|an active) (?:mailbox|recipient|user"
+                         r"|address)|not our customer|undeliverable address|no mail ?box|mail-?box not found"
+                         r"|unknown or illegal alias|no (?:account|mailbox|user) (?:here )?by that name|bad[-_ ]recipient"
                          r"|does ?n[o']t exist|doesn'?t have an? \S+ account|user not (?:known|found)"
                          r"|no longer (?:valid|in use|available|active)|non-?existent (?:user|recipient|mailbox|address)"
                          r"|address unknown|requested action not taken: mailbox unavailable"),
@@ -207,7 +219,8 @@ BY_REASON = _table(
     (Reason.BLOCKED, r"blocked using|black ?list|block ?list|(?<!not )listed (?:on|at|in|by)|spamhaus|spamcop|sorbs"
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
-                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)|invalid ip for sending"),
+                     r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)|invalid ip for sending"
+                     r"|(?:\d{1,3}\.){3}\d{1,3}\]? is not allowed to send"),
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up(?! on \d)|too long in (?:the )?queue|could not be delivered (?:with)?in"
@@ -219,7 +232,8 @@ BY_REASON = _table(
                          r"|connection (?:rate )?(?:limit|rate) exceeded|max(?:imum)? (?:number of )?connections"),
     (Reason.RATELIMITED, r"rate limit|rate-limit|ratelimit|throttl|too many (?:messages|mails|emails)"
                          r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
-    (Reason.SPAMDETECTED, r"spam|junk|bulk mail|unsolicited|scored too high|phish|content (?:was )?rejected"
+    (Reason.SPAMDETECTED, r"spam|junk|bulk e?-?mail|mass mail|unsolicited|scored too high|phish"
+                          r"|content (?:was )?rejected"
                           r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
     (Reason.CONTENTERROR, r"(?:invalid|malformed|bad|illegal|duplicate|missing|broken|improper) (?:\w+ ){0,2}"
                           r"(?:headers?|mime)|headers? (?:syntax|size|too|line|field|error)|mime (?:error|complexity)"
@@ -242,8 +256,9 @@ BY_REASON = _table(
                          r"|bad sequence|invalid command|parameter"),
     (Reason.SYSTEMERROR, r"system (?:error|failure|problem)|internal (?:server )?error|server (?:error|failure|busy)"
                          r"|error while being processed|configuration error"
-                         r"|local error|temporary (?:local )?(?:problem|failure|error)|service (?:not available"
-                         r"|unavailable|temporarily unavailable)|resources? (?:temporarily )?unavailable|too busy"),
+                         r"|local error|temporary (?:local )?(?:problem|failure|error)"
+                         r"|service (?:currently )?(?:not available|unavailable|temporarily unavailable)"
+                         r"|resources? (?:temporarily )?unavailable|too busy"),
 )
 
 # RFC 3463 subject.detail -> reason (the class is separate); "" and X.0.0 say nothing.

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from email.utils import getaddresses
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flufl.bounce import all_failures
 
 from services.bounce_reasons import Reason, by_text, classify, code_in, phase_in
@@ -87,7 +87,8 @@ SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
                        r"|diagnostic-code):", re.I | re.M)
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
-                                r"|on vacation|vacation|abwesenheit|absence|away from)|(?:^|\W)auto:", re.I)
+                                r"|on vacation|vacation|abwesenheit|absence|away from"
+                                r"|thank you for your (?:e-?mail|message))|(?:^|\W)auto:", re.I)
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
                              r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce"
                              r"|エラー通知", re.I)  # a Japanese carrier's "error notice"
@@ -96,6 +97,9 @@ QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 SENDMAIL_REFUSAL = re.compile(r"^\s*[45]\d\d <([^<>\s]+@[^<>\s]+)>\.\.\. ", re.M)  # "554 <a@b>... why"
 # A failed recipient heading its own lines: qmail's "<a@b>:", Exim-style 1&1 and GMX's "a@b:"
 LISTED = re.compile(r"^[<\"]?([^\s<>\"@]+@[^\s<>\"@]+?)[>\"]?:[ \t]*$", re.M)
+# An alias's target names the address it came from: Sendmail's "a@b\n    (expanded from: <c@d>)",
+# Postfix's "<a@b> (expanded from <c@d>): ..."
+EXPANDED = re.compile(r"\(expanded from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)", re.I)
 DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery (?:system|subsystem)", re.I)
 SES_SUBTYPES = {"noemail": Reason.USERUNKNOWN, "mailboxfull": Reason.MAILBOXFULL,
                 "messagetoolarge": Reason.MESGTOOBIG, "contentrejected": Reason.CONTENTERROR,
@@ -289,7 +293,7 @@ def _has_recipient(block) -> bool:
 
 def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> Failure | None:
     final, original = _address(_get(block, "final-recipient")), _address(_get(block, "original-recipient"))
-    recipient = _recipient(final) or _recipient(original)
+    recipient = _recipient(final, named=True) or _recipient(original, named=True)
     if not recipient:
         return None
     said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
@@ -331,7 +335,8 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> F
         reason, hard = Reason.SUSPEND, False
     return Failure(recipient=recipient, action=action, status=status, diagnostic=diagnostic,
                    remote_mta=_mta(_get(block, "remote-mta")) or reporting_mta, permanent=permanent,
-                   reason=reason, hard=hard, original_recipient=_recipient(original) if original != recipient else "")
+                   reason=reason, hard=hard,
+                   original_recipient=_recipient(original, named=True) if original != recipient else "")
 
 
 # -- free-text bounces --------------------------------------------------------------------------
@@ -365,11 +370,15 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     # target is refused
     found = {r: p for a, p in found.items()
              if (r := _recipient(a)) and r not in (routed if a in x_failed | listed else not_recipients)}
-    if not found and (DAEMON.search(_header(msg, "from")) or FAILURE_SUBJECT.search(_header(msg, "subject"))
+    if not found and (_system_sender(msg) or FAILURE_SUBJECT.search(_header(msg, "subject"))
                       or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN
+    # an alias and the target it was expanded into are one failure: the target's, the alias its
+    # original recipient (the address we sent to, which the listener matches too)
+    originals = {final: alias for alias, final in _expansions(human).items() if final in found and alias != final}
+    found = {a: p for a, p in found.items() if a not in originals.values()}
     failures = []
     for recipient in sorted(found, key=lambda a: (_position(human, a), a)):
         window = _refusal(human, recipient) or _window(human, recipient, set(found) - {recipient})
@@ -386,13 +395,28 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
         failures.append(Failure(recipient=recipient, action="failed" if permanent_ else "delayed",
                                 status=status, diagnostic=(window if explains else _explanation(human)) or window,
                                 remote_mta=remote.group(1).lower() if remote else "",
-                                permanent=permanent_, reason=reason, hard=hard))
+                                permanent=permanent_, reason=reason, hard=hard,
+                                original_recipient=originals.get(recipient, "")))
     quoted_id = QUOTED_ID.search(quoted)
     return Report(kind="bounce", failures=tuple(failures),
                   original_message_id=(_message_id(original) or (quoted_id.group(1) if quoted_id else "")
                                        or _message_id_in(_header(msg, "in-reply-to"))),
                   original_return_path=(_return_path(original) or _quoted_return_path(quoted)
                                         or _sole_address(msg, "to")))
+
+
+def _expansions(human: str) -> dict[str, str]:
+    """{alias: target} for each "(expanded from <alias>)": the target is the address that heads
+    the entry (its first line, not indented); a pipe or a file there is no target."""
+    out, head = {}, ""
+    for line in human.splitlines():
+        if line.strip() and not line[0].isspace():
+            head = line
+        expanded = EXPANDED.search(line)
+        target = NOTICE_ADDRESS.search(head) if expanded and head.strip()[:1] not in ("\"", "|", "/") else None
+        if target and (target := _recipient(target.group(0))) and (alias := _recipient(expanded.group(1))):
+            out[alias] = target
+    return out
 
 
 def _named_in_notice(human: str, original: Message | None, quoted: str, not_recipients: set[str]) -> dict:
@@ -453,15 +477,19 @@ def _not_recipients(msg: Message, original: Message | None, text: str) -> set[st
     return out
 
 
-def _recipient(address: str) -> str:
+def _recipient(address: str, named: bool = False) -> str:
     """`address` lower-cased when it is a valid mailbox; "" for a pipe, a file, a source route
     ("@relay:user@host"), a Message-ID's odd local part or anything else no MTA would deliver to.
     Dots out of place in the local part ("a..b@", "a.@") are allowed: Japanese mobile carriers
-    handed out such addresses, and MTAs deliver to them."""
+    handed out such addresses, and MTAs deliver to them. An address `named` outright as the
+    recipient (a DSN's recipient field) may have a reserved domain (.invalid, .test, .local, as
+    anonymised notices use): it is still the one that failed; a heuristic's pick may not."""
     address = (address or "").strip().strip("<>").strip().lower()
     if not address or address[0] in "|/@\"" or ":" in address or "," in address:
         return ""
     local, _, domain = address.rpartition("@")
+    if named and domain.rpartition(".")[2] in SPECIAL_USE_DOMAIN_NAMES:
+        domain += ".example"  # its syntax checked all the same
     try:
         validate_email(f"{re.sub(r'[.]{2,}', '.', local).strip('.')}@{domain}", check_deliverability=False,
                        allow_smtputf8=True)
@@ -473,15 +501,22 @@ def _recipient(address: str) -> str:
 def _auto_reply(msg: Message) -> bool:
     """A vacation or out-of-office answer (RFC 3834 and the usual non-standard marks), which is
     never a bounce. Bounces are auto-replied too, so a mailer-daemon sender or a failure subject
-    rules it out."""
-    subject, sender = _header(msg, "subject"), _header(msg, "from")
-    if DAEMON.search(sender) or FAILURE_SUBJECT.search(subject):
+    rules it out, as does a From of the null address marked Auto-Submitted: a system's notice."""
+    if _system_sender(msg) or FAILURE_SUBJECT.search(_header(msg, "subject")):
         return False
     marked = (_header(msg, "auto-submitted").lower().startswith("auto-replied")
               or any(_header(msg, h) for h in ("x-autoreply", "x-autorespond", "x-autoresponder"))
               or _header(msg, "precedence").lower() == "auto_reply"
               or "oof" in _header(msg, "x-auto-response-suppress").lower())
-    return marked or bool(AUTO_REPLY_SUBJECT.search(subject))
+    return marked or bool(AUTO_REPLY_SUBJECT.search(_header(msg, "subject")))
+
+
+def _system_sender(msg: Message) -> bool:
+    """From a mailer daemon or postmaster, or from the null address ("From: <>") and marked
+    Auto-Submitted (RFC 3834): a system's notice. (A null From alone is not enough: a list's
+    mirror of a notice keeps the notice's From and quotes addresses that are not the failure.)"""
+    sender = _header(msg, "from")
+    return bool(DAEMON.search(sender) or re.fullmatch(r"[^<>]*<\s*>\s*", sender) and _header(msg, "auto-submitted"))
 
 
 def _ses(text: str) -> Report | None:

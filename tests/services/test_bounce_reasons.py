@@ -1,8 +1,8 @@
 """The bounce classifier on labelled corpora (tests/fixtures/bounces: notices modelled on what each
 MTA writes; sisimai/: real bounces from Sisimai's public test set with its labels; flufl/: the
 real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_email gem's, both
-labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/ and sisimai-eg2/, held out until
-measured,
+labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/ and
+bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), held out until measured,
 labelled the same way; labels.tsv
 gives kind, reason and hard/soft per recipient), on the rules that decide suppression, and
 fuzzed: it never crashes, on every message of every corpus either."""
@@ -26,6 +26,7 @@ MORE = CORPUS / "sisimai-more"
 EG = CORPUS / "sisimai-eg"
 BAUNSU = CORPUS / "baunsu"
 EG2 = CORPUS / "sisimai-eg2"
+BP = CORPUS / "bounceparser"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -41,9 +42,11 @@ MORE_LABELS = labels(MORE)
 EG_LABELS = labels(EG)
 BAUNSU_LABELS = labels(BAUNSU)
 EG2_LABELS = labels(EG2)
+BP_LABELS = labels(BP)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
-# recipient) -> our class ("none": we name no such recipient). The bench still counts each against us.
+# recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
+# bench still counts each against us.
 DISAGREE = {
     # "550 : User unknown", Status 5.0.0, no phase: generic wording. Sisimai 4.25.15 says filtered;
     # the newer Sisimai whose tests gave the label says userunknown.
@@ -115,6 +118,10 @@ DISAGREE = {
     ("sisimai-eg2/exim-3.eml", "sabatora@example.jp"): "hard",
     # A DMARC forensic report (auth-failure), as sisimai-more/arf-07 above: no complaint.
     ("sisimai-eg2/arf-14.eml", "postmaster@outlook.com"): "none",
+    # "Subject: Thank you for your e-mail", from a person, "Thank you for you e-mail. I will
+    # endeavour to reply as soon as possible.": an auto-reply (BounceParser's own autoreply.t says
+    # no bounce), which Sisimai reads as a bounce of its sender (onhold).
+    ("bounceparser/autoreply.eml", "john@a.b.c"): "auto-reply",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -124,7 +131,10 @@ NOT_RECOGNISED = {("sisimai-more/lhost-kddi-03.eml", "kijitora@00000000000000.di
                   ("sisimai-more/email-fml-01.eml", "2ndml@example.com"),
                   # Lotus Notes' "Message has exceeded maximum hop count": no address in the notice,
                   # only the returned message's To (a mailing list), which we never take
-                  ("sisimai-eg/notes-04.eml", "india-gii-oOvZX6Rv2P8@xxxxxxxxxxxxxxxx")}
+                  ("sisimai-eg/notes-04.eml", "india-gii-oOvZX6Rv2P8@xxxxxxxxxxxxxxxx"),
+                  # Sendmail's "550 Host unknown" for "recipient@#example.net": no valid address (a
+                  # "#" in the domain), so none we could have sent to; Sisimai takes it as it is
+                  ("bounceparser/sendmail-host-unknown.eml", "recipient@#example.net")}
 
 
 def found_class(report, recipient: str) -> str:
@@ -163,7 +173,7 @@ def test_the_sisimai_corpus_is_labelled_whole():
 REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in FLUFL_LABELS]
         + [(BOUNCE_EMAIL, *row) for row in BOUNCE_EMAIL_LABELS] + [(MORE, *row) for row in MORE_LABELS]
         + [(EG, *row) for row in EG_LABELS] + [(BAUNSU, *row) for row in BAUNSU_LABELS]
-        + [(EG2, *row) for row in EG2_LABELS])
+        + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -182,6 +192,10 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"encoded_spam.eml", "ordinary_gmail.eml"} and len(BAUNSU_LABELS) == 13  # see the READMEs
     unlabelled = {p.name for p in EG2.glob("*.eml")} - {row[0] for row in EG2_LABELS}
     assert unlabelled == {"rfc3464-3.eml"} and len(EG2_LABELS) == 47
+    unlabelled = {p.name for p in BP.glob("*.eml")} - {row[0] for row in BP_LABELS}
+    assert unlabelled == {"aol-senderblock.eml", "aol.attachment.eml", "bluebottle.eml", "no-message-collected.eml",
+                          "polish-autoreply.eml", "spam-bogus-email-in-report.eml", "spam-with-image.eml"}
+    assert len(BP_LABELS) == 120
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -198,6 +212,8 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(corpus, name, k
     report, key = parse((corpus / name).read_bytes()), (f"{corpus.name}/{name}", recipient)
     if key in NOT_RECOGNISED:
         assert report.kind == "unknown"
+    elif DISAGREE.get(key) == "auto-reply":
+        assert report.kind == "auto-reply" and report.failures == ()
     elif kind == "bounce":
         assert report.kind == kind
         assert found_class(report, recipient) == DISAGREE.get(key, label), report.failures
@@ -214,7 +230,7 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
     labelled = {}
     for corpus, name, kind, recipient, *_ in [(SISIMAI, *row) for row in SISIMAI_LABELS] + \
             [(MORE, *row) for row in MORE_LABELS] + [(EG, *row) for row in EG_LABELS] + \
-            [(EG2, *row) for row in EG2_LABELS]:
+            [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -227,9 +243,10 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
 @pytest.mark.parametrize("corpus, rows, share", [(SISIMAI, SISIMAI_LABELS, 0.9), (FLUFL, FLUFL_LABELS, 0.85),
                                                  (BOUNCE_EMAIL, BOUNCE_EMAIL_LABELS, 0.7),
                                                  (MORE, MORE_LABELS, 0.65), (EG, EG_LABELS, 0.7),
-                                                 (BAUNSU, BAUNSU_LABELS, 0.8), (EG2, EG2_LABELS, 0.8)],
+                                                 (BAUNSU, BAUNSU_LABELS, 0.8), (EG2, EG2_LABELS, 0.8),
+                                                 (BP, BP_LABELS, 0.85)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
-                              "sisimai-eg2"])
+                              "sisimai-eg2", "bounceparser"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -276,6 +293,26 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
                "to the group.", (Reason.REJECTED, False)),
     ("", None, "malformed address: <a@b.example> may not follow <c@d.example>", (Reason.SYNTAXERROR, False)),
     ("5.0.0", 542, "542 a@b.example Rejected", (Reason.UNDEFINED, False)),
+    # wording of the BounceParser round: a suspended or deactivated mailbox is no dead address,
+    # whatever the reporting MTA's status (5.1.1) or the reply code (551) say
+    ("5.1.1", 550, "550 [SUSPEND] Mailbox currently suspended - Please contact correspondent directly",
+     (Reason.SUSPEND, False)),
+    ("5.0.0", 551, "551 <a@b.example> is a deactivated mailbox", (Reason.SUSPEND, False)),
+    ("5.1.1", 550, "550 RCPT TO:<a@b.example> max message size exceeded", (Reason.MESGTOOBIG, False)),
+    ("5.0.0", None, "Name service error for name=b.example type=MX: Malformed name server reply",
+     (Reason.NETWORKERROR, False)),  # older Postfix: the resolver failed, the domain may exist
+    ("5.0.0", None, "[b.example]: Name or service not known", (Reason.HOSTUNKNOWN, True)),
+    ("5.0.0", 553, "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+     (Reason.NORELAYING, False)),
+    ("5.0.0", 550, "550 <a@b.example> Benutzer hat zuviele Mails auf dem Server. / User has too many messages "
+                   "on the server.", (Reason.MAILBOXFULL, False)),
+    ("5.7.0", None, "The recipient mailbox has exceeded its disk space limit.", (Reason.MAILBOXFULL, False)),
+    ("5.7.1", 554, "554 5.7.1 Your message failed several antispam checks (SCORING) ... be sure your mailserver "
+                   "is configured correctly (spf , HELO, PTR)", (Reason.SPAMDETECTED, False)),
+    ("5.7.1", 550, "550 5.7.1 Your email breaches local URIBL policy.", (Reason.SPAMDETECTED, False)),
+    ("5.0.0", 550, "550 REJECTED - 192.0.2.8 is not allowed to send mail from b.example", (Reason.BLOCKED, False)),
+    ("", None, "a@b.example (ultimately generated from c@d.example) all hosts have been failing for a long time "
+               "and were last tried after this message arrived", (Reason.EXPIRED, False)),
 ])
 def test_classify(status, code, text, expected):
     assert classify(status, code, "", text) == expected
@@ -309,6 +346,11 @@ def test_generic_unknown_user_wording_needs_proof_that_the_address_was_refused()
         == (Reason.USERUNKNOWN, True)  # IMail's own words
     assert classify("", None, "", "MSEXCH:IMS:Org:Site:HOST 0 (000C05A6) Unknown Recipient", permanent=True) \
         == (Reason.USERUNKNOWN, True)  # Exchange 5.5's code for a name not in the directory
+    for reply in ('550 "a@b.example" is not a known user', "550 ** No mail box available for this user **",
+                  "553 sorry, badrcptto(user mail-box not found) (#5.7.1)",
+                  "550 Recipient Rejected: No account by that name here",
+                  "550 a@b.example is not an active address at this host"):
+        assert classify("", 550, "", reply)[1] is False and classify("", 550, "rcpt", reply) == (Reason.USERUNKNOWN, True)
     assert [phase_in(t) for t in ("192.0.2.1 does not like recipient.", "192.0.2.1 failed after I sent the message.",
                                   "SMTP:RCPT host 192.0.2.8: 553 5.3.0 <a@b.example>... No such user here",
                                   "RCPT TO generated following response:")] == ["rcpt", "data", "rcpt", "rcpt"]
@@ -427,7 +469,7 @@ def test_every_message_of_every_corpus_parses(corpus):
 
 SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI.glob("*.eml"))
            + sorted(FLUFL.glob("*.eml")) + sorted(BOUNCE_EMAIL.glob("*.eml")) + sorted(EG.glob("*.eml"))
-           + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml"))]
+           + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
@@ -461,3 +503,40 @@ def test_an_unfolded_multi_line_reply_stays_one_diagnostic():
     [failure] = parse(raw).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("x@b.example", "securityerror", False)
     assert failure.diagnostic.endswith("relay through this server without authentication.")
+
+
+def test_an_alias_and_its_expansion_are_one_failure():
+    """Sendmail names the alias a failed target came from ("(expanded from: <alias>)"): one failure,
+    the target's, with the alias (the address we sent to) as its original recipient. A pipe is no
+    target: then the alias is the failure."""
+    raw = (b"From: Mail Delivery Subsystem <MAILER-DAEMON@b.example>\nTo: a@gp.example.com\n"
+           b"Subject: Returned mail: see transcript for details\n\n"
+           b"   ----- The following addresses had permanent fatal errors -----\nfinal@c.example\n"
+           b"    (reason: 550 5.1.1 <final@c.example>... User unknown)\n    (expanded from: <Alias@b.example>)\n\n"
+           b"   ----- Transcript of session follows -----\n550 5.1.1 <final@c.example>... User unknown\n")
+    assert [(f.recipient, f.original_recipient) for f in parse(raw).failures] == [("final@c.example", "alias@b.example")]
+    piped = raw.replace(b"\nfinal@c.example\n", b'\n"|/usr/bin/procmail"\n')
+    assert [f.recipient for f in parse(piped).failures] == ["alias@b.example"]
+
+
+def test_a_notice_from_the_null_address_is_no_auto_reply():
+    """"From: <>" with Auto-Submitted: auto-replied is a system's notice (a person's auto-reply
+    comes from the person): the address it names is read as the failure. Without the mark it may
+    be a list's mirror of a notice (flufl's bounce_01): its addresses are not guessed at."""
+    raw = (b"From: <>\nTo: a@gp.example.com\nAuto-Submitted: auto-replied\nDate: Tue, 29 Dec 2009 12:12:54 +0000\n\n"
+           b"You sent mail to x@b.example. That's not a valid user here.\n")
+    assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("x@b.example", "filtered", False)]
+    assert parse(raw.replace(b"From: <>", b"From: Jo <jo@b.example>")).kind == "auto-reply"
+    assert parse(raw.replace(b"Auto-Submitted: auto-replied\n", b"")).kind == "unknown"
+
+
+def test_a_dsn_recipient_under_a_reserved_domain_is_still_the_recipient():
+    """Anonymised notices use .invalid or .test: a DSN's Final-Recipient names it outright."""
+    raw = (b"From: MAILER-DAEMON@b.example\nTo: a@gp.example.com\nSubject: Undelivered Mail Returned to Sender\n"
+           b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; b.example\n\n"
+           b"Final-Recipient: rfc822; luser@otherhost.invalid\nAction: failed\nStatus: 5.0.0\n"
+           b"Diagnostic-Code: X-Postfix; host 192.0.2.1[192.0.2.1] said: 550 5.1.1 <luser@otherhost.invalid> is not a "
+           b"valid mailbox (in reply to RCPT TO command)\n--b--\n")
+    assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("luser@otherhost.invalid", "userunknown",
+                                                                                True)]
