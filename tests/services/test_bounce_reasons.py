@@ -211,8 +211,8 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"aol-senderblock.eml", "aol.attachment.eml", "bluebottle.eml", "no-message-collected.eml",
                           "polish-autoreply.eml", "spam-bogus-email-in-report.eml", "spam-with-image.eml"}
     assert len(BP_LABELS) == 120
-    assert {p.name for p in PB.glob("*.eml")} == {row[0] for row in PB_LABELS}
-    assert len(PB_LABELS) == 63
+    unlabelled = {p.name for p in PB.glob("*.eml")} - {row[0] for row in PB_LABELS}
+    assert unlabelled == {"fbl-hotmail.eml"} and len(PB_LABELS) == 68
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
