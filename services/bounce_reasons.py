@@ -83,7 +83,10 @@ BY_MTA = _table(
     # Microsoft 365 / Exchange / Outlook.com
     (Reason.USERUNKNOWN, r"RESOLVER\.ADR\.(?:Ex)?Recip(?:ient)?NotFound|recipient not found by SMTP address lookup"
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
-                         r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"),
+                         r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"
+                         # Hotmail / Outlook.com name their reason in brackets ("(S2017062302)"; before
+                         # 2010 "(1171782072:1364:-2147467259)") after RFC 5321's generic 550 text
+                         r"|Requested action not taken: mailbox unavailable \((?:S\d+|\d+:\d+:-?\d+)\)"),
     (Reason.HOSTUNKNOWN, r"delivered to the recipient because the domain is not reachable"),  # Outlook.com: no DNS
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
     (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
@@ -113,8 +116,11 @@ BY_MTA = _table(
                       r"|グループにメッセージを投稿する権限がない"),
     # MessageLabs: relaying refused only for want of SMTP AUTH ("not permitted to relay ... without authentication")
     (Reason.SECURITYERROR, r"turn on SMTP Authentication|relay through this server without authentication"),
-    # Exim: an address it cannot parse ("malformed address: <a> may not follow <b>")
+    # Exim: an address it cannot parse ("malformed address: <a> may not follow <b>"); its callout to
+    # our return path failed ("550-Verification failed for <sender> ... 550 Sender verify failed"):
+    # the sender refused, whatever status the relaying MTA then gave it (Sendmail: 5.1.1)
     (Reason.SYNTAXERROR, r"malformed address:"),
+    (Reason.REJECTED, r"Verification failed for <"),
     # Japanese carriers (au/KDDI): "the destination mailbox is full"
     (Reason.MAILBOXFULL, r"メールボックスが一杯"),
     # Postfix: the resolver's TRY_AGAIN is a DNS failure, not a missing domain
@@ -179,7 +185,7 @@ BY_REASON = _table(
                         r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"
                         r"|insecure mail relay|use me .{0,80}as a relay"),
     (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota"
-                         r"|quota (?:exceeded|exceed)"
+                         r"|quota (?:usage )?exceed"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
                          r"|mailbox size limit|storage (?:allocation|limit) exceeded|inbox is full"
                          r"|account is full|full mailbox|disk quota|user is over"

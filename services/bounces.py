@@ -163,10 +163,22 @@ def parse(raw: bytes) -> Report:
         return UNKNOWN
 
 
+# A MIME parameter on a line of its own in the header block ('boundary="..."' under a Content-Type
+# whose fold lost its indent, as RFC 5965's examples are often copied): no header, so a continuation.
+UNFOLDED_PARAMETER = re.compile(rb"^(?=[A-Za-z][\w.-]*\*?[ \t]*=)", re.M)
+
+
+def _refold(raw: bytes) -> bytes:
+    """The message with its header block's unindented parameter lines folded back in."""
+    head, sep, body = raw.partition(b"\n\n")
+    first, nl, rest = head.partition(b"\n")
+    return first + nl + UNFOLDED_PARAMETER.sub(b" ", rest) + sep + body
+
+
 def _parse(raw: bytes) -> Report:
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         return UNKNOWN
-    raw = re.sub(rb"\r\n?", b"\n", bytes(raw))  # as the listener gets it (CRLF) or as files hold it (LF)
+    raw = _refold(re.sub(rb"\r\n?", b"\n", bytes(raw)))  # as the listener gets it (CRLF) or files hold it (LF)
     try:
         msg = email.message_from_bytes(raw, policy=POLICY)
     except RecursionError:  # absurdly nested multiparts
@@ -210,7 +222,8 @@ def _parse(raw: bytes) -> Report:
 def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) -> Report:
     fields = [item for block in blocks for item in block]
     feedback_type = _first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse")
-    complained = _addresses(_all(fields, "original-rcpt-to"))
+    # the recipient reported, else (an opt-out report) the one to remove from the list
+    complained = _addresses(_all(fields, "original-rcpt-to")) or _addresses(_all(fields, "removal-recipient"))
     if not complained and original is not None:
         complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
                       or _addresses([_header(original, "to")]))

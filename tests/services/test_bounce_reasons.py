@@ -1,8 +1,9 @@
 """The bounce classifier on labelled corpora (tests/fixtures/bounces: notices modelled on what each
 MTA writes; sisimai/: real bounces from Sisimai's public test set with its labels; flufl/: the
 real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_email gem's, both
-labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/ and
-bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), held out until measured,
+labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/,
+bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus) and phpbounce/ (PHP-Bounce-Handler's),
+held out until measured,
 labelled the same way; labels.tsv
 gives kind, reason and hard/soft per recipient), on the rules that decide suppression, and
 fuzzed: it never crashes, on every message of every corpus either."""
@@ -27,6 +28,7 @@ EG = CORPUS / "sisimai-eg"
 BAUNSU = CORPUS / "baunsu"
 EG2 = CORPUS / "sisimai-eg2"
 BP = CORPUS / "bounceparser"
+PB = CORPUS / "phpbounce"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -43,6 +45,7 @@ EG_LABELS = labels(EG)
 BAUNSU_LABELS = labels(BAUNSU)
 EG2_LABELS = labels(EG2)
 BP_LABELS = labels(BP)
+PB_LABELS = labels(PB)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -122,6 +125,17 @@ DISAGREE = {
     # endeavour to reply as soon as possible.": an auto-reply (BounceParser's own autoreply.t says
     # no bounce), which Sisimai reads as a bounce of its sender (onhold).
     ("bounceparser/autoreply.eml", "john@a.b.c"): "auto-reply",
+    # Sendmail relayed Exim's refusal of our *sender* ("550-Verification failed for <bouncebacks+...>
+    # ... 550 Sender verify failed", then "503-All RCPT commands were rejected with this error:
+    # 503-Sender verify failed") as "550 5.1.1 ... User unknown": the recipient was never asked
+    # about. Sisimai reads the 5.1.1 (hostunknown, hard); for us the sender was refused: rejected.
+    ("phpbounce/sendmail-dsn-hdrs-503.eml", "autorespondtest@example.net"): "soft",
+    # RFC 5965's sample reports: no Original-Rcpt-To, the reported message's To is "<Undisclosed
+    # Recipients>"; Sisimai puts its placeholder undisclosed-recipient-in-headers@libsisimai.org.invalid,
+    # no address anyone was sent to. (arf2, an opt-out report, names its Removal-Recipient: that one
+    # we take.) Both were arf1.txt and arf2.txt upstream.
+    ("phpbounce/arf1.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
+    ("phpbounce/arf2.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -173,7 +187,8 @@ def test_the_sisimai_corpus_is_labelled_whole():
 REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in FLUFL_LABELS]
         + [(BOUNCE_EMAIL, *row) for row in BOUNCE_EMAIL_LABELS] + [(MORE, *row) for row in MORE_LABELS]
         + [(EG, *row) for row in EG_LABELS] + [(BAUNSU, *row) for row in BAUNSU_LABELS]
-        + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS])
+        + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]
+        + [(PB, *row) for row in PB_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -196,6 +211,8 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"aol-senderblock.eml", "aol.attachment.eml", "bluebottle.eml", "no-message-collected.eml",
                           "polish-autoreply.eml", "spam-bogus-email-in-report.eml", "spam-with-image.eml"}
     assert len(BP_LABELS) == 120
+    unlabelled = {p.name for p in PB.glob("*.eml")} - {row[0] for row in PB_LABELS}
+    assert unlabelled == {"fbl-hotmail.eml"} and len(PB_LABELS) == 68
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -230,7 +247,8 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
     labelled = {}
     for corpus, name, kind, recipient, *_ in [(SISIMAI, *row) for row in SISIMAI_LABELS] + \
             [(MORE, *row) for row in MORE_LABELS] + [(EG, *row) for row in EG_LABELS] + \
-            [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]:
+            [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS] + \
+            [(PB, *row) for row in PB_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -244,9 +262,9 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  (BOUNCE_EMAIL, BOUNCE_EMAIL_LABELS, 0.7),
                                                  (MORE, MORE_LABELS, 0.65), (EG, EG_LABELS, 0.7),
                                                  (BAUNSU, BAUNSU_LABELS, 0.8), (EG2, EG2_LABELS, 0.8),
-                                                 (BP, BP_LABELS, 0.85)],
+                                                 (BP, BP_LABELS, 0.85), (PB, PB_LABELS, 0.9)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
-                              "sisimai-eg2", "bounceparser"])
+                              "sisimai-eg2", "bounceparser", "phpbounce"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -313,6 +331,11 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     ("5.0.0", 550, "550 REJECTED - 192.0.2.8 is not allowed to send mail from b.example", (Reason.BLOCKED, False)),
     ("", None, "a@b.example (ultimately generated from c@d.example) all hosts have been failing for a long time "
                "and were last tried after this message arrived", (Reason.EXPIRED, False)),
+    ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable (1171782072:1364:-2147467259)",
+     (Reason.USERUNKNOWN, True)),  # Hotmail's own code in brackets (2006); without it, generic wording
+    ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),
+    ("5.1.1", 550, "550-Verification failed for <bounces@gp.example.com>", (Reason.REJECTED, False)),  # Exim
+    ("", None, "Mailbox quota usage exceeded. Espacio en casilla de mail agotado.", (Reason.MAILBOXFULL, False)),
 ])
 def test_classify(status, code, text, expected):
     assert classify(status, code, "", text) == expected
@@ -469,7 +492,8 @@ def test_every_message_of_every_corpus_parses(corpus):
 
 SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI.glob("*.eml"))
            + sorted(FLUFL.glob("*.eml")) + sorted(BOUNCE_EMAIL.glob("*.eml")) + sorted(EG.glob("*.eml"))
-           + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))]
+           + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
+           + sorted(PB.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
@@ -540,3 +564,19 @@ def test_a_dsn_recipient_under_a_reserved_domain_is_still_the_recipient():
            b"valid mailbox (in reply to RCPT TO command)\n--b--\n")
     assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("luser@otherhost.invalid", "userunknown",
                                                                                 True)]
+
+
+def test_a_content_type_parameter_that_lost_its_fold_is_still_read():
+    """RFC 5965's sample reports as often copied: 'boundary="..."' on an unindented line of its own
+    under the Content-Type. That line cannot be a header, so it continues the one before; an opt-out
+    report names the recipient to remove."""
+    raw = (b"From: <abusedesk@example.com>\nSubject: FW: Earn money\nTo: <abuse@example.net>\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=feedback-report;\nboundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nThis is an opt-out report.\n\n"
+           b"--b\nContent-Type: message/feedback-report\n\nFeedback-Type: opt-out\nUser-Agent: SomeGenerator/1.0\n"
+           b"Version: 0.1\nRemoval-Recipient: user@example.com\n\n"
+           b"--b\nContent-Type: text/rfc822-headers\n\nFrom: <somespammer@example.net>\nTo: <Undisclosed Recipients>\n"
+           b"Subject: Earn money\n--b--\n")
+    report = parse(raw)
+    assert (report.kind, report.complained, report.feedback_type) == ("complaint", ("user@example.com",), "opt-out")
+    assert parse(raw.replace(b";\nboundary", b";\n boundary")) == report  # as if it had been folded
