@@ -148,6 +148,11 @@ DISAGREE = {
     # reads the 5.1.0 as userunknown (hard); today's Sisimai (its test for lhost-postfix-80) says
     # blocked, as we do.
     ("sisimai-bsd/lhost-postfix-80.eml", "xxxx@xxxx.com"): "soft",
+    # Yahoo relays "550: <a>: User unknown" with no status and no phase: generic wording (Yahoo
+    # itself says "dd This user doesn't have ... account" after DATA). Sisimai 4.25.15 says
+    # userunknown here, but filtered for Yahoo's notice about the same address sixteen minutes
+    # earlier, "550: : User unknown" (lhost-yahoo-06), which differs only by the echoed address.
+    ("sisimai-bsd/lhost-yahoo-07.eml", "otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp"): "soft",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -225,7 +230,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert len(BP_LABELS) == 120
     unlabelled = {p.name for p in PB.glob("*.eml")} - {row[0] for row in PB_LABELS}
     assert unlabelled == {"fbl-hotmail.eml"} and len(PB_LABELS) == 68
-    assert {p.name for p in BSD.glob("*.eml")} == {row[0] for row in BSD_LABELS} and len(BSD_LABELS) == 53
+    assert {p.name for p in BSD.glob("*.eml")} == {row[0] for row in BSD_LABELS} and len(BSD_LABELS) == 62
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
