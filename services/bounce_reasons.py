@@ -85,8 +85,9 @@ BY_MTA = _table(
                          r"|email address you entered couldn't be found|Recipient address rejected: Access denied"
                          r"|\d\.\d\.\d Requested action not taken: mailbox unavailable|address wasn't found at the destination"
                          # Hotmail / Outlook.com name their reason in brackets ("(S2017062302)"; before
-                         # 2010 "(1171782072:1364:-2147467259)") after RFC 5321's generic 550 text
-                         r"|Requested action not taken: mailbox unavailable \((?:S\d+|\d+:\d+:-?\d+)\)"),
+                         # 2010 "(1171782072:1364:-2147467259)", either number signed) after RFC 5321's
+                         # generic 550 text
+                         r"|Requested action not taken: mailbox unavailable \((?:S\d+|-?\d+:\d+:-?\d+)\)"),
     (Reason.HOSTUNKNOWN, r"delivered to the recipient because the domain is not reachable"),  # Outlook.com: no DNS
     (Reason.MAILBOXFULL, r"QuotaExceeded|RecipientMailboxFull|mailbox is full and can't accept"),
     (Reason.MESGTOOBIG, r"RESOLVER\.RST\.RecipSizeLimit|message size exceeds"),
@@ -97,6 +98,8 @@ BY_MTA = _table(
                      r"|traffic not accepted from this IP|part of their network is on our block list"),
     (Reason.RATELIMITED, r"\bRP-00\d\b|limits for how many messages can be sent"),
     (Reason.NORELAYING, r"TenantAttribution; Relay Access Denied|5\.7\.64"),
+    # Amazon SES as the remote: the sending identity (our From / return path) is not verified there
+    (Reason.REJECTED, r"Email address is not verified\. The following identities failed"),
     # Yahoo / AOL ("This user doesn't have a yahoo.com account" is generic wording: Yahoo says it after DATA)
     (Reason.SUSPEND, r"This mailbox is disabled"),
     (Reason.RATELIMITED, r"\[TS(?:S)?0[1-4]\]|temporarily deferred due to unexpected volume"),
@@ -177,13 +180,16 @@ BY_REASON = _table(
                       r"|blocked the sender|senders? (?:is )?on (?:the )?(?:recipient'?s?|user'?s?) block ?list"
                       r"|sender was rejected|unroutable sender|provide a valid from|from:? domain is invalid"
                       r"|purported responsible address"),
+    # a header given twice is the message's form, whichever header it is ("Duplicate header
+    # 'DKIM-Signature'": no signature failed)
+    (Reason.CONTENTERROR, r"duplicate header"),
     (Reason.AUTHFAILURE, r"\bdmarc\b|\bspf\b|\bdkim\b|sender policy framework|domainkeys"
                          r"|does not designate .{0,80} as permitted sender|unauthenticated (?:e-?mail|message)"),
     (Reason.REQUIREPTR, r"reverse (?:dns|lookup|hostname|dns lookup)|\bptr\b|\brdns\b|cannot find your hostname"
                         r"|client host rejected: cannot find|ip name lookup failed|unverifi?y?able sending ip"),
     (Reason.NORELAYING, r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)"
                         r"|not permitted to relay|unable to relay|we do not relay|no relaying|not a gateway"
-                        r"|insecure mail relay|use me .{0,80}as a relay"),
+                        r"|insecure mail relay|use me .{0,80}as a relay|not configured to relay"),
     (Reason.MAILBOXFULL, r"(?:mailbox|mail ?folder) (?:is |was )?(?:full|over ?quota)|over ?quota"
                          r"|quota (?:usage )?exceed"
                          r"|exceeded (?:\w+ )?(?:storage|quota)|insufficient (?:user )?(?:storage|disk space)"
@@ -204,7 +210,8 @@ BY_REASON = _table(
     (Reason.NOTACCEPT, r"null mx|does not accept (?:any )?(?:e-?)?mail|accepts no (?:e-?)?mail"),
     (Reason.SUSPEND, r"(?:mailbox|account|user|recipient) (?:is |has been )?(?:currently )?(?:disabled|inactive"
                      r"|suspended|deactivated|locked|frozen|closed|expired)"
-                     r"|(?:inactive|deactivated|disabled|suspended) (?:account|user|mailbox)"),
+                     r"|(?:inactive|deactivated|disabled|suspended) (?:account|user|mailbox)"
+                     r"|temporar(?:y|ily) locked"),  # "User a@b temporary locked" (not Postfix's "delivery temporarily suspended")
     (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
                          r"|exit (?:code|status)|pipe to|transport returned \d+|from command:|command (?:output|failed)"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
@@ -226,7 +233,8 @@ BY_REASON = _table(
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
                      r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)|invalid ip for sending"
-                     r"|(?:\d{1,3}\.){3}\d{1,3}\]? is not allowed to send"),
+                     r"|(?:\d{1,3}\.){3}\d{1,3}\]? is not allowed to send"
+                     r"|not accepting connections"),  # the greeting refused to us (iCloud: "ESMTP not accepting connections")
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
                      r"|(?:gave|giving) up(?! on \d)|too long in (?:the )?queue|could not be delivered (?:with)?in"
@@ -247,6 +255,7 @@ BY_REASON = _table(
                           r"|bare (?:lf|cr|linefeed)"
                           r"|8-?bit(?!mime)|line too long|message contains invalid"),
     (Reason.SECURITYERROR, r"starttls|\btls\b|encryption required|authentication (?:required|failed|failure)"
+                           r"|unauthenticated senders? (?:are |is )?not (?:allowed|permitted|accepted)"  # SMTP AUTH
                            r"|(?:auth|login) (?:failed|required)|certificate"),
     (Reason.POLICYVIOLATION, r"policy|prohibited|not (?:allowed|permitted)|forbidden|banned|violat"
                              r"|administrative|attachment"),

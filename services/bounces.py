@@ -95,8 +95,11 @@ FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notif
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 SENDMAIL_REFUSAL = re.compile(r"^\s*[45]\d\d <([^<>\s]+@[^<>\s]+)>\.\.\. ", re.M)  # "554 <a@b>... why"
-# A failed recipient heading its own lines: qmail's "<a@b>:", Exim-style 1&1 and GMX's "a@b:"
-LISTED = re.compile(r"^[<\"]?([^\s<>\"@]+@[^\s<>\"@]+?)[>\"]?:[ \t]*$", re.M)
+# A failed recipient heading its own lines: qmail's "<a@b>:", Exim-style 1&1 and GMX's "a@b:",
+# T-Online's " <a@b>" with the remote's reply indented under it (not Exim's "A message sent by
+# <sender>", which a blank line follows)
+LISTED = re.compile(r"^[<\"]?([^\s<>\"@]+@[^\s<>\"@]+?)[>\"]?:[ \t]*$"
+                    r"|^[ \t]*<([^\s<>\"@]+@[^\s<>\"@]+)>[ \t]*\n(?=[ \t]+[245]\d\d[ -])", re.M)
 # An alias's target names the address it came from: Sendmail's "a@b\n    (expanded from: <c@d>)",
 # Postfix's "<a@b> (expanded from <c@d>): ..."
 EXPANDED = re.compile(r"\(expanded from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)", re.I)
@@ -249,8 +252,10 @@ def _dsn(msg: Message, blocks, original: Message | None, text: str) -> Report | 
     recipient_blocks = blocks if _has_recipient(blocks[0]) else blocks[1:]
     reporting_mta = _mta(_get(per_message, "reporting-mta"))
     failures, seen_success = [], False
+    named = {_address(_get(block, "final-recipient")).lower() for block in recipient_blocks} - {""}
     for block in recipient_blocks:
-        failure = _dsn_failure(block, reporting_mta, text, alone=len(recipient_blocks) == 1)
+        others = named - {_address(_get(block, "final-recipient")).lower()}
+        failure = _dsn_failure(block, reporting_mta, text, alone=len(recipient_blocks) == 1, others=others)
         if failure is None:
             continue
         if failure.reason == Reason.USERUNKNOWN and _header(msg, "x-nai-header"):
@@ -304,7 +309,11 @@ def _has_recipient(block) -> bool:
     return bool(_get(block, "final-recipient") or _get(block, "original-recipient"))
 
 
-def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> Failure | None:
+def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False,
+                 others: set[str] = frozenset()) -> Failure | None:
+    """One recipient's failure. Where its fields give no diagnostic, the notice's paragraph about
+    it says why, up to where another recipient's lines begin (`others`: OpenSMTPD lists its
+    failed recipients one a line, "a@b: 550 5.1.1 ... User unknown", with no blank line)."""
     final, original = _address(_get(block, "final-recipient")), _address(_get(block, "original-recipient"))
     recipient = _recipient(final, named=True) or _recipient(original, named=True)
     if not recipient:
@@ -318,7 +327,7 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> F
         diagnostic = said_status
     said_why = re.search(r"\((.+)\)", said_status)  # "Status: 5.4.4 (Illegal host/domain name found)"
     if not diagnostic:
-        diagnostic = said_why.group(1) if said_why and by_text(said_why.group(1)) else _window(text, recipient)
+        diagnostic = said_why.group(1) if said_why and by_text(said_why.group(1)) else _window(text, recipient, others)
     status = _enhanced(said_status)
     precise = _enhanced(diagnostic)
     if precise and (not status or (status.endswith(".0.0") and precise[0] == status[0])):
@@ -332,7 +341,7 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False) -> F
         permanent = False
     else:
         permanent = status.startswith("5") if status else bool(guess)
-    phase = _phase(f"{_window(text, recipient)}\n{_mentions(text, recipient)}\n{diagnostic}", recipient)
+    phase = _phase(f"{_window(text, recipient, others)}\n{_mentions(text, recipient)}\n{diagnostic}", recipient)
     explained = diagnostic
     if by_text(diagnostic) is None:  # "Reason 1 (Unable-To-Transfer)": the notice's own lines may say why
         explained = f"{diagnostic} {_without(_mentions(text, recipient), recipient)}"
@@ -371,7 +380,7 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     for address in x_failed:  # Exim: the recipients that failed
         found.setdefault(address, True)  # (raw: a source route must stay one and be refused)
     human, quoted = _split_quote(text)
-    listed = {a.lower() for a in LISTED.findall(human)}
+    listed = {(a or b).lower() for a, b in LISTED.findall(human)}
     for address in listed:
         found.setdefault(address, _hint(human) != "4")
     if human != text:  # a heuristic's pick that only the quoted original names is its To, not the failure
@@ -496,12 +505,13 @@ def _recipient(address: str, named: bool = False) -> str:
     Dots out of place in the local part ("a..b@", "a.@") are allowed: Japanese mobile carriers
     handed out such addresses, and MTAs deliver to them. An address `named` outright as the
     recipient (a DSN's recipient field) may have a reserved domain (.invalid, .test, .local, as
-    anonymised notices use): it is still the one that failed; a heuristic's pick may not."""
+    anonymised notices use) or a host name with no dot (a local alias's target, "user@mailhub0"):
+    it is still the one that failed; a heuristic's pick may not."""
     address = (address or "").strip().strip("<>").strip().lower()
     if not address or address[0] in "|/@\"" or ":" in address or "," in address:
         return ""
     local, _, domain = address.rpartition("@")
-    if named and domain.rpartition(".")[2] in SPECIAL_USE_DOMAIN_NAMES:
+    if named and ("." not in domain or domain.rpartition(".")[2] in SPECIAL_USE_DOMAIN_NAMES):
         domain += ".example"  # its syntax checked all the same
     try:
         validate_email(f"{re.sub(r'[.]{2,}', '.', local).strip('.')}@{domain}", check_deliverability=False,
@@ -624,8 +634,9 @@ def _window(text: str, address: str, others: set[str] = frozenset()) -> str:
 def _phase(text: str, recipient: str) -> str:
     """The SMTP command the reply about `recipient` answered: the MTA's words ("in reply to RCPT
     TO command", Sendmail's ">>> RCPT TO:<a>"), else Sendmail's form of a reply to RCPT TO, which
-    names the address: "550 5.1.1 <a@b.example>... User unknown"."""
-    return phase_in(text) or ("rcpt" if re.search(re.escape(recipient) + r">?\.\.\.\s", text, re.I) else "")
+    echoes the address as given, in brackets: "550 5.1.1 <a@b.example>... User unknown". A bare
+    "a@b.example... No such user" relayed by a gateway (SurfControl) says nothing of the phase."""
+    return phase_in(text) or ("rcpt" if re.search("<" + re.escape(recipient) + r">\.\.\.\s", text, re.I) else "")
 
 
 def _transcript(text: str) -> str:
