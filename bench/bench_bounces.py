@@ -1,14 +1,14 @@
 """Bounce classification against the labelled corpora (tests/fixtures/bounces: notices modelled
 on each MTA's wording; sisimai/: real bounces from Sisimai's public test set with its labels;
 flufl/ and bounce_email/: the real bounces of flufl.bounce's and the bounce_email gem's test data,
-sisimai-more/, sisimai-eg/ and sisimai-eg2/: more of Sisimai's, baunsu/: the baunsu npm package's,
-bounceparser/: Mail::DeliveryStatus::BounceParser's, phpbounce/: PHP-Bounce-Handler's, sisimai-bsd/: more of
-Sisimai's set-of-emails, all labelled
-by Sisimai 4.25.15), or the directories given as arguments, laid out the same way (a labels.tsv beside the messages): per corpus,
-recognised, agreement per reason and overall,
-false suppressions (a soft failure suppressed) and missed hard bounces, for services.bounces and
-for the old rule measured in the same run ("Action failed or 5xx = hard", the baseline).
-Prints the figures and writes them to bench/results/bounces.json."""
+sisimai-more/, sisimai-eg/, sisimai-eg2/ and sisimai-bsd/: more of Sisimai's, baunsu/: the baunsu
+npm package's, bounceparser/: Mail::DeliveryStatus::BounceParser's, phpbounce/:
+PHP-Bounce-Handler's, all labelled by Sisimai 4.25.15), or the directories given as arguments,
+laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
+together ("all real": every corpus but the modelled notices): recognised, agreement per reason
+and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for
+services.bounces and for the old rule measured in the same run ("Action failed or 5xx = hard",
+the baseline). Prints the figures and writes them to bench/results/bounces.json."""
 from __future__ import annotations
 
 import sys
@@ -32,6 +32,7 @@ def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
 
 
 def measure(corpus: Path) -> dict:
+    """The counts of one corpus (see figures)."""
     rows = labels(corpus)
     files = sorted({row[0] for row in rows})
     start = time.perf_counter()
@@ -69,25 +70,51 @@ def measure(corpus: Path) -> dict:
             false_suppressions[who] += label == "soft" and got == "hard"
             missed_hard[who] += label == "hard" and got != "hard"
 
-    n = len(rows)
-    figures = {
-        "messages": len(files), "results": n, "hard_labelled": hard, "soft_labelled": soft,
-        "agreement_class": agree["ours"] / n, "agreement_class_baseline": agree["baseline"] / n,
-        "agreement_reason": reason_agreed / n, "recognised": recognised / n,
-        "false_suppressions": false_suppressions["ours"] / max(1, soft),
-        "false_suppressions_baseline": false_suppressions["baseline"] / max(1, soft),
-        "missed_hard": missed_hard["ours"] / max(1, hard),
-        "missed_hard_baseline": missed_hard["baseline"] / max(1, hard),
-        "parse_ms_per_message": parse_ms,
-        "per_reason": {reason: f"{a}/{t}" for reason, (a, t) in sorted(per_reason.items())},
+    return {"messages": len(files), "results": len(rows), "hard_labelled": hard, "soft_labelled": soft,
+            "agreed": agree["ours"], "agreed_baseline": agree["baseline"], "reason_agreed": reason_agreed,
+            "recognised": recognised, "false_suppressions": false_suppressions["ours"],
+            "false_suppressions_baseline": false_suppressions["baseline"], "missed_hard": missed_hard["ours"],
+            "missed_hard_baseline": missed_hard["baseline"], "parse_ms": parse_ms * len(files),
+            "per_reason": {reason: tuple(counts) for reason, counts in per_reason.items()}}
+
+
+def total(counts: list[dict]) -> dict:
+    out = {key: sum(c[key] for c in counts) for key in counts[0] if key != "per_reason"}
+    out["per_reason"] = {}
+    for c in counts:
+        for reason, (agreed, seen) in c["per_reason"].items():
+            was = out["per_reason"].get(reason, (0, 0))
+            out["per_reason"][reason] = (was[0] + agreed, was[1] + seen)
+    return out
+
+
+def figures(c: dict) -> dict:
+    """Counts as rates, each with its count beside it ("false suppressions 3 of 26")."""
+    n, soft, hard = c["results"], max(1, c["soft_labelled"]), max(1, c["hard_labelled"])
+    out = {
+        "messages": c["messages"], "results": n, "hard_labelled": c["hard_labelled"], "soft_labelled": c["soft_labelled"],
+        "agreement_class": c["agreed"] / n, "agreement_class_baseline": c["agreed_baseline"] / n,
+        "agreement_reason": c["reason_agreed"] / n, "recognised": c["recognised"] / n,
+        "false_suppressions": c["false_suppressions"] / soft,
+        "false_suppressions_count": f"{c['false_suppressions']} of {c['soft_labelled']}",
+        "false_suppressions_baseline": c["false_suppressions_baseline"] / soft,
+        "missed_hard": c["missed_hard"] / hard, "missed_hard_count": f"{c['missed_hard']} of {c['hard_labelled']}",
+        "missed_hard_baseline": c["missed_hard_baseline"] / hard,
+        "parse_ms_per_message": c["parse_ms"] / c["messages"],
+        "per_reason": {reason: f"{a}/{t}" for reason, (a, t) in sorted(c["per_reason"].items())},
     }
-    figures["ratio_agreement_to_baseline"] = figures["agreement_class"] / max(1e-9, figures["agreement_class_baseline"])
-    return figures
+    out["ratio_agreement_to_baseline"] = out["agreement_class"] / max(1e-9, out["agreement_class_baseline"])
+    return out
 
 
 def main() -> None:
     corpora = [Path(arg) for arg in sys.argv[1:]] or CORPORA
-    save("bounces", {str(c.relative_to(ROOT) if c.is_relative_to(ROOT) else c): measure(c) for c in corpora})
+    counts = {str(c.relative_to(ROOT) if c.is_relative_to(ROOT) else c): measure(c) for c in corpora}
+    results = {name: figures(c) for name, c in counts.items()}
+    real = [c for corpus, c in zip(corpora, counts.values()) if corpus != BOUNCES]
+    if len(real) > 1:
+        results["all real"] = figures(total(real))
+    save("bounces", results)
 
 
 if __name__ == "__main__":
