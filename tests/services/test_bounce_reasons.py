@@ -161,6 +161,12 @@ DISAGREE = {
     # status from other Postfix hosts (sisimai-eg/postfix-17, bounceparser/malformed-dns) and
     # notaccept only when its AOL module reads it.
     ("sisimai-bsd2/rhost-aol-06.eml", "neko@libsisimai.org"): "soft",
+    # Exim: "SMTP error from remote mail server after end of data: 553 neko.example.com does not
+    # exist", neko.example.com being the reporting (sending) host, not the recipient's domain
+    # (example.net): our side refused, after the recipient was accepted. Sisimai 4.25.15 says
+    # hostunknown (hard); for the same remote's "553 5.1.0 ... neko.example.com does not exist"
+    # after MAIL FROM (sisimai/exim-51) Sisimai's tests say rejected.
+    ("sisimai-bsd2/lhost-exim-37.eml", "kijitora@example.net"): "soft",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -240,7 +246,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     unlabelled = {p.name for p in PB.glob("*.eml")} - {row[0] for row in PB_LABELS}
     assert unlabelled == {"fbl-hotmail.eml"} and len(PB_LABELS) == 68
     assert {p.name for p in BSD.glob("*.eml")} == {row[0] for row in BSD_LABELS} and len(BSD_LABELS) == 62
-    assert {p.name for p in BSD2.glob("*.eml")} == {row[0] for row in BSD2_LABELS} and len(BSD2_LABELS) == 26
+    assert {p.name for p in BSD2.glob("*.eml")} == {row[0] for row in BSD2_LABELS} and len(BSD2_LABELS) == 32
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
