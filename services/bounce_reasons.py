@@ -159,6 +159,14 @@ BY_MTA = _table(
     (Reason.USERUNKNOWN, r"550 Invalid Recipient"),
     (Reason.FILTERED, r"Envelope blocked - User (?:Domain )?Entry"),
     (Reason.POLICYVIOLATION, r"rejected due to security policies|Anti-Spoofing policy"),
+    # Tencent QQ: too many connections or messages from one IP ("550 Ip frequency limited")
+    (Reason.TOOMANYCONN, r"(?:ip|connection) frequency limited"),
+    # Cox and Spectrum (Charter) name the refusal by an AUP code after a generic "sender rejected":
+    # Cox's CXBL / CDRBL (the IP on its blocklists), CXDNS (no reverse DNS), CXCNCT (connections);
+    # Spectrum's 1300-1340 (connections per IP)
+    (Reason.BLOCKED, r"AUP#(?:CXBL|CDRBL)\b"),
+    (Reason.REQUIREPTR, r"AUP#CXDNS\b"),
+    (Reason.TOOMANYCONN, r"AUP#CXCNCT\b|AUP#(?:In|Out)-13[0-4]\d\b"),
     # Proofpoint, Barracuda, Zoho, Cisco
     (Reason.BLOCKED, r"ipcheck\.proofpoint\.com|blocked using Barracuda|barracudacentral"),
     (Reason.FILTERED, r"permanent failure for one or more recipients \([^)]*:blocked\)"),
@@ -233,7 +241,7 @@ BY_REASON = _table(
                      r"|client host rejected|dynamic ip|dial-?up|residential|smtp server of your isp"
                      r"|\bdnsbl\b|\brbl\b|(?:ip|address|host|client)s? (?:address )?(?:is |has been |was )?"
                      r"(?:blocked|banned|blacklisted|denied)|your (?:ip|server|host)|invalid ip for sending"
-                     r"|(?:\d{1,3}\.){3}\d{1,3}\]? is not allowed to send"
+                     r"|(?:\d{1,3}\.){3}\d{1,3}\]? is not allowed to send|\bblocked (?:sending )?ip\b"
                      r"|not accepting connections"),  # the greeting refused to us (iCloud: "ESMTP not accepting connections")
     (Reason.BADREPUTATION, r"reputation|sender ?score"),
     (Reason.EXPIRED, r"retry time(?:out)? (?:exceeded|not reached)|(?:delivery )?time ?out exceeded"
