@@ -24,7 +24,12 @@ def dead_after() -> datetime.timedelta:
 
 def stopped(now: datetime.datetime):
     """The names of workers that stopped beating (a subquery for lease conditions)."""
-    return WorkerHeartbeat.select(WorkerHeartbeat.name).where(WorkerHeartbeat.last_seen < now - dead_after())
+    return silent_since(now - dead_after())
+
+
+def silent_since(moment):
+    """The names of workers not seen since `moment` (a value, or a prepared query's slot)."""
+    return WorkerHeartbeat.select(WorkerHeartbeat.name).where(WorkerHeartbeat.last_seen < moment)
 
 
 def beat(name: str) -> None:
