@@ -270,7 +270,7 @@ def _transactions(deliveries: list[Delivery]):
     """A message's recipients share a transaction, unless tracking makes each copy personal."""
     for _, group in itertools.groupby(deliveries, key=lambda d: d.message_id):
         group = list(group)
-        if not engagement.personal(group[0]):
+        if len(group) == 1 or not engagement.personal(group[0]):  # (one recipient: nothing to ask)
             yield group
         else:
             yield from ([d] for d in group)

@@ -104,7 +104,14 @@ def settle(row, owner: str, **changes) -> bool:
 def settle_many(model, owner: str, outcomes: list[tuple[int, dict]]) -> set[int]:
     """`settle` for several rows (id, changes) inside the caller's transaction: the rows `owner`
     still holds are locked (so the writes need not ask again), then each is written with its
-    own changes (models.db.update_rows); returns their ids."""
+    own changes (models.db.update_rows); returns their ids. One row (mail that trickles in is
+    recorded a message at a time) is one UPDATE whose condition is the lease: lease_owner
+    always changes from `owner` to NULL, so the count of changed rows says whether it held."""
+    if len(outcomes) == 1:
+        (row_id, changes), = outcomes
+        row = _released(model, changes)
+        values = [model._meta.fields[name].db_value(value) for name, value in row.items()]
+        return {row_id} if _write_held(model, tuple(row))(*values, row_id, owner) else set()
     held = {row_id for (row_id,) in _still_held(model, len(outcomes))(owner, *(row_id for row_id, _ in outcomes))}
     shapes: dict[tuple, list[dict]] = {}
     for row_id, changes in outcomes:
@@ -114,6 +121,14 @@ def settle_many(model, owner: str, outcomes: list[tuple[int, dict]]) -> set[int]
     for rows in shapes.values():
         update_rows(model, rows)
     return held
+
+
+@functools.cache
+def _write_held(model, names: tuple[str, ...]):
+    """The prepared UPDATE of one row's `names` where an owner still holds it: (*values, id, owner)."""
+    fields = [model._meta.fields[name] for name in names]
+    return prepared(lambda *values: model.update({f: v for f, v in zip(fields, values)})
+                    .where(model.id == values[-2], model.lease_owner == values[-1]), len(names) + 2, rows=False)
 
 
 @functools.cache
