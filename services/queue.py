@@ -24,14 +24,16 @@ def claim(owner: str, limit: int = 100) -> list[Delivery]:
     if not ids:
         return []
     claimed = _leased(len(ids))(owner, *ids)
-    domains = {d.id: d for d in _by_id(SenderDomain, len({d.message.domain_id for d in claimed}))(
-        *{d.message.domain_id for d in claimed})}
-    users = {u.id: u for u in _by_id(User, len({d.message.user_id for d in claimed}))(
-        *{d.message.user_id for d in claimed})}
+    domains = _rows(SenderDomain, {d.message.domain_id for d in claimed})
+    users = _rows(User, {d.message.user_id for d in claimed})
     claimed = [d for d in claimed if d.message.domain_id in domains and d.message.user_id in users]  # (none deleted since)
     for d in claimed:
         d.message.domain, d.message.user = domains[d.message.domain_id], users[d.message.user_id]
     return claimed
+
+
+def _rows(model, ids: set[int]) -> dict:
+    return {row.id: row for row in _by_id(model, len(ids))(*ids)} if ids else {}
 
 
 @functools.cache
