@@ -63,12 +63,12 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0
+        gather = min(GATHER_MAX, GATHER * max(1, heartbeat.live))
         if handled >= config.current().worker_batch:  # more may be waiting
             wait = 0.0
-        elif handled >= FEW:  # caught up: let mail gather for the next batch
-            wait = QUICK_POLL
+        elif handled >= FEW:  # caught up, and the wait gathers enough: keep it
+            wait = min(gather, max(QUICK_POLL, wait))
         else:  # a trickle, or none: longer while it lasts
-            gather = min(GATHER_MAX, GATHER * max(1, heartbeat.live))
             wait = min(gather if handled else idle, max(QUICK_POLL, 2 * wait))
         if wait:
             stop.wait(wait)
