@@ -2,13 +2,11 @@
 domain's pending mail, and what the operator's `gatepost queue` commands show."""
 from __future__ import annotations
 
-import datetime
 import functools
 
 from peewee import fn
 
 import clock
-import config
 from models import Delivery, DeliveryAttempt, Message, SenderDomain, User
 from models.db import database, prepared
 from models.vocabulary import DeliveryStatus, EventType, PENDING_DELIVERY
