@@ -105,11 +105,12 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     kept = SESSIONS.take(destination)
     if kept is None:
         try:
-            kept = _Session(transport.route(ready[0].recipient_domain))
+            route = transport.route(ready[0].recipient_domain)
         except transport.NoRoute as exc:
             return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
         except dns.DNSTimeout as exc:
             return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
+        kept = SESSIONS.take(route) or _Session(route)
     line = _Line(destination, kept, owner)
     try:
         for i, group in enumerate(groups):
@@ -227,17 +228,21 @@ class _Sessions:
     """SMTP sessions a pass left open for the next one to the same destination, one per
     destination and process, so mail that trickles in does not open a session, nor look its MX
     up, for every message or two. As Postfix's connection cache: a session is found by its
-    destination before any DNS lookup; one idle longer than IDLE_SECONDS is closed, and one the
-    receiver dropped meanwhile is caught by a RSET before reuse; a route is trusted for
-    REUSE_SECONDS after its lookup, then the session is closed and the MX looked up again."""
+    destination before any DNS lookup, else by the route the lookup found (domains that share
+    MX hosts share sessions); one idle longer than IDLE_SECONDS is closed, and one the receiver
+    dropped meanwhile is caught by a RSET before reuse; a route is trusted for REUSE_SECONDS
+    after its lookup, then the session is closed and the MX looked up again."""
 
     def __init__(self):
         self.kept: dict[_Destination, tuple[_Session, float]] = {}
         self.lock = threading.Lock()
 
-    def take(self, destination: _Destination) -> _Session | None:
+    def take(self, wanted: _Destination | transport.Route) -> _Session | None:
+        """The session kept for this destination, or on this route, if it is still good."""
         with self.lock:
-            session, since = self.kept.pop(destination, (None, 0.0))
+            key = wanted if isinstance(wanted, _Destination) else next(
+                (key for key, (session, _) in self.kept.items() if session.route == wanted), None)
+            session, since = self.kept.pop(key, (None, 0.0))
         if session is None:
             return None
         now = time.monotonic()
