@@ -78,11 +78,12 @@ class Slot(peewee.Node):
         return ctx.literal(ctx.state.param or "?")
 
 
-def prepared(build, slots: int | None = None):
+def prepared(build, slots: int | None = None, rows: bool = True):
     """`build(*slots)` -> a peewee SELECT, turned into SQL once per kind of database; the function
     returned runs it with a value for each slot (as the driver takes it: ids, not rows) and
     returns the query's rows. For the small queries of the hot paths, where peewee's builder cost
-    more than the database. `slots`: how many, when `build` takes *args."""
+    more than the database. `slots`: how many, when `build` takes *args. `rows=False`: `build`
+    makes an UPDATE or DELETE, and the function returns how many rows it changed."""
     slots = [Slot(i) for i in range(build.__code__.co_argcount if slots is None else slots)]
     built: dict[type, tuple] = {}
 
@@ -93,7 +94,7 @@ def prepared(build, slots: int | None = None):
             built[type(db)] = query, *query.sql()
         query, sql, params = built[type(db)]
         cursor = db.execute_sql(sql, [values[p.index] if isinstance(p, Slot) else p for p in params])
-        return list(query._get_cursor_wrapper(cursor).iterator())
+        return list(query._get_cursor_wrapper(cursor).iterator()) if rows else cursor.rowcount
     return run
 
 

@@ -41,6 +41,7 @@ MAX_BACKOFF = 4 * 3600
 LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
 IDLE_SECONDS = 2.0  # a session kept open for the next pass to the same destination (Postfix's cache: 2 s)
 QUIT_SECONDS = 0.5  # a kept session's QUIT waits no longer: the pass closes them
+REUSE_SECONDS = 300  # a route (and its session) is reused that long after its MX lookup (Postfix: 300 s)
 
 
 def backoff(attempts: int, reply: str) -> datetime.timedelta:
@@ -99,14 +100,18 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
     ready = [d for d in batch if not reasons[d.id]]
     if not ready:
         return
-    try:
-        route = transport.route(ready[0].recipient_domain)
-    except transport.NoRoute as exc:
-        return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
-    except dns.DNSTimeout as exc:
-        return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
     groups = list(_transactions(ready))
-    line = _Line(route, owner)
+    destination = _Destination.of(ready[0])
+    kept = SESSIONS.take(destination)
+    if kept is None:
+        try:
+            route = transport.route(ready[0].recipient_domain)
+        except transport.NoRoute as exc:
+            return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
+        except dns.DNSTimeout as exc:
+            return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
+        kept = SESSIONS.take(route) or _Session(route)
+    line = _Line(destination, kept, owner)
     try:
         for i, group in enumerate(groups):
             if line.failure is not None:  # the destination is unreachable: the rest waits too
@@ -127,8 +132,9 @@ class _Line:
     connection and the next message opens another; a destination that cannot be reached sets
     `failure`, which every message still queued gets too."""
 
-    def __init__(self, route: transport.Route, owner: str):
-        self.route, self.owner, self.failure, self.error = route, owner, None, None
+    def __init__(self, destination: _Destination, session: _Session, owner: str):
+        self.destination, self.session, self.owner, self.failure, self.error = destination, session, owner, None, None
+        self.route = session.route
         self.jobs: queue_.Queue = queue_.Queue(maxsize=LINE_AHEAD)
         self.outcomes: queue_.Queue = queue_.Queue()
         self.thread = threading.Thread(target=self._run, name="smtp-line", daemon=True)
@@ -167,7 +173,7 @@ class _Line:
             self.error = self.error or exc
 
     def _run(self) -> None:
-        connection = SESSIONS.take(self.route)
+        connection = self.session.connection
         while (job := self.jobs.get()) is not None:
             group, mail_from, content = job
             try:
@@ -178,7 +184,7 @@ class _Line:
                                     DeliveryStatus.DEFERRED, attempted=False) for d in group]
             self.outcomes.put(outcomes)
         if connection is not None and connection.open:  # (one that could not open holds nothing to close)
-            SESSIONS.keep(self.route, connection)
+            SESSIONS.keep(self.destination, dataclasses.replace(self.session, connection=connection))
 
     def _connected(self, connection: transport.Connection | None) -> transport.Connection | None:
         if self.failure is None and (connection is None or not connection.open):
@@ -195,41 +201,71 @@ class _Line:
         return [Outcome(d, replies[d.recipient], duration_ms=transport.elapsed_ms(started)) for d in group]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Destination:
+    """Where a pass's mail goes, as sessions are kept: a recipient domain (or the smarthost) under
+    the settings that decide its route."""
+    domain: str
+    relay_url: str
+    mx_port: int
+    dns_servers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> _Destination:
+        settings = config.current()
+        return cls(_destination(delivery), settings.relay_url, settings.mx_port, settings.dns_servers)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Session:
+    """A destination's route (the MX lookup's answer) and the session opened on it, if any."""
+    route: transport.Route
+    connection: transport.Connection | None = None
+    looked_up: float = dataclasses.field(default_factory=time.monotonic)
+
+
 class _Sessions:
-    """SMTP sessions a pass left open for the next one to the same destination, one per route
-    and process, so mail that trickles in does not open a session for every message or two. One
-    idle longer than IDLE_SECONDS is closed; one the receiver dropped meanwhile is caught by a
-    RSET before reuse (as Postfix's connection cache does both)."""
+    """SMTP sessions a pass left open for the next one to the same destination, one per
+    destination and process, so mail that trickles in does not open a session, nor look its MX
+    up, for every message or two. As Postfix's connection cache: a session is found by its
+    destination before any DNS lookup, else by the route the lookup found (domains that share
+    MX hosts share sessions); one idle longer than IDLE_SECONDS is closed, and one the receiver
+    dropped meanwhile is caught by a RSET before reuse; a route is trusted for REUSE_SECONDS
+    after its lookup, then the session is closed and the MX looked up again."""
 
     def __init__(self):
-        self.kept: dict[transport.Route, tuple[transport.Connection, float]] = {}
+        self.kept: dict[_Destination, tuple[_Session, float]] = {}
         self.lock = threading.Lock()
 
-    def take(self, route: transport.Route) -> transport.Connection | None:
+    def take(self, wanted: _Destination | transport.Route) -> _Session | None:
+        """The session kept for this destination, or on this route, if it is still good."""
         with self.lock:
-            connection, since = self.kept.pop(route, (None, 0.0))
-        if connection is None:
+            key = wanted if isinstance(wanted, _Destination) else next(
+                (key for key, (session, _) in self.kept.items() if session.route == wanted), None)
+            session, since = self.kept.pop(key, (None, 0.0))
+        if session is None:
             return None
-        if time.monotonic() - since < IDLE_SECONDS and connection.alive():
-            return connection
-        connection.close(timeout=QUIT_SECONDS)
+        now = time.monotonic()
+        if now - since < IDLE_SECONDS and now - session.looked_up < REUSE_SECONDS and session.connection.alive():
+            return session
+        session.connection.close(timeout=QUIT_SECONDS)
         return None
 
-    def keep(self, route: transport.Route, connection: transport.Connection) -> None:
+    def keep(self, destination: _Destination, session: _Session) -> None:
         with self.lock:
-            replaced, _ = self.kept.pop(route, (None, 0.0))
-            self.kept[route] = connection, time.monotonic()
+            replaced, _ = self.kept.pop(destination, (None, 0.0))
+            self.kept[destination] = session, time.monotonic()
         if replaced is not None:
-            replaced.close(timeout=QUIT_SECONDS)
+            replaced.connection.close(timeout=QUIT_SECONDS)
 
     def close_idle(self, longer_than: float = IDLE_SECONDS) -> None:
         """Close the sessions idle that long (all with 0: the worker stops)."""
         now = time.monotonic()
         with self.lock:
-            stale = [route for route, (_, since) in self.kept.items() if now - since >= longer_than]
-            closing = [self.kept.pop(route)[0] for route in stale]
-        for connection in closing:
-            connection.close(timeout=QUIT_SECONDS)
+            stale = [key for key, (_, since) in self.kept.items() if now - since >= longer_than]
+            closing = [self.kept.pop(key)[0] for key in stale]
+        for session in closing:
+            session.connection.close(timeout=QUIT_SECONDS)
 
 
 SESSIONS = _Sessions()
@@ -239,7 +275,7 @@ def _transactions(deliveries: list[Delivery]):
     """A message's recipients share a transaction, unless tracking makes each copy personal."""
     for _, group in itertools.groupby(deliveries, key=lambda d: d.message_id):
         group = list(group)
-        if not engagement.personal(group[0]):
+        if len(group) == 1 or not engagement.personal(group[0]):  # (one recipient: nothing to ask)
             yield group
         else:
             yield from ([d] for d in group)

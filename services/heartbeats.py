@@ -24,17 +24,24 @@ def dead_after() -> datetime.timedelta:
 
 def stopped(now: datetime.datetime):
     """The names of workers that stopped beating (a subquery for lease conditions)."""
-    return WorkerHeartbeat.select(WorkerHeartbeat.name).where(WorkerHeartbeat.last_seen < now - dead_after())
+    return silent_since(now - dead_after())
 
 
-def beat(name: str) -> None:
-    """Say `name` is alive; forget workers gone so long that every lease they took has expired."""
+def silent_since(moment):
+    """The names of workers not seen since `moment` (a value, or a prepared query's slot)."""
+    return WorkerHeartbeat.select(WorkerHeartbeat.name).where(WorkerHeartbeat.last_seen < moment)
+
+
+def beat(name: str) -> int:
+    """Say `name` is alive; forget workers gone so long that every lease they took has expired.
+    Returns how many workers are alive, `name` included (they share the polling of the queue)."""
     now = clock.now()
     with database.atomic():
         if not WorkerHeartbeat.update(last_seen=now).where(WorkerHeartbeat.name == name).execute():
             WorkerHeartbeat.create(name=name, started_at=now, last_seen=now)
         gone = now - dead_after() - datetime.timedelta(seconds=config.current().lease_seconds)
         WorkerHeartbeat.delete().where(WorkerHeartbeat.last_seen < gone).execute()
+        return WorkerHeartbeat.select().where(WorkerHeartbeat.last_seen >= now - dead_after()).count()
 
 
 def depart(name: str) -> None:
@@ -46,10 +53,11 @@ def depart(name: str) -> None:
 
 
 class Heartbeat:
-    """`name`'s heartbeat on its own thread, from construction until `stop()`."""
+    """`name`'s heartbeat on its own thread, from construction until `stop()`; `live` is how
+    many workers were alive at the last beat."""
 
     def __init__(self, name: str):
-        self.name, self.stopping = name, threading.Event()
+        self.name, self.stopping, self.live = name, threading.Event(), 1
         self.thread = threading.Thread(target=self._run, name=f"heartbeat-{name}", daemon=True)
         self.thread.start()
 
@@ -57,7 +65,7 @@ class Heartbeat:
         while True:
             try:
                 with database.connection_context():
-                    beat(self.name)
+                    self.live = beat(self.name)
             except Exception:
                 log.exception("heartbeat of %s failed; trying again", self.name)
             if self.stopping.wait(config.current().heartbeat_seconds):

@@ -17,6 +17,9 @@ from services import campaigns, chores, delivery, heartbeats, retention, verific
 
 log = logging.getLogger(__name__)
 QUICK_POLL = 0.01  # seconds: the first wait once the queue runs dry, doubling up to `idle` while it stays dry
+FEW = 8  # a claim smaller than this: mail trickles in (claims of a message or two cost a pass each)
+GATHER = 0.04  # seconds per live worker: while mail trickles, the wait between passes doubles up to this...
+GATHER_MAX = 0.16  # ...and never past this, however many workers share the queue
 CHORES_EVERY = 1.0  # seconds: chores are offered at most this often (the shortest interval in `schedule`)
 WEBHOOK_THREADS = 8  # webhook POSTs in flight per worker; one webhook gets at most PER_ENDPOINT of them
 
@@ -35,8 +38,11 @@ def worker_name() -> str:
 
 def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) -> None:
     """Mail passes on this thread: back to back while batches come full, else after QUICK_POLL,
-    doubling up to `idle` while no mail comes (mail accepted about as fast as it goes out
-    neither waits a whole idle period nor is claimed a message per transaction). Webhook POSTs
+    doubling up to `idle` while no mail comes. Mail accepted about as fast as it goes out neither
+    waits a whole idle period nor is claimed a message or two a pass: while claims stay under
+    FEW, the wait doubles up to GATHER for each live worker (the heartbeats count them): the
+    workers a trickle feeds poll it together about as often as one would, each pass taking a
+    few messages instead of a pass, a lease and a commit for every message or two. Webhook POSTs
     on their own pool (a `WebhookPool` thread), so a slow endpoint never holds mail, and mail
     never holds webhooks; a heartbeat on a third, so if this process dies its leases are free
     within seconds."""
@@ -57,10 +63,13 @@ def run(stop: threading.Event, *, name: str | None = None, idle: float = 1.0) ->
         except Exception:
             log.exception("delivery pass failed; retrying")
             handled = 0
+        gather = min(GATHER_MAX, GATHER * max(1, heartbeat.live))
         if handled >= config.current().worker_batch:  # more may be waiting
             wait = 0.0
-        else:  # caught up: let mail gather for the next batch, longer while none comes
-            wait = QUICK_POLL if handled else min(idle, max(QUICK_POLL, 2 * wait))
+        elif handled >= FEW:  # caught up, and the wait gathers enough: keep it
+            wait = min(gather, max(QUICK_POLL, wait))
+        else:  # a trickle, or none: longer while it lasts
+            wait = min(gather if handled else idle, max(QUICK_POLL, 2 * wait))
         if wait:
             stop.wait(wait)
     delivery.SESSIONS.close_idle(0)

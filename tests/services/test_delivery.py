@@ -313,6 +313,32 @@ def test_a_pass_takes_up_the_session_the_last_one_left_open(send, deliver, sink)
     assert deliver() == 1 and sink.connections == 2
 
 
+def test_a_kept_session_is_found_by_its_destination_before_any_lookup(send, deliver, sink, dns_server):
+    """As Postfix's connection cache: the MX answer the session was opened on holds while it is
+    kept (REUSE_SECONDS at most); once it is closed, the next pass looks the MX up again."""
+    untracked = {"TrackOpens": False, "TrackLinks": False}
+    send(To=[{"email": "a@example.net"}], **untracked)
+    assert deliver() == 1
+    dns_server.zone.remove("example.net")
+    send(To=[{"email": "b@example.net"}], **untracked)
+    assert deliver() == 1 and sink.connections == 1
+    delivery.SESSIONS.close_idle(0)
+    send(To=[{"email": "c@example.net"}], **untracked)
+    deliver()
+    assert statuses() == {"a@example.net": "delivered", "b@example.net": "delivered", "c@example.net": "bounced"}
+
+
+def test_domains_that_share_mx_hosts_share_a_kept_session(send, deliver, sink, dns_server):
+    dns_server.zone.remove("example.org", "MX")
+    dns_server.zone.add("example.org", "MX", (10, "mx.example.net"))
+    untracked = {"TrackOpens": False, "TrackLinks": False}
+    send(To=[{"email": "a@example.net"}], **untracked)
+    assert deliver() == 1
+    send(To=[{"email": "b@example.org"}], **untracked)
+    assert deliver() == 1
+    assert sink.connections == 1 and set(statuses().values()) == {"delivered"}
+
+
 def test_a_session_the_receiver_closed_while_idle_is_replaced(send, deliver, settings, dns_server):
     import time
 

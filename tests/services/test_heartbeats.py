@@ -31,6 +31,13 @@ def test_the_mail_of_a_worker_that_stopped_beating_is_free_at_once(send, deliver
     assert {d.status for d in Delivery.select()} == {"delivered"} and len(sink.received) == 3
 
 
+def test_a_beat_counts_the_workers_alive():
+    assert heartbeats.beat("one") == 1
+    assert heartbeats.beat("two") == 2  # (they share the polling of the queue: worker.run)
+    beyond_the_heartbeats()
+    assert heartbeats.beat("two") == 1
+
+
 def test_a_worker_that_keeps_beating_keeps_its_leases(send, deliver):
     send()
     heartbeats.beat("slow-worker")
