@@ -90,3 +90,36 @@ def test_one_message_writes_linked_rows_for_each_recipient(sender, settings, for
             rows = {r.webhook_id: r for r in WebhookDelivery.select().where(WebhookDelivery.event == event)}
             assert sorted(rows) == sorted([h.id for h in hooks] + [suspended.id])
             assert rows[suspended.id].status == "failed" and rows[hooks[0].id].status == "pending"
+
+
+def test_a_suppression_or_webhook_added_by_another_process_counts_for_the_next_send(sender, settings):
+    """Nothing of the accept path's reads is kept between sends: what another process committed
+    counts at once (a suppression refuses, a new subscriber gets the accepted events)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from models import WebhookDelivery
+    first = sending.accept(sender.domain, _out("ann@example.net"))
+    code = f"""
+import config
+from models.db import open_database, database
+from models.vocabulary import EventType
+settings = config.Settings.from_env()
+config.use(settings.replace(webhook_allow_private=True))
+open_database(settings.database_url)
+with database.connection_context():
+    from models import User
+    from services import suppressions, webhooks
+    user = User.get_by_id({sender.account.user.id})
+    suppressions.add(user, "ann@example.net", "manual")
+    webhooks.add(user, {sender.domain.id}, [EventType.ACCEPTED], "http://127.0.0.1:9/hook")
+"""
+    env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[2], check=True)
+    with pytest.raises(RecipientSuppressed):
+        sending.accept(sender.domain, _out("ann@example.net"))
+    second = sending.accept(sender.domain, _out("bo@example.net"))
+    hooked = {e.message.uuid for e in Event.select().join(WebhookDelivery, on=WebhookDelivery.event == Event.id)}
+    assert hooked == {second} and first != second
