@@ -161,7 +161,7 @@ def accept_batch(items: list[tuple[SenderDomain, Outgoing]], *, source: str = "a
     results: list[Pending | GatewayError] = []
     for domain, out in items:
         try:
-            pending = prepare(domain, out, source=source)
+            pending = prepare(domain, out, source=source, alone=False)
             check_rate(domain)
         except GatewayError as exc:
             results.append(exc)
@@ -200,8 +200,9 @@ def _write_batch(results: list) -> int:
     return len(written)
 
 
-def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pending:
-    """Every check a message passes before it is written, and its composition."""
+def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api", alone: bool = True) -> Pending:
+    """Every check a message passes before it is written, and its composition. Not `alone`
+    (one of a batch): its webhooks are left to write_all, which reads them once for all."""
     settings = config.current()
     check_sender(domain)
     if out.sender.email.rpartition("@")[2].lower() != domain.name:
@@ -210,7 +211,7 @@ def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pend
     _check_header_texts(out)
     recipients = [(a.email.lower(), kind) for kind, group in (("to", out.to), ("cc", out.cc), ("bcc", out.bcc))
                   for a in group]
-    hooks = check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)))
+    hooks = check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)), alone)
     for attachment in out.attachments:
         if len(attachment.content) > settings.max_attachment_bytes:
             raise MessageTooLarge(f"Attachment {attachment.filename} is larger than {settings.max_attachment_bytes} bytes")
@@ -222,26 +223,29 @@ def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pend
                     source=source, test=out.test, hooks=hooks)
 
 
-def check_recipients(domain: SenderDomain, recipients: list[str]) -> list[Webhook]:
+def check_recipients(domain: SenderDomain, recipients: list[str], hooks: bool = True) -> list[Webhook] | None:
     """How many, and none suppressed: the checks every way in makes before it queues. Returns
     the webhooks subscribed to the message's accepted events, read in the same statement as
-    the suppressions (write_all needs them, and would read them in its transaction)."""
+    the suppressions (write_all needs them, and would read them in its transaction); None
+    without `hooks`."""
     settings = config.current()
     if len(recipients) > settings.max_recipients:
         raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
-    wanted = sorted({e.strip().lower() for e in recipients})
-    found, hooks = set(), []
-    for email_, hook_id, status, format_ in _screening(len(wanted))(domain.user_id, domain.id, EventType.ACCEPTED,
-                                                                    *wanted):
-        if email_ is None:
-            hooks.append(Webhook(id=hook_id, status=status, format=format_))
-        else:
-            found.add(email_)
-    blocked = suppressions.not_allowed(domain.user_id, found)
+    found, subscribers = set(), None
+    if hooks:
+        wanted, subscribers = sorted({e.strip().lower() for e in recipients}), []
+        for email_, hook_id, status, format_ in _screening(len(wanted))(domain.user_id, domain.id,
+                                                                        EventType.ACCEPTED, *wanted):
+            if email_ is None:
+                subscribers.append(Webhook(id=hook_id, status=status, format=format_))
+            else:
+                found.add(email_)
+    blocked = suppressions.not_allowed(domain.user_id, found) if hooks else suppressions.suppressed(domain.user_id,
+                                                                                                   recipients)
     if blocked:
         raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
                                   + ", ".join(blocked))
-    return hooks
+    return subscribers
 
 
 @functools.cache
