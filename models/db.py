@@ -137,6 +137,60 @@ def insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> lis
     return found
 
 
+class LastId:
+    """A value in `insert_script`'s rows: the id the latest row inserted into `model` took,
+    earlier in the same script (the current value of its id's sequence, per connection)."""
+
+    def __init__(self, model):
+        self.sql = (f"currval(pg_get_serial_sequence('{model._meta.table_name}', "
+                    f"'{model._meta.primary_key.column_name}'))").encode()
+
+    def __conform__(self, protocol):  # psycopg2 writes it into the query as it is
+        return self
+
+    def getquoted(self) -> bytes:
+        return self.sql
+
+
+def scripts_in_one_round_trip() -> bool:
+    """Whether `insert_script` may be used: PostgreSQL runs the statements of one query string
+    as one implicit transaction (unless one is open already), so no BEGIN or COMMIT is sent;
+    psycopg2 binds the values in the client."""
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+_SCRIPTED: dict[tuple, tuple[str, list]] = {}
+
+
+def insert_script(steps: list[tuple[type, list[dict]]]) -> None:
+    """INSERTs in order, each of one model's `rows` (dicts of field name: value, the same keys;
+    unnamed fields take their defaults; a LastId value is the id of that model's latest row
+    inserted before this step), sent as ONE query (`scripts_in_one_round_trip` only): all or
+    nothing, and committed by the time it returns unless the caller holds a transaction open.
+    A step's SQL is made once per shape (model, fields, rows)."""
+    db = database.obj
+    pieces, params = [], []
+    for model, rows in steps:
+        if not rows:
+            continue
+        shape = (model, tuple(rows[0]), len(rows))
+        if shape not in _SCRIPTED:
+            fields = [model._meta.fields[name] for name in rows[0]]
+            fields += [f for f in model._meta.defaults if f.name not in rows[0]]
+            columns = ", ".join(f.column_name.join('""') for f in fields)
+            one = f"({', '.join(['%s'] * len(fields))})"
+            _SCRIPTED[shape] = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
+                                f"VALUES {', '.join([one] * len(rows))}"), fields
+        sql, fields = _SCRIPTED[shape]
+        defaults = model._meta.defaults
+        pieces.append(sql)
+        params += [v if isinstance(v, LastId) else f.db_value(v) for row in rows for f in fields
+                   for v in (row[f.name] if f.name in row else defaults[f]() if callable(defaults[f])
+                             else defaults[f],)]
+    if pieces:
+        db.execute_sql(";\n".join(pieces), params)
+
+
 _UPDATES: dict[tuple, tuple[str, list]] = {}
 
 

@@ -235,7 +235,7 @@ def _prepared(campaign: Campaign, contact: Contact) -> sending.Pending | None:
             sender=Address(campaign.from_email, campaign.from_name), to=(Address(contact.email, contact.name),),
             reply_to=(Address(campaign.reply_to),) if campaign.reply_to else (), subject=content.subject,
             html=content.html or None, text=content.text or None, tags=tuple(json.loads(campaign.tags)))
-        pending = sending.prepare(campaign.domain, out, source="campaign")
+        pending = sending.prepare(campaign.domain, out, source="campaign", alone=False)
     except GatewayError as exc:
         log.info("campaign %s passes over contact %s: %s", campaign.id, contact.id, exc)
         return None

@@ -118,7 +118,7 @@ def _compose_plain(draft: Draft, date: datetime.datetime) -> bytes | None:
     lines = [_plain_addresses("From", (draft.sender,)), _plain_addresses("To", draft.to),
              _plain_addresses("Cc", draft.cc), _plain_addresses("Reply-To", draft.reply_to),
              _plain_unstructured("Subject", draft.subject),
-             f"Date: {format_datetime(date.replace(tzinfo=datetime.UTC))}",
+             f"Date: {_date(date.replace(microsecond=0))}",
              f"Message-ID: {draft.message_id}" if draft.message_id else "", "MIME-Version: 1.0",
              *(_plain_unstructured(name, value) if name.lower() not in STRUCTURED else None
                for name, value in draft.headers)]
@@ -132,6 +132,12 @@ def _compose_plain(draft: Draft, date: datetime.datetime) -> bytes | None:
     return (f'{head}Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
             f"--{boundary}\r\n{_plain_part('plain', text)}\r\n--{boundary}\r\n{_plain_part('html', draft.html)}"
             f"\r\n--{boundary}--\r\n").encode("ascii", "surrogateescape")
+
+
+@functools.lru_cache(maxsize=4)
+def _date(second: datetime.datetime) -> str:
+    """The Date header's value for a naive UTC time (the same for each accept of a second)."""
+    return format_datetime(second.replace(tzinfo=datetime.UTC))
 
 
 def _plain_addresses(name: str, addresses: tuple[Address, ...]) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import clock
-from models import Delivery, Event, Message
-from models.db import insert_rows
+from models import Delivery, Event, Message, WebhookDelivery
+from models.db import LastId, insert_rows
 from services import webhook_deliveries
 
 
@@ -21,18 +21,32 @@ def record(event: str, *, message: Message, delivery: Delivery | None = None, re
     return row
 
 
-def record_all(event: str, entries: list[dict]) -> None:
+def record_all(event: str, entries: list[dict], hooks: dict | None = None) -> None:
     """`record` for many events of one type at once: `entries` are dicts of user, domain,
     message, delivery (ids), recipient and details. One INSERT; the event ids are read back only
-    for the webhook outbox rows of those whose domain or user has a subscriber."""
+    for the webhook outbox rows of those whose domain or user has a subscriber. `hooks`: the
+    subscribers (webhook_deliveries.subscribed) when the caller read them already."""
     now = clock.now()
-    hooks = webhook_deliveries.subscribed((event, e["domain"], e["user"]) for e in entries)
-    rows = [{"user": e["user"], "domain": e["domain"], "message": e["message"], "delivery": e["delivery"],
-             "event": event, "recipient": e["recipient"], "details": json.dumps(e["details"], default=str),
-             "created_at": now} for e in entries]
+    if hooks is None:
+        hooks = webhook_deliveries.subscribed((event, e["domain"], e["user"]) for e in entries)
+    rows = [_row(event, e, now) for e in entries]
     if not any(hooks.values()):
         insert_rows(Event, rows)
         return
     written = insert_rows(Event, rows, returning=("id", "domain_id", "user_id"))
     webhook_deliveries.enqueue_all([Event(id=i, event=event, domain=domain, user=user, created_at=now)
                                     for i, domain, user in written], hooks)
+
+
+def _row(event: str, e: dict, now) -> dict:
+    return {"user": e["user"], "domain": e["domain"], "message": e["message"], "delivery": e["delivery"],
+            "event": event, "recipient": e["recipient"], "details": json.dumps(e["details"], default=str),
+            "created_at": now}
+
+
+def record_steps(event: str, entry: dict, hooks: list) -> list[tuple]:
+    """`record_all` of one entry as models.db.insert_script steps: its event, and its outbox
+    rows to `hooks` (its subscribers, none of them batching: webhook_deliveries.batching)."""
+    now = clock.now()
+    return [(Event, [_row(event, entry, now)]),
+            (WebhookDelivery, webhook_deliveries.outbox_rows(LastId(Event), now, hooks))]

@@ -6,20 +6,21 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import email.utils
+import functools
 import json
 import re
 import uuid
 from email import headerregistry, policy
 from email.message import EmailMessage
 
-from peewee import fn
+from peewee import SQL, fn
 
 import clock
 import config
-from models import Delivery, Message, MessageTag, SenderDomain
-from models.db import database, insert_rows
+from models import Delivery, Message, MessageTag, SenderDomain, Webhook
+from models.db import LastId, database, insert_rows, insert_script, prepared, scripts_in_one_round_trip
 from models.vocabulary import DeliveryStatus, DomainStatus, EventType
-from services import events, metrics, rate_limits, suppressions
+from services import events, metrics, rate_limits, suppressions, webhook_deliveries, webhooks
 from services.addresses import normalize_address
 from services.compose import Address, Attachment, Draft, compose
 from services.errors import (AccountDisabled, BatchTooLarge, DomainNotActive, ForeignSender, GatewayError,
@@ -40,6 +41,7 @@ CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 TEST_REPLY = "test key: recorded, not delivered"
 MAX_BATCH = 100  # messages per accept_batch call
 MAX_SUBJECT = 2000  # characters kept in the message record (every backend's TEXT holds it; the mail keeps all)
+SCRIPTED_RECIPIENTS = 8  # up to this many, a message is written as one script (2 statements a recipient)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,9 +138,13 @@ def accept(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> str:
 
 def _queue(pending: Pending) -> str:
     check_rate(pending.domain)
-    with database.atomic():
-        check_quota(pending.domain.user, len(pending.recipients))
-        write_all([pending])
+    group = pending.domain.user.group
+    if _scripted([pending]) and not (group.send_limit_per_day or group.send_limit_per_month):
+        _write_script(pending)  # one query, its own transaction: no quota to read in it
+    else:
+        with database.atomic():
+            check_quota(pending.domain.user, len(pending.recipients))
+            write_all([pending])
     metrics.ACCEPTED.labels(pending.source).inc()
     return pending.ident
 
@@ -155,7 +161,7 @@ def accept_batch(items: list[tuple[SenderDomain, Outgoing]], *, source: str = "a
     results: list[Pending | GatewayError] = []
     for domain, out in items:
         try:
-            pending = prepare(domain, out, source=source)
+            pending = prepare(domain, out, source=source, alone=False)
             check_rate(domain)
         except GatewayError as exc:
             results.append(exc)
@@ -194,8 +200,9 @@ def _write_batch(results: list) -> int:
     return len(written)
 
 
-def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pending:
-    """Every check a message passes before it is written, and its composition."""
+def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api", alone: bool = True) -> Pending:
+    """Every check a message passes before it is written, and its composition. Not `alone`
+    (one of a batch): its webhooks are left to write_all, which reads them once for all."""
     settings = config.current()
     check_sender(domain)
     if out.sender.email.rpartition("@")[2].lower() != domain.name:
@@ -204,7 +211,7 @@ def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pend
     _check_header_texts(out)
     recipients = [(a.email.lower(), kind) for kind, group in (("to", out.to), ("cc", out.cc), ("bcc", out.bcc))
                   for a in group]
-    check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)))
+    hooks = check_recipients(domain, list(dict.fromkeys(address for address, _ in recipients)), alone)
     for attachment in out.attachments:
         if len(attachment.content) > settings.max_attachment_bytes:
             raise MessageTooLarge(f"Attachment {attachment.filename} is larger than {settings.max_attachment_bytes} bytes")
@@ -213,18 +220,44 @@ def prepare(domain: SenderDomain, out: Outgoing, *, source: str = "api") -> Pend
                             out.attachments, out.headers, f"<{ident}@{domain.name}>"), clock.now())
     return _pending(domain, ident, content, recipients, mail_from=out.sender.email, subject=out.subject,
                     tags=out.tags, track_opens=out.track_opens, track_links=out.track_links, send_at=out.send_at,
-                    source=source, test=out.test)
+                    source=source, test=out.test, hooks=hooks)
 
 
-def check_recipients(domain: SenderDomain, recipients: list[str]) -> None:
-    """How many, and none suppressed: the checks every way in makes before it queues."""
+def check_recipients(domain: SenderDomain, recipients: list[str], hooks: bool = True) -> list[Webhook] | None:
+    """How many, and none suppressed: the checks every way in makes before it queues. Returns
+    the webhooks subscribed to the message's accepted events, read in the same statement as
+    the suppressions (write_all needs them, and would read them in its transaction); None
+    without `hooks`."""
     settings = config.current()
     if len(recipients) > settings.max_recipients:
         raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
-    blocked = suppressions.suppressed(domain.user, recipients)
+    found, subscribers = set(), None
+    if hooks:
+        wanted, subscribers = sorted({e.strip().lower() for e in recipients}), []
+        for email_, hook_id, status, format_ in _screening(len(wanted))(domain.user_id, domain.id,
+                                                                        EventType.ACCEPTED, *wanted):
+            if email_ is None:
+                subscribers.append(Webhook(id=hook_id, status=status, format=format_))
+            else:
+                found.add(email_)
+    blocked = suppressions.not_allowed(domain.user_id, found) if hooks else suppressions.suppressed(domain.user_id,
+                                                                                                   recipients)
     if blocked:
         raise RecipientSuppressed("Email address is in the suppression list. Email delivery is blocked: "
                                   + ", ".join(blocked))
+    return subscribers
+
+
+@functools.cache
+def _screening(count: int):
+    """One statement for `count` recipients: which are suppressed (suppressions.among_query),
+    and the webhooks subscribed to (domain, user, event) (webhooks.subscribers_query), as rows
+    of (address, id, status, format) with the columns of the other kind NULL."""
+    null = SQL("NULL")
+    return prepared(lambda user_id, domain_id, event, *emails: (
+        suppressions.among_query(user_id, list(emails), null, null, null)
+        + webhooks.subscribers_query(domain_id, user_id, event, null, Webhook.id, Webhook.status, Webhook.format)
+    ).tuples(), count + 3)
 
 
 def apply_defaults(message: EmailMessage, defaults) -> None:
@@ -262,7 +295,7 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
         _own_mailbox(message, "Sender", domain)
     kinds = {a.addr_spec.lower(): kind for kind in ("cc", "to") for a in getattr(message[kind], "addresses", ())}
     unique = list(dict.fromkeys(normalize_address(r).lower() for r in recipients))
-    check_recipients(domain, unique)
+    hooks = check_recipients(domain, unique)
     del message["Bcc"]
     ident = str(uuid.uuid4())
     if message["Message-ID"] is None:
@@ -270,7 +303,7 @@ def accept_raw(domain: SenderDomain, envelope_from: str, recipients: list[str], 
     if message["Date"] is None:
         message["Date"] = email.utils.format_datetime(clock.now().replace(tzinfo=datetime.UTC))
     return _queue(_pending(domain, ident, message.as_bytes(), [(r, kinds.get(r, "bcc")) for r in unique],
-                           mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source))
+                           mail_from=envelope_from, subject=str(message["Subject"] or ""), source=source, hooks=hooks))
 
 
 def _own_mailbox(message, name: str, domain: SenderDomain) -> None:
@@ -316,6 +349,7 @@ class Pending:
     test: bool = False
     campaign: object = None  # a campaign's message: the campaign, and the contact it goes to
     contact_id: int | None = None
+    hooks: list | None = None  # the webhooks of its accepted events, when check_recipients read them
 
 
 def _pending(domain: SenderDomain, ident: str, content: bytes, recipients: list[tuple[str, str]], **fields) -> Pending:
@@ -332,6 +366,8 @@ def write_all(pendings: list[Pending]) -> None:
     """The messages, a delivery per recipient and their accepted events, one INSERT per table
     for them all; call it inside the transaction that answers for them (after the quota check).
     A test message's deliveries are written already final (TEST), so no worker ever claims them."""
+    if len(pendings) == 1 and _scripted(pendings):
+        return _write_script(pendings[0])
     now = clock.now()
     send_at = {p.ident: max(p.send_at or now, now) for p in pendings}
     ids = dict((uuid, id_) for id_, uuid in insert_rows(Message, [{
@@ -348,9 +384,50 @@ def write_all(pendings: list[Pending]) -> None:
         "status": DeliveryStatus.TEST if p.test else DeliveryStatus.QUEUED,
         "last_reply": TEST_REPLY if p.test else "scheduled" if send_at[p.ident] > now else DeliveryStatus.QUEUED}
         for p in pendings for address, kind in p.recipients.items()], returning=("id", "message_id", "recipient"))}
+    known = all(p.hooks is not None for p in pendings)
     events.record_all(EventType.ACCEPTED, [{
         "user": p.domain.user_id, "domain": p.domain.id, "message": ids[p.ident],
         "delivery": deliveries[(ids[p.ident], address)], "recipient": address,
-        "details": {"subject": p.subject[:MAX_SUBJECT], "tags": list(p.tags),
-                    "send_at": send_at[p.ident].isoformat() if send_at[p.ident] > now else None}}
-        for p in pendings for address in p.recipients])
+        "details": _details(p, send_at[p.ident], now)} for p in pendings for address in p.recipients],
+        {(EventType.ACCEPTED, p.domain.id, p.domain.user_id): p.hooks for p in pendings} if known else None)
+
+
+def _details(p: Pending, send_at: datetime.datetime, now: datetime.datetime) -> dict:
+    return {"subject": p.subject[:MAX_SUBJECT], "tags": list(p.tags),
+            "send_at": send_at.isoformat() if send_at > now else None}
+
+
+def _scripted(pendings: list[Pending]) -> bool:
+    """Whether write_all writes these as one models.db.insert_script: one message of a few
+    recipients, on a database that takes a script in one round trip, with its webhooks read
+    already (and none batching, which enqueue_all handles)."""
+    return (len(pendings) == 1 and len(pendings[0].recipients) <= SCRIPTED_RECIPIENTS
+            and pendings[0].hooks is not None and not webhook_deliveries.batching(pendings[0].hooks)
+            and scripts_in_one_round_trip())
+
+
+def _write_script(p: Pending) -> None:
+    """write_all of one message as one script: the message, its tags, then per recipient its
+    delivery, its accepted event and the event's outbox rows, each referring to the rows before
+    it by models.db.LastId. It is its own transaction unless the caller holds one."""
+    now = clock.now()
+    send_at = max(p.send_at or now, now)
+    message, delivery = LastId(Message), LastId(Delivery)
+    steps = [(Message, [{
+        "uuid": p.ident, "user": p.domain.user_id, "domain": p.domain.id,
+        "message_id_header": f"<{p.ident}@{p.domain.name}>", "mail_from": p.mail_from,
+        "subject": p.subject[:MAX_SUBJECT], "tags": json.dumps(list(p.tags)), "track_opens": p.track_opens,
+        "track_links": p.track_links, "source": p.source, "content": p.content, "size": len(p.content),
+        "created_at": now, "send_at": send_at, "campaign": p.campaign, "contact_id": p.contact_id}]),
+        (MessageTag, [{"message": message, "tag": tag} for tag in dict.fromkeys(p.tags)])]
+    details = _details(p, send_at, now)
+    for address, kind in p.recipients.items():
+        steps.append((Delivery, [{
+            "message": message, "recipient": address, "recipient_domain": address.rpartition("@")[2], "kind": kind,
+            "next_attempt_at": send_at, "updated_at": now,
+            "status": DeliveryStatus.TEST if p.test else DeliveryStatus.QUEUED,
+            "last_reply": TEST_REPLY if p.test else "scheduled" if send_at > now else DeliveryStatus.QUEUED}]))
+        steps += events.record_steps(EventType.ACCEPTED, {
+            "user": p.domain.user_id, "domain": p.domain.id, "message": message, "delivery": delivery,
+            "recipient": address, "details": details}, p.hooks)
+    insert_script(steps)

@@ -95,17 +95,27 @@ def enqueue_all(events: list[Event], hooks: dict[tuple[str, int, int], list[Webh
     suspension."""
     rows, batched = [], {}
     for event in events:
-        for h in hooks[(event.event, event.domain_id, event.user_id)]:
-            rows.append({"webhook": h.id, "event": event.id, "created_at": event.created_at,
-                         "next_attempt_at": event.created_at + (BATCHED[h.format].wait if h.format in BATCHED
-                                                                else datetime.timedelta()),
-                         "status": OutboxStatus.PENDING if h.status == Switch.ENABLED else OutboxStatus.FAILED,
-                         "last_error": "" if h.status == Switch.ENABLED else f"endpoint {h.status.lower()}"})
-            if h.format in BATCHED and h.status == Switch.ENABLED:
-                batched[h.id] = (BATCHED[h.format].size, event.created_at)
+        hooked = hooks[(event.event, event.domain_id, event.user_id)]
+        rows += outbox_rows(event.id, event.created_at, hooked)
+        batched |= {h.id: (BATCHED[h.format].size, event.created_at) for h in hooked
+                    if h.format in BATCHED and h.status == Switch.ENABLED}
     insert_rows(WebhookDelivery, rows)
     for hook_id, (size, now) in batched.items():
         _full_batch_goes_now(hook_id, size, now)
+
+
+def outbox_rows(event_id, created_at: datetime.datetime, hooks: list[Webhook]) -> list[dict]:
+    """An event's outbox rows to `hooks` (its subscribers), without what `enqueue_all` does
+    after them for batching formats (see `batching`)."""
+    return [{"webhook": h.id, "event": event_id, "created_at": created_at,
+             "next_attempt_at": created_at + (BATCHED[h.format].wait if h.format in BATCHED else datetime.timedelta()),
+             "status": OutboxStatus.PENDING if h.status == Switch.ENABLED else OutboxStatus.FAILED,
+             "last_error": "" if h.status == Switch.ENABLED else f"endpoint {h.status.lower()}"} for h in hooks]
+
+
+def batching(hooks: list[Webhook]) -> bool:
+    """Whether any of `hooks` batches its POSTs (its rows are not only written: `enqueue_all`)."""
+    return any(h.format in BATCHED for h in hooks)
 
 
 def _full_batch_goes_now(webhook_id: int, size: int, now: datetime.datetime) -> None:

@@ -4,9 +4,11 @@ import threading
 
 import pytest
 
-from models import Suppression
-from models.db import (PooledPostgresqlDatabase, PooledSqliteDatabase, TurnTakingSqliteDatabase, UNAVAILABLE, database,
-                       insert_rows, prepared, update_rows)
+import peewee
+
+from models import Suppression, Webhook, WebhookEvent
+from models.db import (LastId, PooledPostgresqlDatabase, PooledSqliteDatabase, TurnTakingSqliteDatabase, UNAVAILABLE,
+                       database, insert_rows, insert_script, prepared, scripts_in_one_round_trip, update_rows)
 from models.vocabulary import SuppressionReason
 
 _suppressed = prepared(lambda user_id, email: Suppression.select(Suppression.email).where(
@@ -31,6 +33,22 @@ def test_update_rows_writes_each_row_its_own_values(alice):
         update_rows(Suppression, [{"id": i, "detail": f"for {email}"} for i, email in written[:3]])
     assert {s.email: s.detail for s in Suppression.select()} == {
         **{email: f"for {email}" for _, email in written[:3]}, **{email: "" for _, email in written[3:]}}
+
+
+def test_an_insert_script_links_its_rows_and_is_all_or_nothing(alice, sender):
+    if not scripts_in_one_round_trip():
+        pytest.skip("PostgreSQL only")
+    hook = LastId(Webhook)
+    insert_script([(Webhook, [{"domain": sender.domain.id, "url": "http://a.example/"}]),
+                   (WebhookEvent, [{"webhook": hook, "event": "accepted"}, {"webhook": hook, "event": "delivered"}]),
+                   (Webhook, [{"domain": sender.domain.id, "url": "http://b.example/"}]),
+                   (WebhookEvent, [{"webhook": hook, "event": "bounced"}])])
+    assert {(w.url, e.event) for w in Webhook.select() for e in w.subscriptions} == {
+        ("http://a.example/", "accepted"), ("http://a.example/", "delivered"), ("http://b.example/", "bounced")}
+    with pytest.raises(peewee.IntegrityError):  # the second row breaks the (webhook, event) unique index
+        insert_script([(Webhook, [{"domain": sender.domain.id, "url": "http://c.example/"}]),
+                       (WebhookEvent, [{"webhook": hook, "event": "accepted"}, {"webhook": hook, "event": "accepted"}])])
+    assert Webhook.select().count() == 2 and WebhookEvent.select().count() == 3  # nothing of it stayed
 
 
 def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):

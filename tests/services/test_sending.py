@@ -54,3 +54,72 @@ def test_one_send_to_more_recipients_than_a_batch_is_written_whole_or_not_at_all
     with pytest.raises(RecipientSuppressed):
         sending.accept_batch([*many, (sender.domain, _out("gone@example.net"))], all_or_none=True)
     assert Delivery.select().count() == sending.MAX_BATCH + 20
+
+
+@pytest.mark.parametrize("formats", [("octeth",), ("octeth", "sendpulse")])
+def test_one_message_writes_linked_rows_for_each_recipient(sender, settings, formats):
+    """However a message is written (one script on PostgreSQL unless a webhook batches), each
+    recipient's accepted event names its own delivery, and each event has a row per subscriber
+    (a suspended one's already failed)."""
+    import config
+    from models import MessageTag, WebhookDelivery
+    from models.vocabulary import EventType
+    from services import webhooks
+    import dialects.sendpulse.webhooks  # noqa: F401  (registers its batching format)
+    config.use(config.current().replace(webhook_allow_private=True))
+    user = sender.account.user
+    hooks = [webhooks.add(user, sender.domain.id, [EventType.ACCEPTED], f"http://127.0.0.1:9/{f}", f) for f in formats]
+    suspended, _ = webhooks.add_for_account(user, [EventType.ACCEPTED, EventType.DELIVERED], "http://127.0.0.1:9/a", "octeth")
+    suspended.status = "Suspended"
+    suspended.save()
+    webhooks.add(user, sender.domain.id, [EventType.DELIVERED], "http://127.0.0.1:9/other", "octeth")
+    out = sending.Outgoing(sender=Address("alice@example.com", "Alice"), to=(Address("ann@example.net"),),
+                           cc=(Address("bo@example.net"),), bcc=(Address("cy@example.net"),), subject="Hi",
+                           text="Hello", tags=("a", "b", "a"))
+    first, second = sending.accept(sender.domain, out), sending.accept(sender.domain, out)
+    for ident in (first, second):
+        message = Message.get(Message.uuid == ident)
+        assert sorted(t.tag for t in MessageTag.select().where(MessageTag.message == message)) == ["a", "b"]
+        deliveries = {d.recipient: d for d in Delivery.select().where(Delivery.message == message)}
+        assert {r: d.kind for r, d in deliveries.items()} == {"ann@example.net": "to", "bo@example.net": "cc",
+                                                               "cy@example.net": "bcc"}
+        accepted = list(Event.select().where(Event.message == message, Event.event == "accepted"))
+        assert sorted(e.recipient for e in accepted) == sorted(deliveries)
+        for event in accepted:
+            assert event.delivery_id == deliveries[event.recipient].id and event.user_id == user.id
+            rows = {r.webhook_id: r for r in WebhookDelivery.select().where(WebhookDelivery.event == event)}
+            assert sorted(rows) == sorted([h.id for h in hooks] + [suspended.id])
+            assert rows[suspended.id].status == "failed" and rows[hooks[0].id].status == "pending"
+
+
+def test_a_suppression_or_webhook_added_by_another_process_counts_for_the_next_send(sender, settings):
+    """Nothing of the accept path's reads is kept between sends: what another process committed
+    counts at once (a suppression refuses, a new subscriber gets the accepted events)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from models import WebhookDelivery
+    first = sending.accept(sender.domain, _out("ann@example.net"))
+    code = f"""
+import config
+from models.db import open_database, database
+from models.vocabulary import EventType
+settings = config.Settings.from_env()
+config.use(settings.replace(webhook_allow_private=True))
+open_database(settings.database_url)
+with database.connection_context():
+    from models import User
+    from services import suppressions, webhooks
+    user = User.get_by_id({sender.account.user.id})
+    suppressions.add(user, "ann@example.net", "manual")
+    webhooks.add(user, {sender.domain.id}, [EventType.ACCEPTED], "http://127.0.0.1:9/hook")
+"""
+    env = dict(os.environ, GATEPOST_DATABASE_URL=settings.database_url, GATEPOST_SECRET_KEY=settings.secret_key)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[2], check=True)
+    with pytest.raises(RecipientSuppressed):
+        sending.accept(sender.domain, _out("ann@example.net"))
+    second = sending.accept(sender.domain, _out("bo@example.net"))
+    hooked = {e.message.uuid for e in Event.select().join(WebhookDelivery, on=WebhookDelivery.event == Event.id)}
+    assert hooked == {second} and first != second
