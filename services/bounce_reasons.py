@@ -159,6 +159,8 @@ BY_MTA = _table(
     (Reason.USERUNKNOWN, r"550 Invalid Recipient"),
     (Reason.FILTERED, r"Envelope blocked - User (?:Domain )?Entry"),
     (Reason.POLICYVIOLATION, r"rejected due to security policies|Anti-Spoofing policy"),
+    # 1&1 (IONOS) echoes the refused address: "550 <a@b>: invalid address" (its RCPT reply)
+    (Reason.USERUNKNOWN, r"<[^<>\s]+@[^<>\s]+>: invalid address\b"),
     # Tencent QQ: too many connections or messages from one IP ("550 Ip frequency limited")
     (Reason.TOOMANYCONN, r"(?:ip|connection) frequency limited"),
     # Cox and Spectrum (Charter) name the refusal by an AUP code after a generic "sender rejected":

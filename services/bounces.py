@@ -82,6 +82,7 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:me
                          r"|^\s*(?:below is a copy of|original message follows|included is a copy of)"
                          r"|^.*lines of (?:your|the) original message follow", re.I | re.M)
 QUOTED_ID = re.compile(r"^[\s>]*message-id:\s*(<[^<>\s]+>)", re.I | re.M)  # "> Message-Id:" too (forwarded)
+QUOTED_LOCAL = re.compile(r'^"(?![|/])(?:[^"\\\r\n]|\\.)+"@[^@\s"]+$')  # '"a..b"@host': a quoted-string local part
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
@@ -345,7 +346,9 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False,
     explained = diagnostic
     if by_text(diagnostic) is None:  # "Reason 1 (Unable-To-Transfer)": the notice's own lines may say why
         explained = f"{diagnostic} {_without(_mentions(text, recipient), recipient)}"
-        if not typed and alone:  # Sendmail's transcript explains its only recipient
+        if alone and (not typed or re.search(r";\s*\d{3}-", typed)):
+            # Sendmail's transcript explains its only recipient; its Diagnostic-Code keeps only
+            # the first line of a multi-line reply ("550-5.7.1 ..."), the transcript all of it
             explained += " " + _transcript(text)
     reason, hard = classify(status, code_in(diagnostic), phase, explained,
                             action=said if said == "expired" else action, permanent=permanent)
@@ -506,11 +509,15 @@ def _recipient(address: str, named: bool = False) -> str:
     handed out such addresses, and MTAs deliver to them. An address `named` outright as the
     recipient (a DSN's recipient field) may have a reserved domain (.invalid, .test, .local, as
     anonymised notices use) or a host name with no dot (a local alias's target, "user@mailhub0"):
-    it is still the one that failed; a heuristic's pick may not."""
+    it is still the one that failed; a heuristic's pick may not. So may a quoted local part
+    ('"a..b"@host', RFC 5321's quoted-string): the address as the DSN spells it."""
     address = (address or "").strip().strip("<>").strip().lower()
-    if not address or address[0] in "|/@\"" or ":" in address or "," in address:
+    quoted = QUOTED_LOCAL.match(address) if named else None
+    if not address or (address[0] in "|/@\"" and not quoted) or ":" in address or "," in address:
         return ""
     local, _, domain = address.rpartition("@")
+    if quoted:
+        local = "quoted"  # any quoted-string is a valid local part: only the domain is checked
     if named and ("." not in domain or domain.rpartition(".")[2] in SPECIAL_USE_DOMAIN_NAMES):
         domain += ".example"  # its syntax checked all the same
     try:

@@ -3,7 +3,7 @@ MTA writes; sisimai/: real bounces from Sisimai's public test set with its label
 real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_email gem's, both
 labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/,
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
-and sisimai-bsd/ and sisimai-bsd2/ (more of Sisimai's set-of-emails), held out until measured,
+and sisimai-bsd/, sisimai-bsd2/ and sisimai-bsd3/ (more of Sisimai's set-of-emails), held out until measured,
 labelled the same way; labels.tsv
 gives kind, reason and hard/soft per recipient), on the rules that decide suppression, and
 fuzzed: it never crashes, on every message of every corpus either."""
@@ -31,6 +31,7 @@ BP = CORPUS / "bounceparser"
 PB = CORPUS / "phpbounce"
 BSD = CORPUS / "sisimai-bsd"
 BSD2 = CORPUS / "sisimai-bsd2"
+BSD3 = CORPUS / "sisimai-bsd3"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -50,6 +51,7 @@ BP_LABELS = labels(BP)
 PB_LABELS = labels(PB)
 BSD_LABELS = labels(BSD)
 BSD2_LABELS = labels(BSD2)
+BSD3_LABELS = labels(BSD3)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -227,7 +229,7 @@ REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in 
         + [(EG, *row) for row in EG_LABELS] + [(BAUNSU, *row) for row in BAUNSU_LABELS]
         + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]
         + [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS]
-        + [(BSD2, *row) for row in BSD2_LABELS])
+        + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -254,6 +256,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"fbl-hotmail.eml"} and len(PB_LABELS) == 68
     assert {p.name for p in BSD.glob("*.eml")} == {row[0] for row in BSD_LABELS} and len(BSD_LABELS) == 62
     assert {p.name for p in BSD2.glob("*.eml")} == {row[0] for row in BSD2_LABELS} and len(BSD2_LABELS) == 39
+    assert {p.name for p in BSD3.glob("*.eml")} == {row[0] for row in BSD3_LABELS} and len(BSD3_LABELS) == 35
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -290,7 +293,7 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
             [(MORE, *row) for row in MORE_LABELS] + [(EG, *row) for row in EG_LABELS] + \
             [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS] + \
             [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS] + \
-            [(BSD2, *row) for row in BSD2_LABELS]:
+            [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -310,9 +313,11 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  (MORE, MORE_LABELS, 0.65), (EG, EG_LABELS, 0.7),
                                                  (BAUNSU, BAUNSU_LABELS, 0.8), (EG2, EG2_LABELS, 0.8),
                                                  (BP, BP_LABELS, 0.85), (PB, PB_LABELS, 0.9),
-                                                 (BSD, BSD_LABELS, 0.6), (BSD2, BSD2_LABELS, 0.6)],
+                                                 (BSD, BSD_LABELS, 0.6), (BSD2, BSD2_LABELS, 0.6),
+                                                 (BSD3, BSD3_LABELS, 0.6)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
-                              "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2"])
+                              "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2",
+                              "sisimai-bsd3"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -406,6 +411,8 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     ("5.1.0", 550, "550 5.1.0 <s@a.example> sender rejected. Please see https://www.spectrum.net/support/internet/"
                    "understanding-email-error-codes for more information. AUP#In-1310", (Reason.TOOMANYCONN, False)),
     ("5.1.0", 550, "550 5.1.0 <s@a.example> sender rejected. AUP#CXSNDR", (Reason.REJECTED, False)),  # Cox: the sender
+    ("5.0.0", 550, "550 <a@b.example>: invalid address", (Reason.USERUNKNOWN, True)),  # 1&1 echoes the address
+    ("5.7.1", 550, "550 5.7.1 sender invalid address", (Reason.POLICYVIOLATION, False)),  # not an echoed recipient
     # the same Postfix wording Sisimai reads as notaccept only behind AOL (see DISAGREE)
     ("5.4.4", None, "Name service error for name=b.example type=MX: Malformed or unexpected name server reply",
      (Reason.NETWORKERROR, False)),
@@ -566,7 +573,8 @@ def test_every_message_of_every_corpus_parses(corpus):
 SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI.glob("*.eml"))
            + sorted(FLUFL.glob("*.eml")) + sorted(BOUNCE_EMAIL.glob("*.eml")) + sorted(EG.glob("*.eml"))
            + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
-           + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))]
+           + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))
+           + sorted(BSD3.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
@@ -705,3 +713,35 @@ def test_each_address_a_t_online_notice_lists_is_a_failure():
            b"To: <full@t-online.de>, <gone@t-online.de>\n")
     assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] \
         == [("full@t-online.de", "mailboxfull", False), ("gone@t-online.de", "userunknown", True)]
+
+
+def test_a_dsn_recipient_with_a_quoted_local_part_is_the_recipient():
+    """RFC 5321 allows a quoted-string local part ('"a..b"@host'): the Final-Recipient as spelled,
+    its unquoted Original-Recipient beside it; a quoted pipe is still no recipient."""
+    def dsn(final: bytes) -> bytes:
+        return (b"From: MAILER-DAEMON@b.example\nTo: a@gp.example.com\nSubject: Undelivered Mail Returned to Sender\n"
+                b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+                b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; b.example\n\n"
+                b"Final-Recipient: rfc822; " + final + b"\nOriginal-Recipient: rfc822;neko..nyaan.@b.example\n"
+                b"Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User Unknown\n--b--\n")
+    [failure] = parse(dsn(b'"neko..nyaan."@b.example')).failures
+    assert (failure.recipient, failure.original_recipient, failure.hard) == ('"neko..nyaan."@b.example',
+                                                                           "neko..nyaan.@b.example", True)
+    assert [f.recipient for f in parse(dsn(b'"|/usr/bin/x"@b.example')).failures] == ["neko..nyaan.@b.example"]
+
+
+def test_sendmails_transcript_completes_a_multi_line_reply_its_diagnostic_code_cut():
+    """Sendmail's Diagnostic-Code keeps the first line of a multi-line reply ("550-5.7.1 ..."):
+    the transcript holds the rest, which says why."""
+    raw = (b"From: Mail Delivery Subsystem <MAILER-DAEMON@m.example>\nTo: <s@gp.example.com>\n"
+           b"Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\n\n"
+           b"   ----- Transcript of session follows -----\n... while talking to aspmx.l.google.com.:\n>>> DATA\n"
+           b"<<< 550-5.7.1 [192.0.2.1       7] Our system has detected that this message is\n"
+           b"<<< 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail,\n"
+           b"<<< 550 5.7.1 this message has been blocked. - gsmtp\n554 5.0.0 Service unavailable\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m.example\n\n"
+           b"Final-Recipient: RFC822; r@b.example\nAction: failed\nStatus: 5.7.1\n"
+           b"Diagnostic-Code: SMTP; 550-5.7.1 [192.0.2.1       7] Our system has detected that this message is\n"
+           b"--b--\n")
+    assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("r@b.example", "spamdetected", False)]
