@@ -3,10 +3,10 @@ MTA writes; sisimai/: real bounces from Sisimai's public test set with its label
 real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_email gem's, both
 labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/,
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
-and sisimai-bsd/, sisimai-bsd2/ and sisimai-bsd3/ (more of Sisimai's set-of-emails), held out until measured,
-labelled the same way; labels.tsv
-gives kind, reason and hard/soft per recipient), on the rules that decide suppression, and
-fuzzed: it never crashes, on every message of every corpus either."""
+and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
+held out until measured, labelled the same way; labels.tsv gives kind, reason and hard/soft per
+recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
+of every corpus either."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,6 +32,7 @@ PB = CORPUS / "phpbounce"
 BSD = CORPUS / "sisimai-bsd"
 BSD2 = CORPUS / "sisimai-bsd2"
 BSD3 = CORPUS / "sisimai-bsd3"
+BSD4 = CORPUS / "sisimai-bsd4"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -52,6 +53,7 @@ PB_LABELS = labels(PB)
 BSD_LABELS = labels(BSD)
 BSD2_LABELS = labels(BSD2)
 BSD3_LABELS = labels(BSD3)
+BSD4_LABELS = labels(BSD4)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -142,6 +144,14 @@ DISAGREE = {
     # we take.) Both were arf1.txt and arf2.txt upstream.
     ("phpbounce/arf1.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
     ("phpbounce/arf2.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
+    # The same in RFC 5965's minimal sample (To: <Undisclosed Recipients>) and Return Path's FBL
+    # report (To: "undisclosed", no Original-Rcpt-To): a complaint naming nobody.
+    ("sisimai-bsd4/arf-11.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
+    ("sisimai-bsd4/arf-15.eml", "undisclosed-recipient-in-headers@libsisimai.org.invalid"): "none",
+    # OpenDMARC's DMARC failure reports (Feedback-Type: auth-failure), as sisimai-more/arf-07: the
+    # sender's mail failed authentication, no recipient complained.
+    ("sisimai-bsd4/arf-09.eml", "fake.recipient@example.org"): "none",
+    ("sisimai-bsd4/arf-20.eml", "kijitora@example.org"): "none",
     # "550 maria@dest.example.net... No such user", Status 5.0.0, relayed by MessageLabs with no
     # phase: generic wording, and no bracketed Sendmail echo of RCPT TO. Sisimai 4.25.15 says
     # filtered, as it does for SurfControl's identical "550 a@b... No such user"
@@ -229,7 +239,8 @@ REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in 
         + [(EG, *row) for row in EG_LABELS] + [(BAUNSU, *row) for row in BAUNSU_LABELS]
         + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]
         + [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS]
-        + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS])
+        + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]
+        + [(BSD4, *row) for row in BSD4_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -257,6 +268,19 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert {p.name for p in BSD.glob("*.eml")} == {row[0] for row in BSD_LABELS} and len(BSD_LABELS) == 62
     assert {p.name for p in BSD2.glob("*.eml")} == {row[0] for row in BSD2_LABELS} and len(BSD2_LABELS) == 39
     assert {p.name for p in BSD3.glob("*.eml")} == {row[0] for row in BSD3_LABELS} and len(BSD3_LABELS) == 35
+    unlabelled = {p.name for p in BSD4.glob("*.eml")} - {row[0] for row in BSD4_LABELS}
+    assert unlabelled == {"lhost-dragonfly-01.eml", "rb-issue-368-bug.eml"} and len(BSD4_LABELS) == 14
+
+
+@pytest.mark.parametrize("name, recipient, reason", [
+    # the DragonFly Mail Agent relaying Gmail's 5.7.26 DMARC refusal (Sisimai 4.25.15 has no parser for it)
+    ("lhost-dragonfly-01.eml", "pseudo-local-part@google.example.com", Reason.AUTHFAILURE),
+    # a hoster's free-text notice in mbox form: "reject reason: Mailbox full / target mail address: ..."
+    ("rb-issue-368-bug.eml", "xxxx@yyyyyy.net", Reason.MAILBOXFULL)])
+def test_the_unlabelled_held_out_bounces_are_soft_failures(name, recipient, reason):
+    report = parse((BSD4 / name).read_bytes())
+    assert report.kind == "bounce"
+    assert [(f.recipient, f.reason, f.hard) for f in report.failures] == [(recipient, reason, False)]
 
 
 def test_the_bounce_email_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -293,7 +317,8 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
             [(MORE, *row) for row in MORE_LABELS] + [(EG, *row) for row in EG_LABELS] + \
             [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS] + \
             [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS] + \
-            [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]:
+            [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS] + \
+            [(BSD4, *row) for row in BSD4_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -314,10 +339,10 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  (BAUNSU, BAUNSU_LABELS, 0.8), (EG2, EG2_LABELS, 0.8),
                                                  (BP, BP_LABELS, 0.85), (PB, PB_LABELS, 0.9),
                                                  (BSD, BSD_LABELS, 0.6), (BSD2, BSD2_LABELS, 0.6),
-                                                 (BSD3, BSD3_LABELS, 0.6)],
+                                                 (BSD3, BSD3_LABELS, 0.6), (BSD4, BSD4_LABELS, 0.6)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
                               "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2",
-                              "sisimai-bsd3"])
+                              "sisimai-bsd3", "sisimai-bsd4"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -574,7 +599,7 @@ SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI
            + sorted(FLUFL.glob("*.eml")) + sorted(BOUNCE_EMAIL.glob("*.eml")) + sorted(EG.glob("*.eml"))
            + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
            + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))
-           + sorted(BSD3.glob("*.eml"))]
+           + sorted(BSD3.glob("*.eml")) + sorted(BSD4.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
