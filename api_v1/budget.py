@@ -43,7 +43,7 @@ class KeyBudget:
                 log.info("ratelimit %s (%s) exceeded at endpoint: %s", limit, key[1], SCOPE)
                 window = self.counter.get_window_stats(limit, *key)
                 g.rate_limit = limit, key, window
-                seconds = max(1, int(window.reset_time + 1 - time.time()))
+                seconds = _seconds_left(window)
                 text = RATE_LIMITED_TEXTS.get(request.endpoint, RATE_LIMITED)
                 return error_response([(429, text.format(seconds=seconds, attempts=limit.amount))], 429,
                                       {"Retry-After": str(seconds)})
@@ -58,11 +58,17 @@ class KeyBudget:
         response.headers.add("X-RateLimit-Limit", str(limit.amount))
         response.headers.add("X-RateLimit-Remaining", str(window.remaining))
         response.headers.add("X-RateLimit-Reset", str(reset_at))
-        given = response.headers.get("Retry-After")  # seconds, when the answer set its own
-        if given is not None:
-            reset_at = max(int(time.time() + int(given)), reset_at)
-        response.headers.set("Retry-After", str(int(reset_at - time.time())))
+        # an answer's own Retry-After stands when it is no sooner (the 429 above gave its text the
+        # same figure: counted again a moment later it could be a second less)
+        given, left = response.headers.get("Retry-After"), _seconds_left(window)
+        if given is None or int(given) < left:
+            response.headers.set("Retry-After", str(left))
         return response
+
+
+def _seconds_left(window) -> int:
+    """Whole seconds until `window` resets, at least 1."""
+    return max(1, int(window.reset_time + 1 - time.time()))
 
 
 def _rate_key() -> str:
