@@ -99,31 +99,42 @@ def prepared(build, slots: int | None = None, rows: bool = True):
 
 
 MAX_PARAMS = 10_000  # bound parameters per statement (SQLite allows 32766, PostgreSQL and MySQL 65535)
-_INSERTS: dict[tuple, tuple[str, str, str, list]] = {}
+_INSERTS: dict[tuple, tuple[str, str, list]] = {}
+
+
+def _insert_into(model, names: tuple[str, ...]) -> tuple[str, str, list]:
+    """For rows of `model` naming `names` (unnamed fields take their defaults): the statement's
+    head ("INSERT INTO t (columns) VALUES "), one row's placeholders and the fields in column
+    order, made once per shape: peewee's builder cost more CPU than the database did."""
+    db = database.obj
+    key = (model, names, type(db))
+    if key not in _INSERTS:
+        fields = [model._meta.fields[name] for name in names] + [f for f in model._meta.defaults if f.name not in names]
+        column = lambda name: name.join(db.quote)  # noqa: E731
+        _INSERTS[key] = (f"INSERT INTO {column(model._meta.table_name)} "
+                         f"({', '.join(column(f.column_name) for f in fields)}) VALUES ",
+                         f"({', '.join([db.param] * len(fields))})", fields)
+    return _INSERTS[key]
+
+
+def _values(model, fields: list, row: dict) -> list:
+    """`row`'s values for `fields`, as the driver takes them (a LastId as it is)."""
+    defaults = model._meta.defaults
+    return [v if isinstance(v, LastId) else f.db_value(v) for f in fields
+            for v in (row[f.name] if f.name in row else defaults[f]() if callable(defaults[f]) else defaults[f],)]
 
 
 def insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> list[tuple]:
     """`rows` (dicts of field name: value, all with the same keys; unnamed fields take their
     defaults) in as few INSERTs as the parameter limit allows; with `returning` ("id" first, then
-    column names given in the rows), those columns of each row, in no particular order. The
-    statement is built once per shape: peewee's builder cost more CPU than the database did.
+    column names given in the rows), those columns of each row, in no particular order.
     Without RETURNING (MySQL), rows that must return are inserted one at a time."""
     if not rows:
         return []
     db = database.obj
-    key = (model, tuple(rows[0]), returning, type(db))
-    if key not in _INSERTS:
-        named = [model._meta.fields[name] for name in rows[0]]
-        fields = named + [f for f in model._meta.defaults if f.name not in rows[0]]
-        column = lambda name: name.join(db.quote)  # noqa: E731
-        head = (f"INSERT INTO {column(model._meta.table_name)} ({', '.join(column(f.column_name) for f in fields)}) "
-                "VALUES ")
-        tail = f" RETURNING {', '.join(map(column, returning))}" if returning else ""
-        _INSERTS[key] = head, f"({', '.join([db.param] * len(fields))})", tail, fields
-    head, values, tail, fields = _INSERTS[key]
-    defaults = model._meta.defaults
-    params = [[f.db_value(row[f.name] if f.name in row else defaults[f]() if callable(defaults[f]) else defaults[f])
-               for f in fields] for row in rows]
+    head, values, fields = _insert_into(model, tuple(rows[0]))
+    tail = f" RETURNING {', '.join(name.join(db.quote) for name in returning)}" if returning else ""
+    params = [_values(model, fields, row) for row in rows]
     if returning and isinstance(db, peewee.MySQLDatabase):
         names = [model._meta.columns[c].name for c in returning[1:]]
         return [(db.execute_sql(head + values, one).lastrowid, *(row[n] for n in names))
@@ -159,36 +170,19 @@ def scripts_in_one_round_trip() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
-_SCRIPTED: dict[tuple, tuple[str, list]] = {}
-
-
 def insert_script(steps: list[tuple[type, list[dict]]]) -> None:
-    """INSERTs in order, each of one model's `rows` (dicts of field name: value, the same keys;
-    unnamed fields take their defaults; a LastId value is the id of that model's latest row
-    inserted before this step), sent as ONE query (`scripts_in_one_round_trip` only): all or
-    nothing, and committed by the time it returns unless the caller holds a transaction open.
-    A step's SQL is made once per shape (model, fields, rows)."""
-    db = database.obj
+    """INSERTs in order, each of one model's `rows` (as insert_rows takes them; a LastId value is
+    the id of that model's latest row inserted before this step), sent as ONE query
+    (`scripts_in_one_round_trip` only): all or nothing, and committed by the time it returns
+    unless the caller holds a transaction open."""
     pieces, params = [], []
     for model, rows in steps:
-        if not rows:
-            continue
-        shape = (model, tuple(rows[0]), len(rows))
-        if shape not in _SCRIPTED:
-            fields = [model._meta.fields[name] for name in rows[0]]
-            fields += [f for f in model._meta.defaults if f.name not in rows[0]]
-            columns = ", ".join(f.column_name.join('""') for f in fields)
-            one = f"({', '.join(['%s'] * len(fields))})"
-            _SCRIPTED[shape] = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
-                                f"VALUES {', '.join([one] * len(rows))}"), fields
-        sql, fields = _SCRIPTED[shape]
-        defaults = model._meta.defaults
-        pieces.append(sql)
-        params += [v if isinstance(v, LastId) else f.db_value(v) for row in rows for f in fields
-                   for v in (row[f.name] if f.name in row else defaults[f]() if callable(defaults[f])
-                             else defaults[f],)]
+        if rows:
+            head, values, fields = _insert_into(model, tuple(rows[0]))
+            pieces.append(head + ", ".join([values] * len(rows)))
+            params += [v for row in rows for v in _values(model, fields, row)]
     if pieces:
-        db.execute_sql(";\n".join(pieces), params)
+        database.obj.execute_sql(";\n".join(pieces), params)
 
 
 _UPDATES: dict[tuple, tuple[str, list]] = {}
