@@ -37,12 +37,10 @@ def lease(model, pending, owner: str, limit: int, where=None, ahead: datetime.ti
     query = _due_rows(model, pending, now, due_by, silent).limit(limit).where(where)
     if not query.exists():  # (on SQLite the transaction would take the database's lock)
         return []
-    if not isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
-        query = query.for_update(skip_locked=True)
     with database.atomic():
-        ids = [row.id for row in query]
+        ids = [row.id for row in _locked(query)]
         if ids:
-            model.update(lease_owner=owner, lease_expires_at=now + _lease_time()).where(model.id.in_(ids)).execute()
+            _take(model, len(ids))(owner, now + _lease_time(), *ids)
     return ids
 
 
@@ -61,13 +59,17 @@ def _due_rows(model, pending, now, due_by, silent):
 def _due(model, pending: tuple):
     """The prepared reads of a lease: is any row due (now, due_by, silent since), and the due
     rows, locked where the database locks rows (now, due_by, silent since, limit)."""
-    def due(now, due_by, silent, limit):
-        query = _due_rows(model, pending, now, due_by, silent).limit(limit)
-        if isinstance(database.obj, peewee.SqliteDatabase):  # SQLite (pooled too): the transaction is the lock
-            return query
-        return query.for_update(skip_locked=True)
     return (prepared(lambda now, due_by, silent: _due_rows(model, pending, now, due_by, silent).limit(1)),
-            prepared(due))
+            prepared(lambda now, due_by, silent, limit: _locked(_due_rows(model, pending, now, due_by, silent)
+                                                                .limit(limit))))
+
+
+def _locked(query):
+    """`query` locking the rows it reads, skipping those another worker holds; on SQLite (pooled
+    too) the write transaction is the lock."""
+    if isinstance(database.obj, peewee.SqliteDatabase):
+        return query
+    return query.for_update(skip_locked=True)
 
 
 @functools.cache
