@@ -399,9 +399,11 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
     not_recipients = _not_recipients(msg, original, text) | routed  # a Message-ID anywhere, forwarded too
     # Exim's X-Failed-Recipients and a recipient heading its own lines name the failures outright:
     # one may be the notice's own addressee (a sender writing to itself); only a source route's
-    # target is refused
+    # target is refused. X-Failed-Recipients is Exim's own list of the addresses that failed, as a
+    # DSN's recipient field is: a quoted local part or an unqualified host is still the address
     found = {r: p for a, p in found.items()
-             if (r := _recipient(a)) and r not in (routed if a in x_failed | listed else not_recipients)}
+             if (r := _recipient(a, named=a in x_failed))
+             and r not in (routed if a in x_failed | listed else not_recipients)}
     if not found and (_system_sender(msg) or FAILURE_SUBJECT.search(_header(msg, "subject"))
                       or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
         found = _named_in_notice(human, original, quoted, not_recipients)
