@@ -222,8 +222,10 @@ BY_REASON = _table(
                      r"|suspended|deactivated|locked|frozen|closed|expired)"
                      r"|(?:inactive|deactivated|disabled|suspended) (?:account|user|mailbox)"
                      r"|temporar(?:y|ily) locked"),  # "User a@b temporary locked" (not Postfix's "delivery temporarily suspended")
+    # (Exim heads a failed delivery to a program "pipe to |cmd", to a file "save to /path")
     (Reason.MAILERERROR, r"mailer error|unknown mailer|program (?:failed|exited)|command died|x-unix|procmail"
-                         r"|exit (?:code|status)|pipe to|transport returned \d+|from command:|command (?:output|failed)"),
+                         r"|exit (?:code|status)|pipe to|save to /|transport returned \d+|from command:"
+                         r"|command (?:output|failed)"),
     (Reason.HOSTUNKNOWN, r"host (?:or domain name )?not found|name service error|domain (?:not found"
                          r"|does not exist|name not found|is not (?:valid|configured))|unrouteable|unroutable"
                          r"|no mx (?:record|host)|nxdomain|unknown host|host unknown|no such domain|invalid domain"
