@@ -3,7 +3,8 @@ on each MTA's wording; sisimai/: real bounces from Sisimai's public test set wit
 flufl/ and bounce_email/: the real bounces of flufl.bounce's and the bounce_email gem's test data,
 sisimai-more/, sisimai-eg/, sisimai-eg2/, sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/: more of Sisimai's,
 baunsu/: the baunsu npm package's, bounceparser/: Mail::DeliveryStatus::BounceParser's,
-phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test suite wrote, all labelled by
+phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test suite wrote, assorted/: real notices
+from the test data of the zoonru PHP-Bounce-Handler fork, bounceHammer, the mail gem, CiviCRM and Zammad, all labelled by
 Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
@@ -25,7 +26,8 @@ BOUNCES = ROOT / "tests" / "fixtures" / "bounces"
 CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email", BOUNCES / "sisimai-more",
            BOUNCES / "sisimai-eg", BOUNCES / "baunsu", BOUNCES / "sisimai-eg2", BOUNCES / "bounceparser",
            BOUNCES / "phpbounce", BOUNCES / "sisimai-bsd", BOUNCES / "sisimai-bsd2",
-           BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite")
+           BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite",
+           BOUNCES / "assorted")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:

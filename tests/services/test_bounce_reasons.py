@@ -4,7 +4,8 @@ real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_
 labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/,
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
 and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
-exim-testsuite/ (the notices Exim's own test suite wrote), held out until measured, labelled the same way; labels.tsv gives kind, reason and hard/soft per
+exim-testsuite/ (the notices Exim's own test suite wrote), assorted/ (real notices from the test data of the
+zoonru PHP-Bounce-Handler fork, bounceHammer, the mail gem, CiviCRM and Zammad), held out until measured, labelled the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
 from __future__ import annotations
@@ -34,6 +35,7 @@ BSD2 = CORPUS / "sisimai-bsd2"
 BSD3 = CORPUS / "sisimai-bsd3"
 BSD4 = CORPUS / "sisimai-bsd4"
 EXIM = CORPUS / "exim-testsuite"
+ASSORTED = CORPUS / "assorted"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -56,6 +58,7 @@ BSD2_LABELS = labels(BSD2)
 BSD3_LABELS = labels(BSD3)
 BSD4_LABELS = labels(BSD4)
 EXIM_LABELS = labels(EXIM)
+ASSORTED_LABELS = labels(ASSORTED)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -261,7 +264,8 @@ REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in 
         + [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS]
         + [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS]
         + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]
-        + [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS])
+        + [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS]
+        + [(ASSORTED, *row) for row in ASSORTED_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -293,6 +297,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"lhost-dragonfly-01.eml", "rb-issue-368-bug.eml"} and len(BSD4_LABELS) == 14
     unlabelled = {p.name for p in EXIM.glob("*.eml")} - {row[0] for row in EXIM_LABELS}
     assert unlabelled == {"exim-0021-1.eml", "exim-0321-1.eml"} and len(EXIM_LABELS) == 73
+    assert {p.name for p in ASSORTED.glob("*.eml")} == {row[0] for row in ASSORTED_LABELS} and len(ASSORTED_LABELS) == 43
 
 
 def test_an_exim_alias_fails_as_its_target_and_is_matched_by_the_alias():
@@ -366,7 +371,8 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
             [(EG2, *row) for row in EG2_LABELS] + [(BP, *row) for row in BP_LABELS] + \
             [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS] + \
             [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS] + \
-            [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS]:
+            [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS] + \
+            [(ASSORTED, *row) for row in ASSORTED_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -393,10 +399,10 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  (BSD3, BSD3_LABELS, 0.6), (BSD4, BSD4_LABELS, 0.6),
                                                  # (Exim's test notices mostly give no reason: Sisimai
                                                  # says onhold or undefined for them, we the other)
-                                                 (EXIM, EXIM_LABELS, 0.35)],
+                                                 (EXIM, EXIM_LABELS, 0.35), (ASSORTED, ASSORTED_LABELS, 0.6)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
                               "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2",
-                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite"])
+                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite", "assorted"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -653,7 +659,8 @@ SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI
            + sorted(FLUFL.glob("*.eml")) + sorted(BOUNCE_EMAIL.glob("*.eml")) + sorted(EG.glob("*.eml"))
            + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
            + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))
-           + sorted(BSD3.glob("*.eml")) + sorted(BSD4.glob("*.eml")) + sorted(EXIM.glob("*.eml"))]
+           + sorted(BSD3.glob("*.eml")) + sorted(BSD4.glob("*.eml")) + sorted(EXIM.glob("*.eml"))
+           + sorted(ASSORTED.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
