@@ -200,6 +200,30 @@ DISAGREE = {
     # "an undisclosed address (generated from useryx@test.ex)": Exim hides the target and says no
     # reason for it; Sisimai gives it the reason of the entry before ("Unrouteable address"), hard.
     ("exim-testsuite/exim-0224-1.eml", "useryx@test.ex"): "soft",
+    # Exchange's "550 5.1.10 <host>; Recipient not found by SMTP address lookup" (RESOLVER.ADR.
+    # RecipientNotFound, the recipient's own Exchange looking it up): a dead address, as X.1.10 is
+    # (bounce_email/longer-status above). Sisimai 4.25.15 does not know the code: filtered.
+    ("assorted/zoonru-bounce-005.eml", "krylovasa@example.test"): "hard",
+    ("assorted/zoonru-bounce-008.eml", "platonov.i@example.test"): "hard",
+    # BlackBerry relays Postfix's "550-'5.1.1 <a>: Recipient address rejected: User unknown in virtual
+    # alias table'": Postfix's smtpd says "Recipient address rejected" only at RCPT (as for
+    # sisimai-more/lhost-activehunter-02 above). Sisimai 4.25.15 reads BlackBerry's "5.1.0 - Unknown
+    # address error" wrapper: filtered.
+    ("assorted/bouncehammer-blackberry.eml", "non-existent-blackberry-user-addr@docomo.blackberry.com"): "hard",
+    # Sendmail: ">>> DATA", "<<< 553 5.3.0 <a>... Unknown E-Mail Address", Sendmail's own "550 5.1.1
+    # <a>... User unknown", then "<<< 503 5.0.0 Need RCPT (recipient)": the reply to DATA itself is the
+    # 503, so every RCPT had been refused and the 553 under ">>> DATA" answered the pipelined RCPT TO
+    # (as sisimai-bsd2/lhost-sendmail-48 above). Sisimai 4.25.15 reads the 5.3.0: filtered.
+    ("assorted/mail-report_530.eml", "edwin@zzzzzzz.com"): "hard",
+    # Exim: "SMTP error from remote mail server after end of data: 550 Message was not accepted --
+    # invalid mailbox. Local mailbox a@b is unavailable: user not found": the recipient was accepted at
+    # RCPT and the message refused after DATA, as docomo's "550 Unknown user a@b" after DATA
+    # (assorted/bouncehammer-04-docomo-filter), which Sisimai labels filtered. Soft to us (the
+    # repeated-soft-bounce policy suppresses a dead address later); Sisimai 4.25.15 says userunknown.
+    ("assorted/zoonru-bounce-002.eml", "recipient.two@example.test"): "soft",
+    # iCloud masks the Final-Recipient ("rfc822; ********************@**********"), no address; Sisimai
+    # takes it as it is. We report the Original-Recipient, max.mustermann@example.org (soft, filtered).
+    ("assorted/mail-original_recipient.eml", "********************@**********"): "none",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -386,6 +410,8 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
     # Exim's DSN names them too: a pipe's owner (Final-Recipient userx@test.ex), a file's (file@test.ex)
     labelled[EXIM, "exim-0098-1.eml"] |= {"userx@test.ex"}
     labelled[EXIM, "exim-0224-2.eml"] |= {"file@test.ex"}
+    # the Original-Recipient, where the Final-Recipient (Sisimai's label) is masked (see DISAGREE)
+    labelled[ASSORTED, "mail-original_recipient.eml"] = {"max.mustermann@example.org"}
     for (corpus, name), recipients in labelled.items():
         assert {f.recipient for f in parse((corpus / name).read_bytes()).failures} <= recipients, name
 
@@ -420,6 +446,8 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     # a policy status contradicts "unknown" (Sun Messaging Server): not dead unless the RCPT reply says so
     ("5.7.1", 550, "550 5.7.1 550 User Unknown: a@b.example", (Reason.FILTERED, False)),
     ("5.1.10", 550, "", (Reason.NOTACCEPT, True)),  # the status alone
+    # RFC 3463's X.2.0 "Other or undefined mailbox status": something about the mailbox, not a full one
+    ("5.2.0", 550, "550 5.2.0 Message delivery failed", (Reason.FILTERED, False)),
     ("", 550, "", (Reason.ONHOLD, False)),  # a bare 550 proves nothing about the address
     # Postfix says "Recipient address rejected" only at RCPT: the text wins over a policy status
     ("5.7.1", 554, "554 5.7.1 <a@b.example>: Recipient address rejected: Nonexistent user",
@@ -694,6 +722,42 @@ def test_an_unfolded_multi_line_reply_stays_one_diagnostic():
     [failure] = parse(raw).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("x@b.example", "securityerror", False)
     assert failure.diagnostic.endswith("relay through this server without authentication.")
+
+
+def test_a_reply_cut_at_a_fixed_width_stays_one_diagnostic():
+    """Gmail's message/global-delivery-status cuts a long Diagnostic-Code at a fixed width with no
+    fold ("... judged to b" / "e spam by ..."): the cut lines are no fields, so they go on the reply."""
+    raw = (b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nTo: a@gp.example.com\n"
+           b"Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nThere was a problem delivering your message.\n\n"
+           b"--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; example.com\n\n"
+           b"Final-Recipient: rfc822; bob@b.example\nAction: failed\nStatus: 5.2.0\n"
+           b"Diagnostic-Code: smtp; 552 5.2.0 This message has been rejected due to content judged to b\n"
+           b"e spam by the internet community IB212 - If you feel this is in error, see <https://che\n"
+           b"ckspam.example/>\nLast-Attempt-Date: Sun, 03 Dec 2017 03:29:10 -0800 (PST)\n\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.reason, failure.hard) == ("bob@b.example", "spamdetected", False)
+    assert "judged to be spam" in failure.diagnostic and failure.diagnostic.endswith("<https://checkspam.example/>")
+
+
+def test_the_delivery_status_part_is_the_one_naming_a_recipient():
+    """InterMail (Cricket) labels its human-readable first part message/delivery-status too; the
+    recipient's fields are in the second such part (the notice's copy of the original, DKIM-Signature
+    and all, is no explanation of the failure: it once gave authfailure)."""
+    raw = (b"From: Mail Administrator <Postmaster@ci.example>\nTo: n@gp.example.com\n"
+           b"Subject: Mail System Error - Returned Mail\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: message/delivery-status;\n\n"
+           b"This Message was undeliverable due to the following reason:\n\n<u@ci.example> has restricted SMS e-mail\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.ci.example\n\n"
+           b"Original-Recipient: rfc822;u@ci.example\nFinal-Recipient: RFC822; <u@ci.example>\nAction: failed\n"
+           b"Status: 5.3.0\n\n--b\nContent-Type: message/rfc822\n\n"
+           b"DKIM-Signature: v=1; a=rsa-sha256; d=gp.example.com; s=2010; b=abc\nTo: u@ci.example\n"
+           b"Subject: hi\n\nhello\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.status, failure.hard) == ("u@ci.example", "5.3.0", False)
+    assert failure.reason != "authfailure"
 
 
 def test_an_alias_and_its_expansion_are_one_failure():
