@@ -5,7 +5,8 @@ sisimai-more/, sisimai-eg/, sisimai-eg2/, sisimai-bsd/, sisimai-bsd2/, sisimai-b
 baunsu/: the baunsu npm package's, bounceparser/: Mail::DeliveryStatus::BounceParser's,
 phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test suite wrote, oss-tests/: other
 projects' test messages (flanker, listmonk, the mail gem, Dada Mail, deliveryboy, MailBounceDetector,
-tmail_bouncer), all labelled by Sisimai 4.25.15), or the directories given as arguments,
+tmail_bouncer), assorted/: the zoonru PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and
+Zammad's, all labelled by Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
 and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for
@@ -27,7 +28,7 @@ CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_em
            BOUNCES / "sisimai-eg", BOUNCES / "baunsu", BOUNCES / "sisimai-eg2", BOUNCES / "bounceparser",
            BOUNCES / "phpbounce", BOUNCES / "sisimai-bsd", BOUNCES / "sisimai-bsd2",
            BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite",
-           BOUNCES / "oss-tests")
+           BOUNCES / "oss-tests", BOUNCES / "assorted")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:

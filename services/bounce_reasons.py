@@ -288,11 +288,13 @@ BY_REASON = _table(
                          r"|resources? (?:temporarily )?unavailable|too busy"),
 )
 
-# RFC 3463 subject.detail -> reason (the class is separate); "" and X.0.0 say nothing.
+# RFC 3463 subject.detail -> reason (the class is separate); "" and X.0.0 say nothing. X.2.0 is
+# "Other or undefined mailbox status" (the mailbox exists, something about it refused the message),
+# no full mailbox: filtered, as Sisimai's status table says.
 BY_STATUS = {
     "1.1": Reason.USERUNKNOWN, "1.2": Reason.HOSTUNKNOWN, "1.3": Reason.USERUNKNOWN, "1.4": Reason.USERUNKNOWN,
     "1.5": Reason.USERUNKNOWN, "1.6": Reason.HASMOVED, "1.7": Reason.REJECTED, "1.8": Reason.REJECTED,
-    "1.10": Reason.NOTACCEPT, "2.0": Reason.MAILBOXFULL, "2.1": Reason.SUSPEND, "2.2": Reason.MAILBOXFULL,
+    "1.10": Reason.NOTACCEPT, "2.0": Reason.FILTERED, "2.1": Reason.SUSPEND, "2.2": Reason.MAILBOXFULL,
     "2.3": Reason.EXCEEDLIMIT, "2.4": Reason.SYSTEMERROR, "3.0": Reason.SYSTEMERROR, "3.1": Reason.SYSTEMFULL,
     "3.2": Reason.SYSTEMERROR, "3.3": Reason.SYSTEMERROR, "3.4": Reason.MESGTOOBIG, "3.5": Reason.SYSTEMERROR,
     "4.0": Reason.NETWORKERROR, "4.1": Reason.NETWORKERROR, "4.2": Reason.NETWORKERROR,

@@ -206,7 +206,11 @@ def _parse(raw: bytes) -> Report:
     ses = _ses(text)
     if ses is not None:
         return ses
-    dsn = next((by_type[t] for t in DSN_TYPES if t in by_type), None)
+    # the delivery-status part that names a recipient: InterMail labels its human-readable first
+    # part message/delivery-status too (Cricket: "This Message was undeliverable due to ...")
+    dsns = [part for ctype, part in parts if ctype in DSN_TYPES]
+    dsn = next((part for part in dsns if any(_has_recipient(block) for block in _blocks(part))),
+               dsns[0] if dsns else None)
     if dsn is not None:
         report = _dsn(msg, _blocks(dsn), original, text)
         if report is not None:
@@ -799,6 +803,10 @@ def _text_blocks(text: str, current: list[tuple[str, str]] | None = None) -> lis
             name, sep, value = line.partition(":")
             if sep and name.strip() and " " not in name.strip():
                 current.append((name.strip().lower(), value.strip()))
+            elif current and current[-1][0] == "diagnostic-code":
+                # a reply cut at a fixed width with no fold (Gmail's global-delivery-status: "... judged
+                # to b\ne spam by ..."): no field name, so the rest of the reply, joined where it was cut
+                current[-1] = (current[-1][0], current[-1][1] + line.strip())
     if current:
         blocks.append(current)
     return blocks

@@ -4,8 +4,9 @@ real Mailman bounces of flufl.bounce's test data, and bounce_email/: the bounce_
 labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisimai-eg2/,
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
 and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
-exim-testsuite/ (the notices Exim's own test suite wrote) and oss-tests/ (other open-source projects'
-test messages: flanker, listmonk, the mail gem, Dada Mail, ...), held out until measured, labelled
+exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other open-source projects'
+test messages: flanker, listmonk, the mail gem, Dada Mail, ...) and assorted/ (the zoonru
+PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -37,6 +38,7 @@ BSD3 = CORPUS / "sisimai-bsd3"
 BSD4 = CORPUS / "sisimai-bsd4"
 EXIM = CORPUS / "exim-testsuite"
 OSS = CORPUS / "oss-tests"
+ASSORTED = CORPUS / "assorted"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -60,6 +62,7 @@ BSD3_LABELS = labels(BSD3)
 BSD4_LABELS = labels(BSD4)
 EXIM_LABELS = labels(EXIM)
 OSS_LABELS = labels(OSS)
+ASSORTED_LABELS = labels(ASSORTED)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -201,6 +204,30 @@ DISAGREE = {
     # "an undisclosed address (generated from useryx@test.ex)": Exim hides the target and says no
     # reason for it; Sisimai gives it the reason of the entry before ("Unrouteable address"), hard.
     ("exim-testsuite/exim-0224-1.eml", "useryx@test.ex"): "soft",
+    # Exchange's "550 5.1.10 <host>; Recipient not found by SMTP address lookup" (RESOLVER.ADR.
+    # RecipientNotFound, the recipient's own Exchange looking it up): a dead address, as X.1.10 is
+    # (bounce_email/longer-status above). Sisimai 4.25.15 does not know the code: filtered.
+    ("assorted/zoonru-bounce-005.eml", "krylovasa@example.test"): "hard",
+    ("assorted/zoonru-bounce-008.eml", "platonov.i@example.test"): "hard",
+    # BlackBerry relays Postfix's "550-'5.1.1 <a>: Recipient address rejected: User unknown in virtual
+    # alias table'": Postfix's smtpd says "Recipient address rejected" only at RCPT (as for
+    # sisimai-more/lhost-activehunter-02 above). Sisimai 4.25.15 reads BlackBerry's "5.1.0 - Unknown
+    # address error" wrapper: filtered.
+    ("assorted/bouncehammer-blackberry.eml", "non-existent-blackberry-user-addr@docomo.blackberry.com"): "hard",
+    # Sendmail: ">>> DATA", "<<< 553 5.3.0 <a>... Unknown E-Mail Address", Sendmail's own "550 5.1.1
+    # <a>... User unknown", then "<<< 503 5.0.0 Need RCPT (recipient)": the reply to DATA itself is the
+    # 503, so every RCPT had been refused and the 553 under ">>> DATA" answered the pipelined RCPT TO
+    # (as sisimai-bsd2/lhost-sendmail-48 above). Sisimai 4.25.15 reads the 5.3.0: filtered.
+    ("oss-tests/mail-report_530.eml", "edwin@zzzzzzz.com"): "hard",
+    # Exim: "SMTP error from remote mail server after end of data: 550 Message was not accepted --
+    # invalid mailbox. Local mailbox a@b is unavailable: user not found": the recipient was accepted at
+    # RCPT and the message refused after DATA, as docomo's "550 Unknown user a@b" after DATA
+    # (assorted/bouncehammer-04-docomo-filter), which Sisimai labels filtered. Soft to us (the
+    # repeated-soft-bounce policy suppresses a dead address later); Sisimai 4.25.15 says userunknown.
+    ("assorted/zoonru-bounce-002.eml", "recipient.two@example.test"): "soft",
+    # iCloud masks the Final-Recipient ("rfc822; ********************@**********"), no address; Sisimai
+    # takes it as it is. We report the Original-Recipient, max.mustermann@example.org (soft, filtered).
+    ("oss-tests/mail-original_recipient.eml", "********************@**********"): "none",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -235,13 +262,6 @@ OSS_PENDING = {
     # 4.25.15 says filtered, yet userunknown for the same Gmail reply in flanker-zed, listmonk-gmail,
     # mail-multi_address_bounce1, deliveryboy-unknown_recipient2 (label suspect: a DISAGREE candidate)
     ("oss-tests/dada-bounce-gmail-550-5.1.1.eml", "this.is.going.to.bounce.67876543@gmail.com"),
-    # Sendmail printing the pipelined RCPT refusal under ">>> DATA" ("553 5.3.0 <a>... Unknown E-Mail
-    # Address", then its own "550 5.1.1 <a>... User unknown"): we say userunknown, hard; Sisimai says
-    # filtered for the reply under DATA, as for sisimai-bsd2/lhost-sendmail-48 (already in DISAGREE)
-    ("oss-tests/mail-report_530.eml", "edwin@zzzzzzz.com"),
-    # the Final-Recipient anonymised to "********************@**********", which Sisimai takes as the
-    # recipient; we name the Original-Recipient max.mustermann@example.org (soft): label suspect
-    ("oss-tests/mail-original_recipient.eml", "********************@**********"),
     # 1&1's 2009 notice whose header folds lost their leading whitespace in the copy: the header block
     # ends at line 4 (MissingHeaderBodySeparatorDefect), From and Subject are never read, kind unknown
     # (parser miss; Sisimai's lenient reader finds "<a>" and "550 ... mailbox unavailable": userunknown)
@@ -289,7 +309,8 @@ REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in 
         + [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS]
         + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]
         + [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS]
-        + [(OSS, *row) for row in OSS_LABELS])
+        + [(OSS, *row) for row in OSS_LABELS]
+        + [(ASSORTED, *row) for row in ASSORTED_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -324,6 +345,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     unlabelled = {p.name for p in OSS.glob("*.eml")} - {row[0] for row in OSS_LABELS}
     assert unlabelled == {"dada-permanent_error.eml", "mbd-bounce_exchange_non_existing_mailbox.eml"}
     assert len(OSS_LABELS) == 47
+    assert {p.name for p in ASSORTED.glob("*.eml")} == {row[0] for row in ASSORTED_LABELS} and len(ASSORTED_LABELS) == 34
 
 
 def test_an_exim_alias_fails_as_its_target_and_is_matched_by_the_alias():
@@ -414,7 +436,8 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
             [(PB, *row) for row in PB_LABELS] + [(BSD, *row) for row in BSD_LABELS] + \
             [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS] + \
             [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS] + \
-            [(OSS, *row) for row in OSS_LABELS]:
+            [(OSS, *row) for row in OSS_LABELS] + \
+            [(ASSORTED, *row) for row in ASSORTED_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -443,10 +466,11 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  (BSD3, BSD3_LABELS, 0.6), (BSD4, BSD4_LABELS, 0.6),
                                                  # (Exim's test notices mostly give no reason: Sisimai
                                                  # says onhold or undefined for them, we the other)
-                                                 (EXIM, EXIM_LABELS, 0.35), (OSS, OSS_LABELS, 0.6)],
+                                                 (EXIM, EXIM_LABELS, 0.35), (OSS, OSS_LABELS, 0.6),
+                                                 (ASSORTED, ASSORTED_LABELS, 0.6)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
                               "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2",
-                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite", "oss-tests"])
+                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite", "oss-tests", "assorted"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -464,6 +488,8 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     # a policy status contradicts "unknown" (Sun Messaging Server): not dead unless the RCPT reply says so
     ("5.7.1", 550, "550 5.7.1 550 User Unknown: a@b.example", (Reason.FILTERED, False)),
     ("5.1.10", 550, "", (Reason.NOTACCEPT, True)),  # the status alone
+    # RFC 3463's X.2.0 "Other or undefined mailbox status": something about the mailbox, not a full one
+    ("5.2.0", 550, "550 5.2.0 Message delivery failed", (Reason.FILTERED, False)),
     ("", 550, "", (Reason.ONHOLD, False)),  # a bare 550 proves nothing about the address
     # Postfix says "Recipient address rejected" only at RCPT: the text wins over a policy status
     ("5.7.1", 554, "554 5.7.1 <a@b.example>: Recipient address rejected: Nonexistent user",
@@ -704,7 +730,7 @@ SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI
            + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
            + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))
            + sorted(BSD3.glob("*.eml")) + sorted(BSD4.glob("*.eml")) + sorted(EXIM.glob("*.eml"))
-           + sorted(OSS.glob("*.eml"))]
+           + sorted(OSS.glob("*.eml")) + sorted(ASSORTED.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
@@ -738,6 +764,42 @@ def test_an_unfolded_multi_line_reply_stays_one_diagnostic():
     [failure] = parse(raw).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("x@b.example", "securityerror", False)
     assert failure.diagnostic.endswith("relay through this server without authentication.")
+
+
+def test_a_reply_cut_at_a_fixed_width_stays_one_diagnostic():
+    """Gmail's message/global-delivery-status cuts a long Diagnostic-Code at a fixed width with no
+    fold ("... judged to b" / "e spam by ..."): the cut lines are no fields, so they go on the reply."""
+    raw = (b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nTo: a@gp.example.com\n"
+           b"Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nThere was a problem delivering your message.\n\n"
+           b"--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; example.com\n\n"
+           b"Final-Recipient: rfc822; bob@b.example\nAction: failed\nStatus: 5.2.0\n"
+           b"Diagnostic-Code: smtp; 552 5.2.0 This message has been rejected due to content judged to b\n"
+           b"e spam by the internet community IB212 - If you feel this is in error, see <https://che\n"
+           b"ckspam.example/>\nLast-Attempt-Date: Sun, 03 Dec 2017 03:29:10 -0800 (PST)\n\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.reason, failure.hard) == ("bob@b.example", "spamdetected", False)
+    assert "judged to be spam" in failure.diagnostic and failure.diagnostic.endswith("<https://checkspam.example/>")
+
+
+def test_the_delivery_status_part_is_the_one_naming_a_recipient():
+    """InterMail (Cricket) labels its human-readable first part message/delivery-status too; the
+    recipient's fields are in the second such part (the notice's copy of the original, DKIM-Signature
+    and all, is no explanation of the failure: it once gave authfailure)."""
+    raw = (b"From: Mail Administrator <Postmaster@ci.example>\nTo: n@gp.example.com\n"
+           b"Subject: Mail System Error - Returned Mail\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: message/delivery-status;\n\n"
+           b"This Message was undeliverable due to the following reason:\n\n<u@ci.example> has restricted SMS e-mail\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.ci.example\n\n"
+           b"Original-Recipient: rfc822;u@ci.example\nFinal-Recipient: RFC822; <u@ci.example>\nAction: failed\n"
+           b"Status: 5.3.0\n\n--b\nContent-Type: message/rfc822\n\n"
+           b"DKIM-Signature: v=1; a=rsa-sha256; d=gp.example.com; s=2010; b=abc\nTo: u@ci.example\n"
+           b"Subject: hi\n\nhello\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.status, failure.hard) == ("u@ci.example", "5.3.0", False)
+    assert failure.reason != "authfailure"
 
 
 def test_an_alias_and_its_expansion_are_one_failure():
