@@ -545,6 +545,14 @@ def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     # the same Postfix wording Sisimai reads as notaccept only behind AOL (see DISAGREE)
     ("5.4.4", None, "Name service error for name=b.example type=MX: Malformed or unexpected name server reply",
      (Reason.NETWORKERROR, False)),
+    # wording of the oss-tests round
+    ("5.2.0", None, "Message delivery failed", (Reason.FILTERED, False)),  # X.2.0: undefined mailbox status, not full
+    ("5.7.1", 554, "554 5.7.1 [CS01] Message rejected due to local policy. Please visit "
+                   "https://support.apple.com/en-us/HT204137", (Reason.POLICYVIOLATION, False)),  # iCloud
+    ("5.7.1", 554, "554 5.7.1 Message rejected as spam by Content Filtering", (Reason.SPAMDETECTED, False)),
+    ("", None, "You have exceeded the the allowable number of posts without solving a captcha.",
+     (Reason.POLICYVIOLATION, False)),  # Gmail / Google Groups
+    ("5.3.0", None, "<a@b.example> has restricted SMS e-mail", (Reason.FILTERED, False)),  # AT&T / Cricket
 ])
 def test_classify(status, code, text, expected):
     assert classify(status, code, "", text) == expected
@@ -590,6 +598,9 @@ def test_generic_unknown_user_wording_needs_proof_that_the_address_was_refused()
 
 def test_a_delay_is_expired_unless_the_text_says_why():
     assert classify("4.4.1", None, "", "", action="delayed") == (Reason.EXPIRED, False)
+    # X.4.4 "unable to route" (RFC 3463): the status says why, no usable DNS record
+    assert classify("4.4.4", 454, "", "454 4.4.4 [internal] no MX or A for domain", action="delayed") \
+        == (Reason.NETWORKERROR, False)
     assert classify("", None, "", "Name service error for domain example.net: Host not found, try again",
                     action="delayed") == (Reason.NETWORKERROR, False)
     assert classify("", 554, "", "554 Too many hops 26 (25 max)") == (Reason.NETWORKERROR, False)
