@@ -81,6 +81,9 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:me
                          r"|undelivered message|message follows|message header)|^\s*return-path:\s*<"
                          r"|^\s*(?:below is a copy of|original message follows|included is a copy of)"
                          r"|^.*lines of (?:your|the) original message follow", re.I | re.M)
+# The MIME part header of the returned message, in a body read raw (no text part, or a broken boundary).
+RETURNED_PART = re.compile(r"^content-type:[ \t]*(?:message/(?:rfc822|global|rfc822-headers|global-headers)"
+                           r"|text/rfc822-headers)\b", re.I | re.M)
 QUOTED_ID = re.compile(r"^[\s>]*message-id:\s*(<[^<>\s]+>)", re.I | re.M)  # "> Message-Id:" too (forwarded)
 QUOTED_LOCAL = re.compile(r'^"(?![|/])(?:[^"\\\r\n]|\\.)+"@[^@\s"]+$')  # '"a..b"@host': a quoted-string local part
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
@@ -193,7 +196,7 @@ def _parse(raw: bytes) -> Report:
     for ctype, part in parts:
         by_type.setdefault(ctype, part)
     original = next((_headers_of(p) for t, p in parts if t in ORIGINAL_TYPES), None)
-    text = _human_text(parts) or _raw_body(raw)  # no readable text part: a boundary lost in a header fold
+    text = _human_text(parts) or _raw_notice(raw)  # no readable text part: a boundary lost in a header fold
     if ARF_TYPE in by_type:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
@@ -206,7 +209,9 @@ def _parse(raw: bytes) -> Report:
     ses = _ses(text)
     if ses is not None:
         return ses
-    dsn = next((by_type[t] for t in DSN_TYPES if t in by_type), None)
+    # the part whose fields name a recipient: a notice may mis-type its text part as a second one
+    dsn = next((p for t, p in parts if t in DSN_TYPES and any(_has_recipient(b) for b in _blocks(p))), None) \
+        or next((by_type[t] for t in DSN_TYPES if t in by_type), None)
     if dsn is not None:
         report = _dsn(msg, _blocks(dsn), original, text)
         if report is not None:
@@ -752,6 +757,12 @@ def _raw_body(raw: bytes) -> str:
     """The text after the top-level header block, decoded leniently, bounded."""
     body = raw.split(b"\n\n", 1)[1] if b"\n\n" in raw else b""
     return body[:4 * MAX_TEXT].decode("utf-8", "replace")
+
+
+def _raw_notice(raw: bytes) -> str:
+    """The raw body as the notice's text, up to the part that returns the original message: the
+    original's headers (a DKIM-Signature, a Subject) are no reason for the failure."""
+    return RETURNED_PART.split(_raw_body(raw), 1)[0]
 
 
 def _loose_blocks(text: str) -> list[list[tuple[str, str]]]:

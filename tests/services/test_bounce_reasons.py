@@ -804,6 +804,23 @@ def test_a_content_type_parameter_that_lost_its_fold_is_still_read():
     assert parse(raw.replace(b";\nboundary", b";\n boundary")) == report  # as if it had been folded
 
 
+def test_the_returned_messages_headers_are_never_the_reason():
+    """A notice without a text part is read raw, up to the part that returns the original: the
+    original's DKIM-Signature is not an authentication failure; a first part mis-typed
+    message/delivery-status holds the notice's words, the second the fields."""
+    raw = (b"From: Mail Administrator <Postmaster@b.example>\nTo: a@gp.example.com\n"
+           b"Subject: Mail System Error - Returned Mail\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: message/delivery-status;\n\nThis Message was undeliverable due to the following "
+           b"reason:\n\n<r@b.example> has refused it\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.b.example\n\n"
+           b"Final-Recipient: RFC822; <r@b.example>\nAction: failed\nStatus: 5.3.0\n\n"
+           b"--b\nContent-Type: message/rfc822\n\nDKIM-Signature: v=1; a=rsa-sha256; d=gp.example.com; s=s;\n"
+           b"    h=From:To; b=abc\nFrom: a@gp.example.com\nTo: r@b.example\nSubject: SPF, DMARC and you\n\nHi\n--b--\n")
+    [failure] = parse(raw).failures
+    assert (failure.recipient, failure.remote_mta, failure.reason) == ("r@b.example", "mta.b.example", "systemerror")
+
+
 def _dsn(fields: bytes, notice: bytes = b"Your message could not be delivered.") -> bytes:
     return (b"From: MAILER-DAEMON@b.example\nTo: a@gp.example.com\nSubject: Delivery status notification: failed\n"
             b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
