@@ -165,7 +165,10 @@ def parse(raw: bytes) -> Report:
     sense of it is an "unknown" report, logged, rather than an exception in the SMTP listener
     (the tests assert that this safety net never fires on their inputs)."""
     try:
-        return _parse(raw)
+        report = _parse(raw)
+        if report.kind == "unknown" and (mended := _lost_folds(raw)) is not None:
+            report = _parse(mended)  # a header block whose folds lost their indent ended early
+        return report
     except Exception:
         log.exception("reports: unparseable message, classified unknown")
         return UNKNOWN
@@ -181,6 +184,27 @@ def _refold(raw: bytes) -> bytes:
     head, sep, body = raw.partition(b"\n\n")
     first, nl, rest = head.partition(b"\n")
     return first + nl + UNFOLDED_PARAMETER.sub(b" ", rest) + sep + body
+
+
+# A header field's first line ("Name:"); an mbox "From " line is the first line, never a fold.
+FIELD_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+
+
+def _lost_folds(raw: bytes) -> bytes | None:
+    """The message with the header block's continuation lines indented again, or None when it
+    has none that lost their indent. Such a line (a folded Received's "[192.0.2.1])", a date)
+    is no field, so the email package ends the header block there and reads the rest of the
+    fields, From and Subject among them, as body (MissingHeaderBodySeparatorDefect): a line
+    that is no field but has fields after it, before the blank line, is a fold. Only tried on
+    a message read as nothing else (see parse)."""
+    raw = re.sub(rb"\r\n?", b"\n", bytes(raw)) if isinstance(raw, (bytes, bytearray)) else b""
+    head, sep, body = raw.partition(b"\n\n")
+    lines = head.split(b"\n")
+    last = max((i for i, line in enumerate(lines) if FIELD_LINE.match(line)), default=0)
+    lost = [i for i in range(1, last) if lines[i][:1] not in (b" ", b"\t") and not FIELD_LINE.match(lines[i])]
+    for i in lost:
+        lines[i] = b" " + lines[i]
+    return b"\n".join(lines) + sep + body if lost else None
 
 
 def _parse(raw: bytes) -> Report:

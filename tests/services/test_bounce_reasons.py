@@ -242,10 +242,6 @@ OSS_PENDING = {
     # the Final-Recipient anonymised to "********************@**********", which Sisimai takes as the
     # recipient; we name the Original-Recipient max.mustermann@example.org (soft): label suspect
     ("oss-tests/mail-original_recipient.eml", "********************@**********"),
-    # 1&1's 2009 notice whose header folds lost their leading whitespace in the copy: the header block
-    # ends at line 4 (MissingHeaderBodySeparatorDefect), From and Subject are never read, kind unknown
-    # (parser miss; Sisimai's lenient reader finds "<a>" and "550 ... mailbox unavailable": userunknown)
-    ("oss-tests/dada-bouncing_email_with_brackets.eml", "bouncing.email@example.com"),
 }
 
 
@@ -802,6 +798,22 @@ def test_a_content_type_parameter_that_lost_its_fold_is_still_read():
     report = parse(raw)
     assert (report.kind, report.complained, report.feedback_type) == ("complaint", ("user@example.com",), "opt-out")
     assert parse(raw.replace(b";\nboundary", b";\n boundary")) == report  # as if it had been folded
+
+
+def test_a_header_block_whose_folds_lost_their_indent_is_still_read():
+    """A copy (or a broken MTA) that dropped the leading whitespace of folded header lines: the
+    email package ends the header block at the first such line, so From and Subject are never
+    read. A line that is no field, with fields after it before the blank line, is a fold."""
+    raw = (b"Return-Path: <>\nReceived: from mx.b.example (mx.b.example\n[192.0.2.1])\nby c.example with ESMTP;\n"
+           b"Thu, 07 May 2009 11:02:07 -0400\nFrom: Mail Delivery System <mailer-daemon@b.example>\n"
+           b"To: a@gp.example.com\nSubject: Mail delivery failed: returning message to sender\n\n"
+           b"This message was created automatically by mail delivery software.\n\n"
+           b"A message that you sent could not be delivered to one or more of\nits recipients. The following "
+           b"addresses failed:\n\n<gone@d.example>\n\nSMTP error from remote server after RCPT command:\n"
+           b"host mx.d.example[192.0.2.2]:\n550 5.1.1 <gone@d.example>: Recipient address rejected: User unknown\n")
+    assert [(f.recipient, f.hard) for f in parse(raw).failures] == [("gone@d.example", True)]
+    assert parse(raw.replace(b"\n[192.0.2.1]", b"\n [192.0.2.1]").replace(b"\nby c", b"\n by c")
+                 .replace(b"\nThu", b"\n Thu")) == parse(raw)  # as if it had been folded
 
 
 def test_the_returned_messages_headers_are_never_the_reason():
