@@ -88,6 +88,7 @@ QUOTED_ID = re.compile(r"^[\s>]*message-id:\s*(<[^<>\s]+>)", re.I | re.M)  # "> 
 QUOTED_LOCAL = re.compile(r'^"(?![|/])(?:[^"\\\r\n]|\\.)+"@[^@\s"]+$')  # '"a..b"@host': a quoted-string local part
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
+SUPPLEMENTARY = re.compile(r"^<[^<>#]*#[245]\.\d{1,3}\.\d{1,3}\s+(.+?)>?$", re.S)
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
                        r"|diagnostic-code):", re.I | re.M)
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
@@ -357,7 +358,10 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False,
         return None
     said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
     action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
-    typed = _get(block, "diagnostic-code")
+    # Exchange's (and Hotmail's) X-Supplementary-Info, "<mx.example #5.1.1 smtp;550 5.1.1 ...>": the
+    # remote's reply, where it writes no Diagnostic-Code
+    supplementary = SUPPLEMENTARY.match(_get(block, "x-supplementary-info"))
+    typed = _get(block, "diagnostic-code") or (supplementary.group(1) if supplementary else "")
     said_status = _get(block, "status")
     diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
     if not diagnostic and not _enhanced(said_status):  # "Status: 553 Exceeded maximum ...": a reply, misfiled

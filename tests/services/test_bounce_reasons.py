@@ -201,6 +201,13 @@ DISAGREE = {
     # "an undisclosed address (generated from useryx@test.ex)": Exim hides the target and says no
     # reason for it; Sisimai gives it the reason of the entry before ("Unrouteable address"), hard.
     ("exim-testsuite/exim-0224-1.eml", "useryx@test.ex"): "soft",
+    # Hotmail's own MX (BAY004-MC6F28) gives its reply only in X-Supplementary-Info, "< #5.5.0 smtp;550
+    # Requested action not taken: mailbox unavailable (495782920:4198:-2147467259)>", which Sisimai
+    # 4.25.15 does not read (undefined). The same Hotmail reply with its bracketed code, as a
+    # Diagnostic-Code and with the same Status 5.5.0, Sisimai labels userunknown four times
+    # (sisimai-bsd3/email-outlook-05, from a BAY004-MC host too; phpbounce/10 and 20,
+    # sisimai-bsd/lhost-outlook-08); BY_MTA reads it so. Exchange's field, as in oss-tests/mbd-*.
+    ("oss-tests/dada-hotmail-utf7.eml", "bouncing.email@example.com"): "hard",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
