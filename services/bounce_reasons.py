@@ -173,6 +173,11 @@ BY_MTA = _table(
     (Reason.BLOCKED, r"ipcheck\.proofpoint\.com|blocked using Barracuda|barracudacentral"),
     (Reason.FILTERED, r"permanent failure for one or more recipients \([^)]*:blocked\)"),
     (Reason.POLICYVIOLATION, r"Email policy violation detected|rejected due to content restrictions"),
+    # Gmail / Google Groups: a cap on posts from a sender that has not solved a captcha (also
+    # written "the the allowable"; Sisimai's PolicyViolation table has both)
+    (Reason.POLICYVIOLATION, r"allowable number of posts without solving a captcha"),
+    # AT&T / Cricket: the subscriber has turned off e-mail to their phone (Sisimai's Filtered table)
+    (Reason.FILTERED, r"has restricted SMS e-?mail"),
 )
 
 # Wording per reason, in order: specific before generic. RFC 5321's own 550 text ("Requested
@@ -260,7 +265,8 @@ BY_REASON = _table(
                          r"|sending (?:rate|quota)|(?:unusual|excessive) (?:rate|volume)"),
     (Reason.SPAMDETECTED, r"spam|junk|bulk e?-?mail|mass mail|unsolicited|scored too high|phish"
                           r"|content (?:was )?rejected"
-                          r"|message (?:content )?(?:rejected|refused) (?:as|because|due)"),
+                          # (not "Message rejected due to local policy", iCloud's [CS01]: a policy)
+                          r"|message (?:content )?(?:rejected|refused) (?:as|because|due)(?! to (?:\w+ )?polic)"),
     (Reason.CONTENTERROR, r"(?:invalid|malformed|bad|illegal|duplicate|missing|broken|improper) (?:\w+ ){0,2}"
                           r"(?:headers?|mime)|headers? (?:syntax|size|too|line|field|error)|mime (?:error|complexity)"
                           r"|malformed|rfc ?(?:5322|2822|822) complian|complian\w* with rfc|violat\w* (?:of )?rfc"
@@ -350,6 +356,9 @@ RECIPIENT_ONLY = frozenset({Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, Reason.HASMO
 VAGUE = {Reason.NETWORKERROR, Reason.SYSTEMERROR, Reason.ONHOLD, Reason.UNDEFINED, Reason.SYNTAXERROR}
 # A mail loop (RFC 3463 X.4.6, or said so) is refused when detected, not retried until it expired.
 LOOP = re.compile(r"mail loop|routing loop|looping|too many hops|hop count|forwarded more than the maximum", re.I)
+# Statuses that name the cause of a delay or of a retried failure, not only its duration: X.4.4
+# "unable to route" (RFC 3463: the routing information, DNS, was unavailable), X.4.6 a loop.
+CAUSES = {"4.4", "4.6"}
 
 
 def status_in(text: str) -> str:
@@ -421,8 +430,8 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         # user", "no such user") that neither the RCPT reply nor an X.1.x status backs: nothing
         # says the address was refused rather than the message
         reason = Reason.FILTERED
-    looped = status[2:] == "4.6" or LOOP.search(diagnostic)
-    if reason in VAGUE and not looped and (action == "failed" and not lasting or action == "expired"
+    caused = status[2:] in CAUSES or LOOP.search(diagnostic)
+    if reason in VAGUE and not caused and (action == "failed" and not lasting or action == "expired"
                                            or action == "delayed" and not worded):
         reason = Reason.EXPIRED  # a temporary failure that lasted until the MTA gave up, or still retried
     return reason, reason in ADDRESS_DEAD and lasting

@@ -81,10 +81,14 @@ QUOTE_START = re.compile(r"^\s*-{2,}.*(?:copy of|original message|returned (?:me
                          r"|undelivered message|message follows|message header)|^\s*return-path:\s*<"
                          r"|^\s*(?:below is a copy of|original message follows|included is a copy of)"
                          r"|^.*lines of (?:your|the) original message follow", re.I | re.M)
+# The MIME part header of the returned message, in a body read raw (no text part, or a broken boundary).
+RETURNED_PART = re.compile(r"^content-type:[ \t]*(?:message/(?:rfc822|global|rfc822-headers|global-headers)"
+                           r"|text/rfc822-headers)\b", re.I | re.M)
 QUOTED_ID = re.compile(r"^[\s>]*message-id:\s*(<[^<>\s]+>)", re.I | re.M)  # "> Message-Id:" too (forwarded)
 QUOTED_LOCAL = re.compile(r'^"(?![|/])(?:[^"\\\r\n]|\\.)+"@[^@\s"]+$')  # '"a..b"@host': a quoted-string local part
 QUOTED_RETURN_PATH = re.compile(r"^\s*return-path:\s*<([^<>\s]*)>", re.I | re.M)
 SOURCE_ROUTE = re.compile(r"@[^\s,:<>@]+:([^\s,<>@:]+@[^\s,<>@:]+)")  # "@relay:user@host": the heuristics keep "user@host"
+SUPPLEMENTARY = re.compile(r"^<[^<>#]*#[245]\.\d{1,3}\.\d{1,3}\s+(.+?)>?$", re.S)
 DSN_FIELD = re.compile(r"^(?:final-recipient|original-recipient|action|status|reporting-mta|remote-mta"
                        r"|diagnostic-code):", re.I | re.M)
 AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|autoreply|out of (?:the )?office"
@@ -162,7 +166,10 @@ def parse(raw: bytes) -> Report:
     sense of it is an "unknown" report, logged, rather than an exception in the SMTP listener
     (the tests assert that this safety net never fires on their inputs)."""
     try:
-        return _parse(raw)
+        report = _parse(raw)
+        if report.kind == "unknown" and (mended := _lost_folds(raw)) is not None:
+            report = _parse(mended)  # a header block whose folds lost their indent ended early
+        return report
     except Exception:
         log.exception("reports: unparseable message, classified unknown")
         return UNKNOWN
@@ -180,6 +187,27 @@ def _refold(raw: bytes) -> bytes:
     return first + nl + UNFOLDED_PARAMETER.sub(b" ", rest) + sep + body
 
 
+# A header field's first line ("Name:"); an mbox "From " line is the first line, never a fold.
+FIELD_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+
+
+def _lost_folds(raw: bytes) -> bytes | None:
+    """The message with the header block's continuation lines indented again, or None when it
+    has none that lost their indent. Such a line (a folded Received's "[192.0.2.1])", a date)
+    is no field, so the email package ends the header block there and reads the rest of the
+    fields, From and Subject among them, as body (MissingHeaderBodySeparatorDefect): a line
+    that is no field but has fields after it, before the blank line, is a fold. Only tried on
+    a message read as nothing else (see parse)."""
+    raw = re.sub(rb"\r\n?", b"\n", bytes(raw)) if isinstance(raw, (bytes, bytearray)) else b""
+    head, sep, body = raw.partition(b"\n\n")
+    lines = head.split(b"\n")
+    last = max((i for i, line in enumerate(lines) if FIELD_LINE.match(line)), default=0)
+    lost = [i for i in range(1, last) if lines[i][:1] not in (b" ", b"\t") and not FIELD_LINE.match(lines[i])]
+    for i in lost:
+        lines[i] = b" " + lines[i]
+    return b"\n".join(lines) + sep + body if lost else None
+
+
 def _parse(raw: bytes) -> Report:
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         return UNKNOWN
@@ -193,7 +221,7 @@ def _parse(raw: bytes) -> Report:
     for ctype, part in parts:
         by_type.setdefault(ctype, part)
     original = next((_headers_of(p) for t, p in parts if t in ORIGINAL_TYPES), None)
-    text = _human_text(parts) or _raw_body(raw)  # no readable text part: a boundary lost in a header fold
+    text = _human_text(parts) or _raw_notice(raw)  # no readable text part: a boundary lost in a header fold
     if ARF_TYPE in by_type:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
@@ -332,7 +360,10 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False,
         return None
     said = _first_word(_get(block, "action"))  # "expired" (SendGrid): not RFC 3464, but it gave up
     action = "failed" if said == "expired" else said if said in ACTIONS else "unknown"
-    typed = _get(block, "diagnostic-code")
+    # Exchange's (and Hotmail's) X-Supplementary-Info, "<mx.example #5.1.1 smtp;550 5.1.1 ...>": the
+    # remote's reply, where it writes no Diagnostic-Code
+    supplementary = SUPPLEMENTARY.match(_get(block, "x-supplementary-info"))
+    typed = _get(block, "diagnostic-code") or (supplementary.group(1) if supplementary else "")
     said_status = _get(block, "status")
     diagnostic = _reply_text(re.sub(r"^[\w.-]+\s*;\s*", "", typed))
     if not diagnostic and not _enhanced(said_status):  # "Status: 553 Exceeded maximum ...": a reply, misfiled
@@ -756,6 +787,12 @@ def _raw_body(raw: bytes) -> str:
     """The text after the top-level header block, decoded leniently, bounded."""
     body = raw.split(b"\n\n", 1)[1] if b"\n\n" in raw else b""
     return body[:4 * MAX_TEXT].decode("utf-8", "replace")
+
+
+def _raw_notice(raw: bytes) -> str:
+    """The raw body as the notice's text, up to the part that returns the original message: the
+    original's headers (a DKIM-Signature, a Subject) are no reason for the failure."""
+    return RETURNED_PART.split(_raw_body(raw), 1)[0]
 
 
 def _loose_blocks(text: str) -> list[list[tuple[str, str]]]:
