@@ -6,7 +6,8 @@ baunsu/: the baunsu npm package's, bounceparser/: Mail::DeliveryStatus::BouncePa
 phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test suite wrote, oss-tests/: other
 projects' test messages (flanker, listmonk, the mail gem, Dada Mail, deliveryboy, MailBounceDetector,
 tmail_bouncer), assorted/: the zoonru PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and
-Zammad's, all labelled by Sisimai 4.25.15), or the directories given as arguments,
+Zammad's, libtests/: mail libraries' and MTAs' test messages (CPython's email package, MimeKit,
+mailparser, Chatwoot, Stalwart), all labelled by Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
 and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for
@@ -28,7 +29,7 @@ CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_em
            BOUNCES / "sisimai-eg", BOUNCES / "baunsu", BOUNCES / "sisimai-eg2", BOUNCES / "bounceparser",
            BOUNCES / "phpbounce", BOUNCES / "sisimai-bsd", BOUNCES / "sisimai-bsd2",
            BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite",
-           BOUNCES / "oss-tests", BOUNCES / "assorted")
+           BOUNCES / "oss-tests", BOUNCES / "assorted", BOUNCES / "libtests")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
