@@ -63,11 +63,18 @@ def measure(corpus: Path) -> dict:
         elif kind == "complaint":
             ours = baseline = "complaint" if recipient in report.complained else "none"
             got_reason = "feedback" if ours == "complaint" else ""
+        elif kind == "delivered" and report.kind == "bounce":
+            # a report that delivered to this recipient and failed or delayed others (RFC 3464 allows
+            # Action: delivered beside Action: failed): judged by this recipient's own failure
+            ours = ("hard" if failure.hard else "soft") if failure else "none"
+            baseline = ("hard" if failure.permanent else "soft") if failure else "none"
+            got_reason = str(failure.reason) if failure else "delivered"
         else:
             ours = "none" if report.kind == kind else "soft" if report.failures else "none"
             baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
             got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
-        recognised += report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+        recognised += (report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+                       or kind == "delivered" and report.kind == "bounce" and failure is None)
         reason_agreed += got_reason == reason
         per_reason[reason][0] += got_reason == reason
         per_reason[reason][1] += 1

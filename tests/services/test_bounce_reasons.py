@@ -5,8 +5,9 @@ labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisima
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
 and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
 exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other open-source projects'
-test messages: flanker, listmonk, the mail gem, Dada Mail, ...) and assorted/ (the zoonru
-PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), held out until measured, labelled
+test messages: flanker, listmonk, the mail gem, Dada Mail, ...), assorted/ (the zoonru
+PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's) and libtests/ (mail libraries' and
+the Stalwart MTA's test messages), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -39,6 +40,7 @@ BSD4 = CORPUS / "sisimai-bsd4"
 EXIM = CORPUS / "exim-testsuite"
 OSS = CORPUS / "oss-tests"
 ASSORTED = CORPUS / "assorted"
+LIBTESTS = CORPUS / "libtests"
 
 
 def labels(corpus: Path) -> list[tuple[str, ...]]:
@@ -63,6 +65,7 @@ BSD4_LABELS = labels(BSD4)
 EXIM_LABELS = labels(EXIM)
 OSS_LABELS = labels(OSS)
 ASSORTED_LABELS = labels(ASSORTED)
+LIBTESTS_LABELS = labels(LIBTESTS)
 
 # Where we read a notice differently from its label, on purpose: (file under tests/fixtures/bounces,
 # recipient) -> our class ("none": we name no such recipient; "auto-reply": no bounce at all). The
@@ -242,6 +245,14 @@ DISAGREE = {
     # (sisimai-bsd3/email-outlook-05, from a BAY004-MC host too; phpbounce/10 and 20,
     # sisimai-bsd/lhost-outlook-08); BY_MTA reads it so. Exchange's field, as in oss-tests/mbd-*.
     ("oss-tests/dada-hotmail-utf7.eml", "bouncing.email@example.com"): "hard",
+    # Stalwart: "host 'mx.example.org' rejected command 'RCPT TO:<foobar@example.org>' with code 550
+    # (5.1.2) 'User does not exist'" (Diagnostic-Code "smtp;550 User does not exist"): the recipient's
+    # host refused the address at RCPT, permanently, saying the user does not exist, which Sisimai
+    # labels userunknown for Postfix's "Recipient address rejected: user a@b does not exist (in reply
+    # to RCPT TO command)" (libtests/chatwoot-bounced_with_no_from) and Office 365's "User does not
+    # exist" (office365-userunknown-53). Sisimai 4.25.15 reads Stalwart's wording filtered.
+    ("libtests/stalwart-failure.eml", "foobar@example.org"): "hard",
+    ("libtests/stalwart-mixed.eml", "foobar@example.org"): "hard",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -308,7 +319,7 @@ REAL = ([(SISIMAI, *row) for row in SISIMAI_LABELS] + [(FLUFL, *row) for row in 
         + [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS]
         + [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS]
         + [(OSS, *row) for row in OSS_LABELS]
-        + [(ASSORTED, *row) for row in ASSORTED_LABELS])
+        + [(ASSORTED, *row) for row in ASSORTED_LABELS] + [(LIBTESTS, *row) for row in LIBTESTS_LABELS])
 
 
 def test_the_flufl_corpus_is_labelled_but_for_what_sisimai_finds_no_bounce_in():
@@ -344,6 +355,7 @@ def test_the_held_out_corpora_are_labelled_but_for_what_sisimai_finds_no_bounce_
     assert unlabelled == {"dada-permanent_error.eml", "mbd-bounce_exchange_non_existing_mailbox.eml"}
     assert len(OSS_LABELS) == 47
     assert {p.name for p in ASSORTED.glob("*.eml")} == {row[0] for row in ASSORTED_LABELS} and len(ASSORTED_LABELS) == 34
+    assert {p.name for p in LIBTESTS.glob("*.eml")} == {row[0] for row in LIBTESTS_LABELS} and len(LIBTESTS_LABELS) == 32
 
 
 def test_an_exim_alias_fails_as_its_target_and_is_matched_by_the_alias():
@@ -418,6 +430,10 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(corpus, name, k
     elif kind == "complaint":
         assert report.failures == ()
         assert (recipient in report.complained) == (DISAGREE.get(key) != "none")
+    elif kind == "delivered" and report.kind == "bounce":
+        # a report that delivered to this recipient and failed or delayed others (Stalwart's mixed
+        # DSN): the others fail, this one does not
+        assert report.failures and found_class(report, recipient) == "none"
     else:
         assert report.kind == kind and report.failures == () and report.complained == ()
 
@@ -433,7 +449,7 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
             [(BSD2, *row) for row in BSD2_LABELS] + [(BSD3, *row) for row in BSD3_LABELS] + \
             [(BSD4, *row) for row in BSD4_LABELS] + [(EXIM, *row) for row in EXIM_LABELS] + \
             [(OSS, *row) for row in OSS_LABELS] + \
-            [(ASSORTED, *row) for row in ASSORTED_LABELS]:
+            [(ASSORTED, *row) for row in ASSORTED_LABELS] + [(LIBTESTS, *row) for row in LIBTESTS_LABELS]:
         labelled.setdefault((corpus, name), set()).add(recipient.lower())
     labelled[EG, "exim-03.eml"] = {"kijitora@example.jp"}  # its X-Failed-Recipients (see DISAGREE)
     labelled[MORE, "rfc3464-02.eml"] = {"kijitora@neko.example.org"}  # its Final-Recipient (see DISAGREE)
@@ -463,10 +479,11 @@ def test_no_real_bounce_names_an_address_it_did_not_fail():
                                                  # (Exim's test notices mostly give no reason: Sisimai
                                                  # says onhold or undefined for them, we the other)
                                                  (EXIM, EXIM_LABELS, 0.35), (OSS, OSS_LABELS, 0.6),
-                                                 (ASSORTED, ASSORTED_LABELS, 0.6)],
+                                                 (ASSORTED, ASSORTED_LABELS, 0.6), (LIBTESTS, LIBTESTS_LABELS, 0.6)],
                          ids=["sisimai", "flufl", "bounce_email", "sisimai-more", "sisimai-eg", "baunsu",
                               "sisimai-eg2", "bounceparser", "phpbounce", "sisimai-bsd", "sisimai-bsd2",
-                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite", "oss-tests", "assorted"])
+                              "sisimai-bsd3", "sisimai-bsd4", "exim-testsuite", "oss-tests", "assorted",
+                              "libtests"])
 def test_the_reasons_agree_with_sisimai(corpus, rows, share):
     reports = {name: parse((corpus / name).read_bytes()) for name in {row[0] for row in rows}}
     bounces = [row for row in rows if row[1] == "bounce"]
@@ -737,7 +754,7 @@ SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml")) + sorted(SISIMAI
            + sorted(BAUNSU.glob("*.eml")) + sorted(EG2.glob("*.eml")) + sorted(BP.glob("*.eml"))
            + sorted(PB.glob("*.eml")) + sorted(BSD.glob("*.eml")) + sorted(BSD2.glob("*.eml"))
            + sorted(BSD3.glob("*.eml")) + sorted(BSD4.glob("*.eml")) + sorted(EXIM.glob("*.eml"))
-           + sorted(OSS.glob("*.eml")) + sorted(ASSORTED.glob("*.eml"))]
+           + sorted(OSS.glob("*.eml")) + sorted(ASSORTED.glob("*.eml")) + sorted(LIBTESTS.glob("*.eml"))]
 
 
 @given(st.sampled_from(SAMPLES), st.integers(0, 4000), st.integers(0, 200), st.binary(max_size=60))
