@@ -6,7 +6,8 @@ baunsu/: the baunsu npm package's, bounceparser/: Mail::DeliveryStatus::BouncePa
 phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test suite wrote, oss-tests/: other
 projects' test messages (flanker, listmonk, the mail gem, Dada Mail, deliveryboy, MailBounceDetector,
 tmail_bouncer), assorted/: the zoonru PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and
-Zammad's, all labelled by Sisimai 4.25.15), or the directories given as arguments,
+Zammad's, libtests/: mail libraries' and MTAs' test messages (CPython's email package, MimeKit,
+mailparser, Chatwoot, Stalwart), all labelled by Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
 and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for
@@ -28,7 +29,7 @@ CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_em
            BOUNCES / "sisimai-eg", BOUNCES / "baunsu", BOUNCES / "sisimai-eg2", BOUNCES / "bounceparser",
            BOUNCES / "phpbounce", BOUNCES / "sisimai-bsd", BOUNCES / "sisimai-bsd2",
            BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite",
-           BOUNCES / "oss-tests", BOUNCES / "assorted")
+           BOUNCES / "oss-tests", BOUNCES / "assorted", BOUNCES / "libtests")
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
@@ -62,11 +63,18 @@ def measure(corpus: Path) -> dict:
         elif kind == "complaint":
             ours = baseline = "complaint" if recipient in report.complained else "none"
             got_reason = "feedback" if ours == "complaint" else ""
+        elif kind == "delivered" and report.kind == "bounce":
+            # a report that delivered to this recipient and failed or delayed others (RFC 3464 allows
+            # Action: delivered beside Action: failed): judged by this recipient's own failure
+            ours = ("hard" if failure.hard else "soft") if failure else "none"
+            baseline = ("hard" if failure.permanent else "soft") if failure else "none"
+            got_reason = str(failure.reason) if failure else "delivered"
         else:
             ours = "none" if report.kind == kind else "soft" if report.failures else "none"
             baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
             got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
-        recognised += report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+        recognised += (report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+                       or kind == "delivered" and report.kind == "bounce" and failure is None)
         reason_agreed += got_reason == reason
         per_reason[reason][0] += got_reason == reason
         per_reason[reason][1] += 1

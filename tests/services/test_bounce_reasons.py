@@ -5,8 +5,9 @@ labelled by running Sisimai 4.25.15; sisimai-more/, sisimai-eg/, baunsu/, sisima
 bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PHP-Bounce-Handler's)
 and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
 exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other open-source projects'
-test messages: flanker, listmonk, the mail gem, Dada Mail, ...) and assorted/ (the zoonru
-PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), held out until measured, labelled
+test messages: flanker, listmonk, the mail gem, Dada Mail, ...), assorted/ (the zoonru
+PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's) and libtests/ (mail libraries' and
+the Stalwart MTA's test messages), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -56,6 +57,7 @@ REAL_CORPORA = {
     "exim-testsuite": ({"exim-0021-1.eml", "exim-0321-1.eml"}, 73, 0.35),
     "oss-tests": ({"dada-permanent_error.eml", "mbd-bounce_exchange_non_existing_mailbox.eml"}, 47, 0.6),
     "assorted": (set(), 34, 0.6),
+    "libtests": (set(), 32, 0.6),
 }
 LABELLED = {name: labels(CORPUS / name) for name in REAL_CORPORA}
 REAL = [(CORPUS / name, *row) for name, rows in LABELLED.items() for row in rows]
@@ -241,6 +243,14 @@ DISAGREE = {
     # (sisimai-bsd3/email-outlook-05, from a BAY004-MC host too; phpbounce/10 and 20,
     # sisimai-bsd/lhost-outlook-08); BY_MTA reads it so. Exchange's field, as in oss-tests/mbd-*.
     ("oss-tests/dada-hotmail-utf7.eml", "bouncing.email@example.com"): "hard",
+    # Stalwart: "host 'mx.example.org' rejected command 'RCPT TO:<foobar@example.org>' with code 550
+    # (5.1.2) 'User does not exist'" (Diagnostic-Code "smtp;550 User does not exist"): the recipient's
+    # host refused the address at RCPT, permanently, saying the user does not exist, which Sisimai
+    # labels userunknown for Postfix's "Recipient address rejected: user a@b does not exist (in reply
+    # to RCPT TO command)" (libtests/chatwoot-bounced_with_no_from) and Office 365's "User does not
+    # exist" (office365-userunknown-53). Sisimai 4.25.15 reads Stalwart's wording filtered.
+    ("libtests/stalwart-failure.eml", "foobar@example.org"): "hard",
+    ("libtests/stalwart-mixed.eml", "foobar@example.org"): "hard",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -369,6 +379,10 @@ def test_each_real_bounce_is_found_and_suppressed_only_when_dead(corpus, name, k
     elif kind == "bounce":
         assert report.kind == kind
         assert found_class(report, recipient) == DISAGREE.get(key, label), report.failures
+    elif kind == "delivered" and report.kind == "bounce":
+        # a report that delivered to this recipient and failed or delayed others (Stalwart's mixed
+        # DSN): the others fail, this one does not
+        assert report.failures and found_class(report, recipient) == "none"
     elif kind == "complaint":
         assert report.failures == ()
         assert (recipient in report.complained) == (DISAGREE.get(key) != "none")
