@@ -23,13 +23,10 @@ from pathlib import Path
 from harness import ROOT, save
 
 from services.bounces import parse
+from tests.services.test_bounce_reasons import REAL_CORPORA
 
 BOUNCES = ROOT / "tests" / "fixtures" / "bounces"
-CORPORA = (BOUNCES, BOUNCES / "sisimai", BOUNCES / "flufl", BOUNCES / "bounce_email", BOUNCES / "sisimai-more",
-           BOUNCES / "sisimai-eg", BOUNCES / "baunsu", BOUNCES / "sisimai-eg2", BOUNCES / "bounceparser",
-           BOUNCES / "phpbounce", BOUNCES / "sisimai-bsd", BOUNCES / "sisimai-bsd2",
-           BOUNCES / "sisimai-bsd3", BOUNCES / "sisimai-bsd4", BOUNCES / "exim-testsuite",
-           BOUNCES / "oss-tests", BOUNCES / "assorted", BOUNCES / "libtests")
+CORPORA = (BOUNCES, *(BOUNCES / name for name in REAL_CORPORA))  # the tests' table of real corpora
 
 
 def labels(corpus: Path) -> list[tuple[str, str, str, str, str]]:
