@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 
 import clock
 import config
@@ -52,24 +53,39 @@ def depart(name: str) -> None:
         WorkerHeartbeat.delete().where(WorkerHeartbeat.name == name).execute()
 
 
+FIRST_BEAT_TRIES, FIRST_BEAT_RETRY = 50, 0.1  # a worker's first beat: tries, seconds between them
+
+
 class Heartbeat:
     """`name`'s heartbeat on its own thread, from construction until `stop()`; `live` is how
-    many workers were alive at the last beat."""
+    many workers were alive at the last beat. The first beat is written before construction
+    returns (tried again for a few seconds, then left to the thread, as when the database is
+    down): a worker killed after leasing but before its row existed would have no row to go
+    stale, and its leases would wait for their expiry (a MariaDB run of the recovery fault test
+    left one killed worker's leases unmoved: a first beat lost to a deadlock with the other
+    worker's claim would do that)."""
 
     def __init__(self, name: str):
         self.name, self.stopping, self.live = name, threading.Event(), 1
+        for _ in range(FIRST_BEAT_TRIES):
+            if self._beat():
+                break
+            time.sleep(FIRST_BEAT_RETRY)
         self.thread = threading.Thread(target=self._run, name=f"heartbeat-{name}", daemon=True)
         self.thread.start()
 
+    def _beat(self) -> bool:
+        try:
+            with database.connection_context():
+                self.live = beat(self.name)
+            return True
+        except Exception:
+            log.exception("heartbeat of %s failed; trying again", self.name)
+            return False
+
     def _run(self) -> None:
-        while True:
-            try:
-                with database.connection_context():
-                    self.live = beat(self.name)
-            except Exception:
-                log.exception("heartbeat of %s failed; trying again", self.name)
-            if self.stopping.wait(config.current().heartbeat_seconds):
-                return
+        while not self.stopping.wait(config.current().heartbeat_seconds):
+            self._beat()
 
     def stop(self) -> None:
         self.stopping.set()
