@@ -48,6 +48,21 @@ def test_a_worker_that_keeps_beating_keeps_its_leases(send, deliver):
     assert Delivery.get().lease_owner == "slow-worker"
 
 
+def test_a_worker_is_known_before_it_can_lease_anything(send, deliver, sink):
+    """Its row is written before the heartbeat object is handed back, so however soon after its
+    first claim the worker dies, its leases go free once it is silent."""
+    send()
+    beating = heartbeats.Heartbeat("new-worker")
+    try:
+        assert WorkerHeartbeat.select().where(WorkerHeartbeat.name == "new-worker").exists()
+        assert len(queue.claim("new-worker", 10)) == 1
+    finally:
+        beating.stopping.set()  # dies without a clean stop: no hand-back
+        beating.thread.join()
+    beyond_the_heartbeats()
+    assert deliver("other-worker") == 1
+
+
 def test_a_clean_stop_hands_back_what_it_holds(send, deliver, sink):
     send()
     beating = heartbeats.Heartbeat("stopping-worker")
