@@ -64,12 +64,12 @@ def _due(model, pending: tuple):
                                                                 .limit(limit))))
 
 
-def _locked(query):
-    """`query` locking the rows it reads, skipping those another worker holds; on SQLite (pooled
-    too) the write transaction is the lock."""
+def _locked(query, skip_locked: bool = True):
+    """`query` locking the rows it reads, skipping (or waiting for) those another worker holds;
+    on SQLite (pooled too) the write transaction is the lock."""
     if isinstance(database.obj, peewee.SqliteDatabase):
         return query
-    return query.for_update(skip_locked=True)
+    return query.for_update(skip_locked=skip_locked or None)
 
 
 @functools.cache
@@ -136,10 +136,8 @@ def _write_held(model, names: tuple[str, ...]):
 @functools.cache
 def _still_held(model, count: int):
     """The prepared read of which of `count` rows an owner still holds, locked: (owner, *ids)."""
-    def build(owner, *ids):
-        held = model.select(model.id).where(model.id.in_(list(ids)), model.lease_owner == owner).tuples()
-        return held if isinstance(database.obj, peewee.SqliteDatabase) else held.for_update()  # SQLite: the transaction is the lock
-    return prepared(build, count + 1)
+    return prepared(lambda owner, *ids: _locked(model.select(model.id).where(
+        model.id.in_(list(ids)), model.lease_owner == owner).tuples(), skip_locked=False), count + 1)
 
 
 def _released(model, changes: dict) -> dict:
