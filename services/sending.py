@@ -366,7 +366,7 @@ def write_all(pendings: list[Pending]) -> None:
     """The messages, a delivery per recipient and their accepted events, one INSERT per table
     for them all; call it inside the transaction that answers for them (after the quota check).
     A test message's deliveries are written already final (TEST), so no worker ever claims them."""
-    if len(pendings) == 1 and _scripted(pendings):
+    if _scripted(pendings):
         return _write_script(pendings[0])
     now = clock.now()
     send_at = {p.ident: max(p.send_at or now, now) for p in pendings}
