@@ -43,7 +43,7 @@ class Gatepost(Flask):
         except KeyError:
             self._synced[func] = synced = super().ensure_sync(func)
             return synced
-        except (TypeError, AttributeError):  # an unhashable callable; or before __init__ made the cache
+        except TypeError:  # an unhashable callable
             return super().ensure_sync(func)
 
     def __init__(self, *args, **kwargs):
