@@ -7,7 +7,8 @@ phpbounce/: PHP-Bounce-Handler's, exim-testsuite/: the notices Exim's own test s
 projects' test messages (flanker, listmonk, the mail gem, Dada Mail, deliveryboy, MailBounceDetector,
 tmail_bouncer), assorted/: the zoonru PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and
 Zammad's, libtests/: mail libraries' and MTAs' test messages (CPython's email package, MimeKit,
-mailparser, Chatwoot, Stalwart), all labelled by Sisimai 4.25.15), or the directories given as arguments,
+mailparser, Chatwoot, Stalwart), apps/: applications' test messages (MediaWiki's BounceHandler,
+Odoo, Schleuder, Discourse), all labelled by Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
 and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for

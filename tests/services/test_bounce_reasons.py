@@ -58,6 +58,7 @@ REAL_CORPORA = {
     "oss-tests": ({"dada-permanent_error.eml", "mbd-bounce_exchange_non_existing_mailbox.eml"}, 47, 0.6),
     "assorted": (set(), 34, 0.6),
     "libtests": (set(), 32, 0.6),
+    "apps": ({"odoo-MAIL_NO_FINAL_RECIPIENT.eml"}, 8, 0.6),
 }
 LABELLED = {name: labels(CORPUS / name) for name in REAL_CORPORA}
 REAL = [(CORPUS / name, *row) for name, rows in LABELLED.items() for row in rows]
