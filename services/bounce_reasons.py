@@ -388,6 +388,21 @@ def _match(table: list[tuple[Reason, re.Pattern]], text: str) -> Reason | None:
     return next((reason for reason, pattern in table if pattern.search(text)), None)
 
 
+# The basic reply code a diagnostic begins with ("550 Requested action ..."), where an MTA that
+# writes its RFC 3463 code in the reply puts that code after it.
+LEADING_CODE = re.compile(r"^\s*[245]\d\d(?=[ \t]|$)")
+
+
+def _with_status(diagnostic: str, status: str) -> str:
+    """The reply as an MTA that writes its RFC 3463 code in the reply text would give it: a DSN
+    may carry the code in its Status field only (Hotmail's own: "Status: 5.5.0" beside
+    "550 Requested action not taken: mailbox unavailable"), and the code says the same there.
+    "" when the reply already has a code, begins with none, or the status is X.0.0 (no detail)."""
+    if not status or status.endswith(".0.0") or status_in(diagnostic) or not LEADING_CODE.match(diagnostic):
+        return ""
+    return LEADING_CODE.sub(lambda found: f"{found.group(0)} {status}", diagnostic, count=1)
+
+
 def classify(status: str = "", smtp_code: int | None = None, phase: str = "", diagnostic: str = "",
              *, action: str = "", permanent: bool | None = None) -> tuple[Reason, bool]:
     """(reason, hard) for one failed recipient. `status` is the RFC 3463 code ("" when none),
@@ -415,7 +430,7 @@ def classify(status: str = "", smtp_code: int | None = None, phase: str = "", di
         lasting = permanent
     else:
         lasting = action == "failed"
-    precise = _match(BY_MTA, diagnostic)
+    precise = _match(BY_MTA, diagnostic) or _match(BY_MTA, _with_status(diagnostic, status))
     reason = worded = precise or _match(BY_REASON, diagnostic)
     if reason is None and status:
         reason = BY_STATUS.get(status.split(".", 1)[1]) if not status.endswith(".0.0") else None

@@ -488,8 +488,16 @@ def test_the_reasons_agree_with_sisimai(name):
     ("", None, "a@b.example (ultimately generated from c@d.example) all hosts have been failing for a long time "
                "and were last tried after this message arrived", (Reason.EXPIRED, False)),
     ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable (1171782072:1364:-2147467259)",
-     (Reason.USERUNKNOWN, True)),  # Hotmail's own code in brackets (2006); without it, generic wording
-    ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),
+     (Reason.USERUNKNOWN, True)),  # Hotmail's own code in brackets (2006)
+    # wording of the apps round: without the brackets, RFC 5321's text with an RFC 3463 code beside
+    # it, in the reply or only in the DSN's Status (Hotmail's own DSN, apps/mediawiki-emailStatus2),
+    # reads as Microsoft's "550 5.5.0 Requested action not taken: mailbox unavailable"
+    ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.USERUNKNOWN, True)),
+    ("5.5.0", 550, "550 5.5.0 Requested action not taken: mailbox unavailable", (Reason.USERUNKNOWN, True)),
+    ("5.0.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),  # X.0.0: no code
+    ("5.7.1", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),  # a policy status
+    ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable (in reply to end of DATA command)",
+     (Reason.FILTERED, False)),  # refused after DATA: this message, not the address
     ("5.1.1", 550, "550-Verification failed for <bounces@gp.example.com>", (Reason.REJECTED, False)),  # Exim
     ("", None, "Mailbox quota usage exceeded. Espacio en casilla de mail agotado.", (Reason.MAILBOXFULL, False)),
     # wording of the sisimai-bsd round
