@@ -80,6 +80,44 @@ def test_write_transactions_of_many_threads_take_turns_and_release_them(alice):
     assert not database.obj._turn.locked()
 
 
+def _held_by_another_process(path):
+    """A connection of its own holding SQLite's write lock, as a worker's transaction would."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_a_begin_another_process_holds_off_goes_through_once_it_commits(tmp_path):
+    path = str(tmp_path / "turns.db")
+    sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
+    db = TurnTakingSqliteDatabase(path, timeout=10, lock_type="IMMEDIATE")
+    other = _held_by_another_process(path)
+    threading.Timer(0.3, other.commit).start()
+    with db.atomic():  # tried again and again until the other commits (not refused: the handler is off)
+        db.execute_sql("INSERT INTO t VALUES (1)")
+    assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (1,)
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone() == (10000,)  # back for statements outside a transaction
+    assert not db._turn.locked()
+    other.close()
+    db.close()
+
+
+def test_a_begin_held_off_past_the_busy_timeout_fails_as_locked_and_frees_the_turn(tmp_path):
+    path = str(tmp_path / "turns.db")
+    db = TurnTakingSqliteDatabase(path, timeout=0.2, lock_type="IMMEDIATE")
+    other = _held_by_another_process(path)
+    with pytest.raises(peewee.OperationalError, match="locked"):
+        with db.atomic():
+            pass
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone() == (200,)
+    assert not db._turn.locked()
+    other.rollback()
+    with db.atomic():  # the next one goes through
+        db.execute_sql("CREATE TABLE t (x INTEGER)")
+    other.close()
+    db.close()
+
+
 def test_sqlite_keeps_idle_connections_and_closes_one_handed_back_inside_a_transaction(settings):
     """Kept, it would carry its transaction and the write lock into its next user, where nothing
     it wrote would be seen by other connections."""
@@ -147,3 +185,4 @@ def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(sett
     finally:
         database.close()
         open_database(settings.database_url)
+
