@@ -320,12 +320,14 @@ class PooledPostgresqlDatabase(pool.PooledPostgresqlDatabase):
         super()._close_raw(conn)
 
 
-def open_database(url: str, max_connections: int = 20) -> peewee.Database:
+def open_database(url: str, max_connections: int = 20, checkpoint_pages: int = 1000) -> peewee.Database:
     """Connect the proxy to the database named by `url` (sqlite:///, postgresql://, mysql://),
     with a connection pool (playhouse.pool): close() hands a connection back, so each request
     and each worker pass returns what it used. PostgreSQL and MySQL pools hold at most
     `max_connections`; an SQLite file's is unbounded (every thread may read at once; writers
-    take turns anyway) and holds what the busiest moment needed, each for up to 5 minutes."""
+    take turns anyway) and holds what the busiest moment needed, each for up to 5 minutes.
+    `checkpoint_pages`: SQLite's write-ahead log size at which a commit of this process copies
+    the log into the file (wal_autocheckpoint; SQLite's default, 1000, unless the caller says)."""
     if _opened.get("key") == (url, max_connections):  # again (each app made): the same one, connections kept
         return database.obj
     scheme = urlsplit(url).scheme
@@ -336,7 +338,8 @@ def open_database(url: str, max_connections: int = 20) -> peewee.Database:
         if path and path != ":memory:":  # owner-only: it holds message bodies (its -wal/-shm inherit the mode)
             private_dir(Path(path).parent)
             _create_private(path)
-        db = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=None,
+        db = PooledSqliteDatabase(path, pragmas=dict(SQLITE_PRAGMAS, wal_autocheckpoint=checkpoint_pages),
+                                  max_connections=None,
                                   stale_timeout=300, check_same_thread=False, field_types=field_types,
                                   lock_type="IMMEDIATE")
         with db.connection_context():

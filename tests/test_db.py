@@ -186,3 +186,21 @@ def test_opening_the_database_again_keeps_the_connections_and_sqlites_locks(sett
         database.close()
         open_database(settings.database_url)
 
+
+def test_a_web_process_leaves_the_sqlite_checkpoints_to_the_workers(settings, tmp_path):
+    """The app's processes (gunicorn's `wsgi:app`) copy the log into the file only past
+    WEB_CHECKPOINT_PAGES, so a worker's commit, at SQLite's 1000, does it and not an API request."""
+    import os
+    import subprocess
+    import sys
+
+    from app import WEB_CHECKPOINT_PAGES
+    from tests.processes import ROOT
+
+    env = dict(os.environ, GATEPOST_DATABASE_URL=f"sqlite:///{tmp_path / 'roles.db'}", GATEPOST_VAR_DIR=str(tmp_path),
+               GATEPOST_SECRET_KEY=settings.secret_key)
+    asked = "from models.db import database; print(database.execute_sql('PRAGMA wal_autocheckpoint').fetchone()[0])"
+    for opening, pages in (("import wsgi", WEB_CHECKPOINT_PAGES), ("import cli; cli._open()", 1000)):
+        said = subprocess.run([sys.executable, "-c", f"{opening}; {asked}"], env=env, cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout
+        assert said.split()[-1] == str(pages)
