@@ -12,22 +12,29 @@ Gatepost / Postfix is the headline figure. Postfix does not DKIM-sign here (no m
 favours Postfix. Postfix is installed with apt-get when it is missing; when it cannot be, its
 part is skipped and the results say "postfix": "unavailable".
 
+The two sides take turns, ROUNDS times (--rounds, default 3), on the same Postfix instance, gunicorn
+and sink: each figure is the median of the rounds and each ratio the median of the rounds' ratios,
+as this box's speed wanders (Postfix alone ranged 249-364 msg/s within one hour); each submission's
+latency (p50/p90/p99) is printed beside it.
+
 Also measured, same run: plain smtplib straight into the sink over one connection (no queue, no
 DKIM, no database), and the workers alone (messages queued through the core beforehand, timed
 from the first delivery to the last, so neither the API nor process start-up is included).
 
 Usage: .venv/bin/python bench/bench_delivery.py [messages=1000] [workers=2] [--clients C]
-       [--postfix-concurrency L] [--no-postfix]
+       [--postfix-concurrency L] [--no-postfix] [--rounds R]
 (GATEPOST_BENCH_DATABASE_URL=postgresql://... to run on PostgreSQL). Results go to
 bench/results/delivery.json (SQLite) or delivery_<database>.json."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import signal
 import smtplib
+import statistics
 import sys
 import threading
 import time
@@ -72,17 +79,23 @@ def smtp_messages(first: int, count: int) -> list[tuple[str, bytes]]:
             for i in range(first, first + count)]
 
 
-def in_threads(items: list, clients: int, send_all) -> float:
-    """send_all(share) in `clients` threads, items dealt round-robin; re-raises the first error. Returns
-    the CPU seconds the threads spent (the feeding client's own cost, which shares this process with
-    the sink)."""
+def in_threads(items: list, clients: int, send_one, connect) -> tuple[float, list[float]]:
+    """send_one(connection, item) for each item, in `clients` threads each with its connect()ion,
+    items dealt round-robin; re-raises the first error. Returns the CPU seconds the threads spent
+    (the feeding client's own cost, which shares this process with the sink) and each item's
+    latency in seconds (until the server answered it)."""
     errors: list[BaseException] = []
     cpu: list[float] = []
+    latencies: list[float] = []
 
     def run(share):
         start = time.thread_time()
         try:
-            send_all(share)
+            with contextlib.closing(connect()) as connection:
+                for item in share:
+                    sent = time.perf_counter()
+                    send_one(connection, item)
+                    latencies.append(time.perf_counter() - sent)
         except BaseException as exc:  # noqa: BLE001 - reported to the caller
             errors.append(exc)
         cpu.append(time.thread_time() - start)
@@ -94,35 +107,28 @@ def in_threads(items: list, clients: int, send_all) -> float:
         t.join()
     if errors:
         raise errors[0]
-    return sum(cpu)
+    return sum(cpu), latencies
 
 
-def smtp_feed(host: str, port: int, messages: list[tuple[str, bytes]], clients: int) -> float:
-    def send_all(share):
-        with smtplib.SMTP(host, port) as client:
-            for to, data in share:
-                client.sendmail("bounces@example.com", [to], data)
-    return in_threads(messages, clients, send_all)
+def smtp_feed(host: str, port: int, messages: list[tuple[str, bytes]], clients: int) -> tuple[float, list[float]]:
+    def send_one(client, message):
+        client.sendmail("bounces@example.com", [message[0]], message[1])
+    return in_threads(messages, clients, send_one, lambda: smtplib.SMTP(host, port))
 
 
-def api_feed(url: str, key: str, bodies: list[bytes], clients: int) -> float:
+def api_feed(url: str, key: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
     """HTTP/1.1 keep-alive POSTs from the standard library's client: a client as lean as smtplib on the
     SMTP side (requests spends about four times its CPU a call, in the process that also runs the sink)."""
     where = urlsplit(url)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
-    def send_all(share):
-        client = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
-        try:
-            for body in share:
-                client.request("POST", where.path, body, headers)
-                response = client.getresponse()
-                text = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"POST {url}: {response.status} {text[:300]!r}")
-        finally:
-            client.close()
-    return in_threads(bodies, clients, send_all)
+    def send_one(client, body):
+        client.request("POST", where.path, body, headers)
+        response = client.getresponse()
+        text = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST {url}: {response.status} {text[:300]!r}")
+    return in_threads(bodies, clients, send_one, lambda: http.client.HTTPConnection(where.hostname, where.port, timeout=30))
 
 
 # -- timing ----------------------------------------------------------------------------------------
@@ -136,12 +142,12 @@ def end_to_end(sink: SMTPSink, count: int, feed) -> dict:
     """Run feed() in a thread; timed from its start until the sink holds `count` more messages."""
     before, target = received(sink), received(sink) + count
     fed: list[float] = []
-    client_cpu: list[float] = []
+    client: list[tuple[float, list[float]]] = []
     errors: list[BaseException] = []
 
     def run():
         try:
-            client_cpu.append(feed())
+            client.append(feed())
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             errors.append(exc)
         fed.append(time.monotonic())
@@ -167,8 +173,12 @@ def end_to_end(sink: SMTPSink, count: int, feed) -> dict:
     if errors:
         raise errors[0]
     elapsed = moment - started
+    cpu, latencies = client[0]
+    latencies.sort()
     return {"msgs_per_s": count / elapsed, "seconds": elapsed, "first_delivery_s": first - started,
-            "submit_msgs_per_s": count / (fed[0] - started), "client_cpu_ms_per_msg": 1000 * client_cpu[0] / count}
+            "submit_msgs_per_s": count / (fed[0] - started), "client_cpu_ms_per_msg": 1000 * cpu / count,
+            "submit_latency_ms": {"mean": 1000 * sum(latencies) / count,
+                                  **{f"p{q}": 1000 * latencies[count * q // 100] for q in (50, 90, 99)}}}
 
 
 def wait_for(sink: SMTPSink, target: int, timeout: float = 60.0) -> None:
@@ -194,36 +204,42 @@ def raw_rate(sink: SMTPSink, count: int) -> float:
 
 # -- Postfix ---------------------------------------------------------------------------------------
 
-def postfix_run(sink: SMTPSink, count: int, clients: int, concurrency: int, first: int) -> dict:
-    """Either {"figures": ..., "setup": ...} or {"unavailable": why}."""
+def open_postfix(stack: contextlib.ExitStack, sink: SMTPSink, concurrency: int):
+    """A private Postfix relaying to the sink, kept open on `stack` for every round; or why not (str)."""
     why = postfix_instance.ensure_installed()
     if why:
-        return {"unavailable": why}
+        return why
     try:
-        with postfix_instance.PrivatePostfix(sink.port, concurrency=concurrency) as postfix:
-            print(f"bench: private postfix {postfix_instance.version()} on {postfix.host}:{postfix.port} "
-                  f"(config {postfix.config_dir}), relaying to the sink on port {sink.port}", flush=True)
-            warm = received(sink) + WARM_UP
-            smtp_feed(postfix.host, postfix.port, smtp_messages(first, WARM_UP), 1)
-            wait_for(sink, warm)
-            messages = smtp_messages(first + WARM_UP, count)
-            figures = end_to_end(sink, count, lambda: smtp_feed(postfix.host, postfix.port, messages, clients))
-            delivered = sink.received[-count:]
-            figures["mean_message_bytes_at_sink"] = mean_size(delivered)
-            figures["dkim_signed"] = any(b"DKIM-Signature:" in m.data for m in delivered)
-            setup = {"version": postfix_instance.version(),
-                     "instance": "private: postfix -c <tmp>/etc start; own queue_directory and data_directory "
-                                 "in the temp dir; stopped and removed after the run",
-                     "smtpd": f"{postfix.host}:<free port> (master.cf), no chroot",
-                     **{k: postfix.settings[k] for k in ("mydestination", "local_transport",
-                                                         "mynetworks", "smtp_tls_security_level",
-                                                         "smtp_dns_support_level",
-                                                         "default_destination_concurrency_limit")},
-                     "relayhost": "[127.0.0.1]:<sink port>",
-                     "dkim": "not signed: no milter (favours Postfix)"}
-            return {"figures": figures, "setup": setup}
-    except (RuntimeError, OSError, smtplib.SMTPException) as exc:
-        return {"unavailable": f"the private postfix instance failed: {exc}"}
+        postfix = stack.enter_context(postfix_instance.PrivatePostfix(sink.port, concurrency=concurrency))
+    except (RuntimeError, OSError) as exc:
+        return f"the private postfix instance failed: {exc}"
+    print(f"bench: private postfix {postfix_instance.version()} on {postfix.host}:{postfix.port} "
+          f"(config {postfix.config_dir}), relaying to the sink on port {sink.port}", flush=True)
+    return postfix
+
+
+def postfix_setup(postfix) -> dict:
+    return {"version": postfix_instance.version(),
+            "instance": "private: postfix -c <tmp>/etc start; own queue_directory and data_directory "
+                        "in the temp dir; stopped and removed after the run",
+            "smtpd": f"{postfix.host}:<free port> (master.cf), no chroot",
+            **{k: postfix.settings[k] for k in ("mydestination", "local_transport", "mynetworks",
+                                                "smtp_tls_security_level", "smtp_dns_support_level",
+                                                "default_destination_concurrency_limit")},
+            "relayhost": "[127.0.0.1]:<sink port>",
+            "dkim": "not signed: no milter (favours Postfix)"}
+
+
+def postfix_rate(postfix, sink: SMTPSink, count: int, clients: int, first: int) -> dict:
+    warm = received(sink) + WARM_UP
+    smtp_feed(postfix.host, postfix.port, smtp_messages(first, WARM_UP), 1)
+    wait_for(sink, warm)
+    messages = smtp_messages(first + WARM_UP, count)
+    figures = end_to_end(sink, count, lambda: smtp_feed(postfix.host, postfix.port, messages, clients))
+    delivered = sink.received[-count:]
+    figures["mean_message_bytes_at_sink"] = mean_size(delivered)
+    figures["dkim_signed"] = any(b"DKIM-Signature:" in m.data for m in delivered)
+    return figures
 
 
 # -- Gatepost --------------------------------------------------------------------------------------
@@ -287,7 +303,7 @@ def start_gunicorn(env, port: int):
     """gunicorn.conf.py, 2 workers x 4 threads, as the API benchmark; readiness polled here with a
     generous deadline (the first answer can be slow on a busy 2-core machine)."""
     server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2", "--threads", "4",
-                    "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
+                    "-b", f"127.0.0.1:{port}", "wsgi:app"], dict(env, EXP_WAC=os.environ.get("WEB_WAC", "1000")))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -324,7 +340,7 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # so the finally blocks stop the servers and the postfix instance
 
 
-def main(count: int, workers: int, clients: int, concurrency: int, with_postfix: bool) -> None:
+def main(count: int, workers: int, clients: int, concurrency: int, with_postfix: bool, rounds: int) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     dns, sink = LoopbackDNS(), SMTPSink().start()
     dns.zone.add("example.net", "MX", (10, "mx.example.net")).add("mx.example.net", "A", "127.0.0.1")
@@ -332,60 +348,71 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
     domain, key = install(env)
     database_name = env["GATEPOST_DATABASE_URL"].split(":")[0]
     port = postfix_instance.free_port()
-    server = None
-    try:
+    done: list[dict] = []  # per round: "postfix", "api_1", "api_many" figures
+    with contextlib.ExitStack() as stack:
+        stack.callback(dns.stop)
+        stack.callback(sink.stop)
         raw = raw_rate(sink, count)
-        postfix = (postfix_run(sink, count, clients, concurrency, 10 * count) if with_postfix
-                   else {"unavailable": "skipped (--no-postfix)"})
-        if "unavailable" in postfix:
-            print(f"bench: POSTFIX UNAVAILABLE, its part is skipped: {postfix['unavailable']}", flush=True)
+        postfix = open_postfix(stack, sink, concurrency) if with_postfix else "skipped (--no-postfix)"
+        if isinstance(postfix, str):
+            print(f"bench: POSTFIX UNAVAILABLE, its part is skipped: {postfix}", flush=True)
         core_one, cpu_one = workers_only_rate(env, domain, count, 1, 0)
         core_many, cpu_many = workers_only_rate(env, domain, count, workers, count)
-        server = start_gunicorn(env, port)
+        stack.callback(stop_all, [start_gunicorn(env, port)])
         url = f"http://127.0.0.1:{port}/api/v1/email"
-        api_one = api_rate(env, sink, url, key, count, 1, clients, 20 * count)
-        api_many = api_rate(env, sink, url, key, count, workers, clients, 30 * count)
-    finally:
-        if server is not None:
-            stop_all([server])
-        sink.stop()
-        dns.stop()
+        for number in range(rounds):  # the sides take turns, so a change in the machine's load weighs on each alike
+            first = (2 + 3 * number) * count
+            one = {} if isinstance(postfix, str) else {"postfix": postfix_rate(postfix, sink, count, clients, first)}
+            one["api_1"] = api_rate(env, sink, url, key, count, 1, clients, first + count)
+            one["api_many"] = api_rate(env, sink, url, key, count, workers, clients, first + 2 * count)
+            done.append(one)
+            print(f"bench: round {number + 1} of {rounds}: " + ", ".join(
+                f"{side} {figures['msgs_per_s']:.1f} msg/s" for side, figures in one.items()), flush=True)
 
     def r(x):
         return round(x, 1)
 
+    def rates(side):
+        return [one[side]["msgs_per_s"] for one in done]
+
+    def ratios(side):
+        return [one[side]["msgs_per_s"] / one["postfix"]["msgs_per_s"] for one in done]
+
+    def rounded(figures):
+        return {k: (round(v, 3) if isinstance(v, float) else {q: round(x, 2) for q, x in v.items()}
+                    if isinstance(v, dict) else v) for k, v in figures.items()}
+
+    with_pf = not isinstance(postfix, str)
     figures = {
-        "database": database_name, "messages": count, "workers": workers,
+        "database": database_name, "messages": count, "workers": workers, "rounds": rounds,
         "clients": f"{clients} connection(s) feeding each of Gatepost (HTTP) and Postfix (SMTP)",
         "headline": "end to end, accepted -> delivered at the loopback sink: Gatepost (HTTP API, gunicorn 2 workers "
-                    "x 4 threads, DKIM) / Postfix (SMTP on loopback, no DKIM)",
-        "gatepost_api_1_worker_msgs_per_s": r(api_one["msgs_per_s"]),
-        f"gatepost_api_{workers}_workers_msgs_per_s": r(api_many["msgs_per_s"]),
+                    "x 4 threads, DKIM) / Postfix (SMTP on loopback, no DKIM); each figure the median of the "
+                    "rounds, each ratio the median of the rounds' ratios (Postfix and Gatepost taking turns)",
+        "gatepost_api_1_worker_msgs_per_s": r(statistics.median(rates("api_1"))),
+        f"gatepost_api_{workers}_workers_msgs_per_s": r(statistics.median(rates("api_many"))),
     }
-    if "figures" in postfix:
-        pf = postfix["figures"]
+    if with_pf:
         figures.update({
-            "postfix_msgs_per_s": r(pf["msgs_per_s"]),
-            "ratio_gatepost_1_worker_to_postfix": round(api_one["msgs_per_s"] / pf["msgs_per_s"], 3),
-            f"ratio_gatepost_{workers}_workers_to_postfix": round(api_many["msgs_per_s"] / pf["msgs_per_s"], 3),
-            "ratio_workers_alone_1_to_postfix": round(core_one / pf["msgs_per_s"], 3),
-            f"ratio_workers_alone_{workers}_to_postfix": round(core_many / pf["msgs_per_s"], 3),
+            "postfix_msgs_per_s": r(statistics.median(rates("postfix"))),
+            "ratio_gatepost_1_worker_to_postfix": round(statistics.median(ratios("api_1")), 3),
+            f"ratio_gatepost_{workers}_workers_to_postfix": round(statistics.median(ratios("api_many")), 3),
+            "ratio_workers_alone_1_to_postfix": round(core_one / statistics.median(rates("postfix")), 3),
+            f"ratio_workers_alone_{workers}_to_postfix": round(core_many / statistics.median(rates("postfix")), 3),
+            "ratios_per_round": [[round(a, 3), round(b, 3)] for a, b in zip(ratios("api_1"), ratios("api_many"))],
         })
     else:
-        figures.update({"postfix": "unavailable", "postfix_unavailable_reason": postfix["unavailable"]})
-    figures["details"] = {
-        "gatepost_api_1_worker": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in api_one.items()},
-        f"gatepost_api_{workers}_workers": {k: (round(v, 3) if isinstance(v, float) else v)
-                                            for k, v in api_many.items()},
-        **({"postfix": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in postfix["figures"].items()}}
-           if "figures" in postfix else {}),
-        "meaning": "msgs_per_s: messages / seconds from the first submission until the sink had them all; "
-                   "submit_msgs_per_s: the submission alone (API requests answered, or SMTP 250s); "
-                   "first_delivery_s: until the first message reached the sink; client_cpu_ms_per_msg: the "
-                   "feeding client's CPU (http.client or smtplib, in this process)",
-    }
-    if "setup" in postfix:
-        figures["postfix"] = postfix["setup"]
+        figures.update({"postfix": "unavailable", "postfix_unavailable_reason": postfix})
+    figures["rounds_details"] = [
+        {{"postfix": "postfix", "api_1": "gatepost_api_1_worker", "api_many": f"gatepost_api_{workers}_workers"}[side]:
+         rounded(side_figures) for side, side_figures in one.items()} for one in done]
+    figures["meaning"] = ("msgs_per_s: messages / seconds from the first submission until the sink had them all; "
+                          "submit_msgs_per_s: the submission alone (API requests answered, or SMTP 250s); "
+                          "submit_latency_ms: one submission's wait for its answer; first_delivery_s: until the "
+                          "first message reached the sink; client_cpu_ms_per_msg: the feeding client's CPU "
+                          "(http.client or smtplib, in this process)")
+    if with_pf:
+        figures["postfix"] = postfix_setup(postfix)
     figures.update({
         "raw_smtplib_msgs_per_s": r(raw),
         "gatepost_1_worker_msgs_per_s": r(core_one),
@@ -409,20 +436,28 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                   f"(default_destination_concurrency_limit); Gatepost one per worker"],
     })
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # other work shares the 2 cores
-    print(f"\nDELIVERY ({database_name}, {count} messages, {clients} client connection(s)):")
+
+    def latency(side):
+        return "/".join(f"{statistics.median(one[side]['submit_latency_ms'][q] for one in done):.1f}"
+                        for q in ("p50", "p90", "p99"))
+
+    print(f"\nDELIVERY ({database_name}, {count} messages, {clients} client connection(s), median of {rounds} rounds):")
     print(f"  Gatepost API -> sink: {figures['gatepost_api_1_worker_msgs_per_s']} msg/s (1 worker), "
-          f"{figures[f'gatepost_api_{workers}_workers_msgs_per_s']} msg/s ({workers} workers); "
-          f"client CPU {api_many['client_cpu_ms_per_msg']:.2f} ms per message")
-    if "postfix_msgs_per_s" in figures:
-        print(f"  Postfix SMTP -> sink: {figures['postfix_msgs_per_s']} msg/s; "
-              f"client CPU {postfix['figures']['client_cpu_ms_per_msg']:.2f} ms per message")
+          f"{figures[f'gatepost_api_{workers}_workers_msgs_per_s']} msg/s ({workers} workers); submission "
+          f"p50/p90/p99 {latency('api_1')} / {latency('api_many')} ms; client CPU "
+          f"{statistics.median(one['api_many']['client_cpu_ms_per_msg'] for one in done):.2f} ms per message")
+    if with_pf:
+        print(f"  Postfix SMTP -> sink: {figures['postfix_msgs_per_s']} msg/s; submission p50/p90/p99 "
+              f"{latency('postfix')} ms; client CPU "
+              f"{statistics.median(one['postfix']['client_cpu_ms_per_msg'] for one in done):.2f} ms per message")
         print(f"  Gatepost / Postfix:   {figures['ratio_gatepost_1_worker_to_postfix']} (1 worker), "
-              f"{figures[f'ratio_gatepost_{workers}_workers_to_postfix']} ({workers} workers)")
+              f"{figures[f'ratio_gatepost_{workers}_workers_to_postfix']} ({workers} workers); per round "
+              f"{figures['ratios_per_round']}")
     else:
-        print(f"  Postfix: unavailable ({postfix['unavailable']})")
+        print(f"  Postfix: unavailable ({postfix})")
     print(f"  workers alone: {r(core_one)} / {r(core_many)} msg/s, {cpu_one:.2f} / {cpu_many:.2f} worker CPU ms "
           f"per message; raw smtplib {r(raw)} msg/s", flush=True)
-    if "postfix_msgs_per_s" in figures:
+    if with_pf:
         print(f"  workers alone / Postfix: {figures['ratio_workers_alone_1_to_postfix']} (1 worker), "
               f"{figures[f'ratio_workers_alone_{workers}_to_postfix']} ({workers} workers)")
     print(f"  load average at the end: {figures['load_average_at_end']}\n", flush=True)
@@ -439,5 +474,7 @@ if __name__ == "__main__":
     parser.add_argument("--postfix-concurrency", type=int, default=20,
                         help="Postfix's default_destination_concurrency_limit (its default: 20)")
     parser.add_argument("--no-postfix", action="store_true", help="skip the Postfix part")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="turns each side takes end to end (the figures are their medians); default 3")
     args = parser.parse_args()
-    main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix)
+    main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix, args.rounds)
