@@ -8,7 +8,8 @@ projects' test messages (flanker, listmonk, the mail gem, Dada Mail, deliveryboy
 tmail_bouncer), assorted/: the zoonru PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and
 Zammad's, libtests/: mail libraries' and MTAs' test messages (CPython's email package, MimeKit,
 mailparser, Chatwoot, Stalwart), apps/: applications' test messages (MediaWiki's BounceHandler,
-Odoo, Schleuder, Discourse), all labelled by Sisimai 4.25.15), or the directories given as arguments,
+Odoo, Schleuder, Discourse), mailclients/: mail clients' and small mail projects' (Delta Chat,
+chasquid, commons-email, a flufl.bounce fork), all labelled by Sisimai 4.25.15), or the directories given as arguments,
 laid out the same way (a labels.tsv beside the messages). Per corpus, and for all the real ones
 together ("all real": every corpus but the modelled notices): recognised, agreement per reason
 and overall, false suppressions (a soft failure suppressed) and missed hard bounces, for

@@ -6,8 +6,9 @@ bounceparser/ (Mail::DeliveryStatus::BounceParser's test corpus), phpbounce/ (PH
 and sisimai-bsd/, sisimai-bsd2/, sisimai-bsd3/ and sisimai-bsd4/ (more of Sisimai's set-of-emails),
 exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other open-source projects'
 test messages: flanker, listmonk, the mail gem, Dada Mail, ...), assorted/ (the zoonru
-PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's) and libtests/ (mail libraries' and
-the Stalwart MTA's test messages), held out until measured, labelled
+PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), libtests/ (mail libraries' and
+the Stalwart MTA's test messages), apps/ and mailclients/ (applications' and mail clients' test
+messages: MediaWiki, Odoo, Schleuder, Discourse; Delta Chat, chasquid, commons-email), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -59,6 +60,7 @@ REAL_CORPORA = {
     "assorted": (set(), 34, 0.6),
     "libtests": (set(), 32, 0.6),
     "apps": ({"odoo-MAIL_NO_FINAL_RECIPIENT.eml"}, 8, 0.6),
+    "mailclients": ({"commonsemail-multipart-report.eml"}, 13, 0.6),
 }
 LABELLED = {name: labels(CORPUS / name) for name in REAL_CORPORA}
 REAL = [(CORPUS / name, *row) for name, rows in LABELLED.items() for row in rows]
@@ -535,6 +537,18 @@ def test_the_reasons_agree_with_sisimai(name):
     ("", None, "You have exceeded the the allowable number of posts without solving a captcha.",
      (Reason.POLICYVIOLATION, False)),  # Gmail / Google Groups
     ("5.3.0", None, "<a@b.example> has restricted SMS e-mail", (Reason.FILTERED, False)),  # AT&T / Cricket
+    # wording of the mailclients round
+    # Yahoo's "dd" words, as its "dd This user doesn't have a yahoo.com account": said after DATA too
+    ("5.0.0", 554, "554: delivery error: dd Not a valid recipient - atlas117.free.mail.ne1.yahoo.com",
+     (Reason.FILTERED, False)),
+    # Postfix's own words for a domain that does not exist (an AAAA lookup), beside the 5.4.4 of a
+    # name server that answered badly above (networkerror)
+    ("5.4.4", None, "Host or domain name not found. Name service error for name=b.example type=AAAA: Host not found",
+     (Reason.HOSTUNKNOWN, True)),
+    # Postfix's "Recipient address rejected" is said at RCPT, but a full mailbox is not a dead one
+    ("5.2.2", 552, "552 5.2.2 <a@b.example>: Recipient address rejected: Mailbox quota exceeded",
+     (Reason.MAILBOXFULL, False)),
+    ("5.0.0", None, "exit status 1", (Reason.MAILERERROR, False)),  # chasquid: a local pipe's exit code
 ])
 def test_classify(status, code, text, expected):
     assert classify(status, code, "", text) == expected
@@ -932,3 +946,40 @@ def test_sendmails_transcript_completes_a_multi_line_reply_its_diagnostic_code_c
            b"Diagnostic-Code: SMTP; 550-5.7.1 [192.0.2.1       7] Our system has detected that this message is\n"
            b"--b--\n")
     assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("r@b.example", "spamdetected", False)]
+
+
+MAILCLIENTS = CORPUS / "mailclients"
+
+
+def test_a_pipe_named_as_final_recipient_fails_as_the_address_it_was_sent_to():
+    """chasquid's report of a failed pipe alias (SMTPUTF8: message/global-delivery-status, "utf-8"
+    address types) names the pipe command in Final-Recipient ("utf-8; false") and the address in
+    Original-Recipient: the failure is the address's, and a pipe's exit status is the mailer's
+    failure, soft."""
+    raw = (b"From: Mail Delivery System <postmaster-dsn@b.example>\nTo: <a@gp.example.com>\n"
+           b"Subject: Mail delivery failed: returning message to sender\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\n- \"false\" (PIPE) failed permanently with error:\n    exit status 1\n\n"
+           b"--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; b.example\n\n"
+           b"Original-Recipient: utf-8; fail@b.example\nFinal-Recipient: utf-8; false\nAction: failed\n"
+           b"Status: 5.0.0\nDiagnostic-Code: smtp; exit status 1\n\n--b--\n")
+    assert [(f.recipient, f.reason, f.hard) for f in parse(raw).failures] == [("fail@b.example", "mailererror", False)]
+    [chasquid] = parse((MAILCLIENTS / "chasquid-expected_dsr.eml").read_bytes()).failures
+    assert (chasquid.recipient, chasquid.reason, chasquid.hard) == ("fail@testserver", "mailererror", False)
+
+
+def test_a_relayed_success_report_and_a_read_receipt_are_no_failures():
+    """Postfix's "Successful Mail Delivery Report" (Action: relayed, 2.0.0) is a delivery notice, and
+    Exchange's read receipt (an MDN, "displayed") is no failure either: neither suppresses anybody."""
+    relayed = parse((MAILCLIENTS / "deltachat-dsn_relayed.eml").read_bytes())
+    receipt = parse((MAILCLIENTS / "commonsemail-multipart-report.eml").read_bytes())
+    assert (relayed.kind, relayed.failures, receipt.kind, receipt.failures) == ("delivered", (), "auto-reply", ())
+
+
+def test_sendmails_pipelined_rcpt_refusal_reported_under_data_is_the_address():
+    """With PIPELINING, Sendmail's transcript prints the RCPT TO refusal after ">>> DATA" (">>> DATA",
+    "<<< 550 5.1.1 User unknown", then "<<< 503 5.5.2 Need Rcpt command." for DATA itself): its
+    own line "550 5.1.1 <a>... User unknown" echoes the address as RCPT TO gave it, and the X.1.1
+    status is the MTA's. A dead address, as Sisimai says too."""
+    [failure] = parse((MAILCLIENTS / "flufl6-sendmail_02.eml").read_bytes()).failures
+    assert (failure.recipient, failure.reason, failure.hard) == ("foo@rbd.spb.ru", "userunknown", True)
