@@ -233,7 +233,7 @@ def check_recipients(domain: SenderDomain, recipients: list[str], hooks: bool = 
         raise TooManyRecipients(f"At most {settings.max_recipients} recipients (To, CC and BCC) per message")
     found, subscribers = set(), None
     if hooks:
-        wanted, subscribers = sorted({e.strip().lower() for e in recipients}), []
+        wanted, subscribers = sorted({suppressions.as_listed(e) for e in recipients}), []
         for email_, hook_id, status, format_ in _screening(len(wanted))(domain.user_id, domain.id,
                                                                         EventType.ACCEPTED, *wanted):
             if email_ is None:

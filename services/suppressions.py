@@ -22,6 +22,11 @@ CONTACT_STATUS = {SuppressionReason.HARD_BOUNCE: ContactStatus.BOUNCED,
                   SuppressionReason.UNSUBSCRIBE: ContactStatus.UNSUBSCRIBED}
 
 
+def as_listed(email: str) -> str:
+    """An address as the suppression and allow lists hold it and are asked for it."""
+    return email.strip().lower()
+
+
 def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
     """Idempotent: an address already suppressed keeps its first reason. The user's contacts
     with that address take the status the reason means, even when it was suppressed before.
@@ -30,7 +35,7 @@ def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
         return
     try:
         with database.atomic():
-            Suppression.create(user=user, email=email.strip().lower(), reason=reason, detail=detail[:1000])
+            Suppression.create(user=user, email=as_listed(email), reason=reason, detail=detail[:1000])
     except peewee.IntegrityError:
         pass
     if reason in CONTACT_STATUS:
@@ -38,13 +43,12 @@ def add(user: User | int, email: str, reason: str, detail: str = "") -> None:
 
 
 def remove(user: User, email: str) -> bool:
-    return bool(Suppression.delete().where(Suppression.user == user, Suppression.email == email.strip().lower())
-                .execute())
+    return bool(Suppression.delete().where(Suppression.user == user, Suppression.email == as_listed(email)).execute())
 
 
 def suppressed(user: User, emails: list[str]) -> list[str]:
     """Which of `emails` are suppressed for `user` (lower case)."""
-    wanted = sorted({e.strip().lower() for e in emails})
+    wanted = sorted({as_listed(e) for e in emails})
     if not wanted:
         return []
     found = {email for (email,) in _suppressed_among(len(wanted))(getattr(user, "id", user), *wanted)}
@@ -71,7 +75,7 @@ def _suppressed_among(count: int):
 
 def allowed(user: User | int, emails: list[str]) -> list[str]:
     """Which of `emails` (lower case) are on the user's allow-list, by address or by domain."""
-    wanted = {e.strip().lower() for e in emails}
+    wanted = {as_listed(e) for e in emails}
     if not wanted:
         return []
     keys = wanted | {e.rpartition("@")[2] for e in wanted}
@@ -82,7 +86,7 @@ def allowed(user: User | int, emails: list[str]) -> list[str]:
 
 def allow(user: User, recipient: str, recipient_type: str, description: str = "") -> SuppressionAllow:
     """Put an address ("email") or a domain ("domain") on the allow-list; idempotent."""
-    recipient = recipient.strip().lower()
+    recipient = as_listed(recipient)
     row, _ = SuppressionAllow.get_or_create(user=user, recipient=recipient, defaults={
         "recipient_type": recipient_type, "description": description[:1000]})
     return row
@@ -124,7 +128,7 @@ def page(user: User, *, reasons=None, search: str = "", email: str = "", start: 
     if search:
         query = query.where(Suppression.email.contains(search.strip().lower()))
     if email:
-        query = query.where(Suppression.email == email.strip().lower())
+        query = query.where(Suppression.email == as_listed(email))
     if reasons is not None:
         query = query.where(Suppression.reason.in_(list(reasons)))
     if start:
