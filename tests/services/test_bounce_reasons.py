@@ -8,7 +8,9 @@ exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other ope
 test messages: flanker, listmonk, the mail gem, Dada Mail, ...), assorted/ (the zoonru
 PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), libtests/ (mail libraries' and
 the Stalwart MTA's test messages), apps/ and mailclients/ (applications' and mail clients' test
-messages: MediaWiki, Odoo, Schleuder, Discourse; Delta Chat, chasquid, commons-email), held out until measured, labelled
+messages: MediaWiki, Odoo, Schleuder, Discourse; Delta Chat, chasquid, commons-email) and feedback/
+(feedback-loop complaints from AOL, Yahoo and Hotmail, and two bounces, kept by MantaMTA, an ARF
+parser and others), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -61,6 +63,7 @@ REAL_CORPORA = {
     "libtests": (set(), 32, 0.6),
     "apps": ({"odoo-MAIL_NO_FINAL_RECIPIENT.eml"}, 8, 0.6),
     "mailclients": ({"commonsemail-multipart-report.eml"}, 13, 0.6),
+    "feedback": ({"aolarf-SampleNonARFReport1.eml", "manta-HotmailAbuse.eml"}, 7, 0.6),
 }
 LABELLED = {name: labels(CORPUS / name) for name in REAL_CORPORA}
 REAL = [(CORPUS / name, *row) for name, rows in LABELLED.items() for row in rows]
