@@ -226,6 +226,11 @@ def _parse(raw: bytes) -> Report:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    if (original is None and not any(ctype in DSN_TYPES for ctype, _ in parts)
+            and _addresses([_header(msg, "x-hmxmroriginalrecipient")])):
+        # the same JMRP complaint unwrapped: the complained-of message itself, re-sent by the mailbox
+        # provider with the recipient stamped among its own headers (no report, no message/rfc822)
+        return _complaint([], msg)
     mdn = [item for block in _blocks(by_type[MDN_TYPE]) for item in block] if MDN_TYPE in by_type else None
     if mdn is not None and not _get(mdn, "disposition").rpartition(";")[2].strip().lower().startswith("deleted"):
         # a read receipt; a "deleted" one is how Sieve's reject answers (Dovecot): read as a bounce

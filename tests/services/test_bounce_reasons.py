@@ -986,3 +986,17 @@ def test_sendmails_pipelined_rcpt_refusal_reported_under_data_is_the_address():
     status is the MTA's. A dead address, as Sisimai says too."""
     [failure] = parse((MAILCLIENTS / "flufl6-sendmail_02.eml").read_bytes()).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("foo@rbd.spb.ru", "userunknown", True)
+
+
+FEEDBACK = CORPUS / "feedback"
+
+
+def test_the_feedback_corpus_unwrapped_jmrp_is_a_complaint_and_the_plain_message_nothing():
+    """Hotmail's JMRP complaint as MantaMTA received it (2013): the newsletter itself with
+    X-HmXmrOriginalRecipient among its headers, no report part (Sisimai 4.25.15 reads nothing, so
+    it has no label). The Email-ARF-Report-AOL negative case, an ordinary message, stays nothing."""
+    jmrp = parse((FEEDBACK / "manta-HotmailAbuse.eml").read_bytes())
+    assert (jmrp.kind, jmrp.complained) == ("complaint", ("some.user@colony101.co.uk",))
+    assert jmrp.original_message_id == "<SNT3QWTRxoPsIc839xj000fb1dd@snt3.net>"
+    plain = parse((FEEDBACK / "aolarf-SampleNonARFReport1.eml").read_bytes())
+    assert (plain.kind, plain.complained, plain.failures) == ("unknown", (), ())
