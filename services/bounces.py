@@ -810,8 +810,30 @@ def _headers_of(part: Message) -> Message:
     text/rfc822-headers part."""
     inner = _subparts(part)
     if inner:
-        return inner[0]
+        return _cut_short(inner[0]) or inner[0]
     return email.message_from_string(_text(part).lstrip("\r\n"), policy=POLICY)
+
+
+def _cut_short(original: Message) -> Message | None:
+    """The returned message's header block when it was cut short, else None: by a blank line
+    (Microsoft SMTPSVC's returned copies: "Received: ... with Microsoft SMTPSVC;", an empty line,
+    the date, then the rest of the fields) or by a fold that lost its indent (the email package
+    ends the block at a line that is no field). It was when the block read names no Message-ID and
+    the body's first paragraph is more fields, a Message-ID among them; the lines before its first
+    field are the last field's fold. The Message-ID is what matches the notice to its delivery."""
+    payload = original.get_payload()
+    if _header(original, "message-id") or not isinstance(payload, str):
+        return None
+    paragraph, sep, rest = payload.lstrip("\r\n").partition("\n\n")
+    lines = paragraph.split("\n")
+    first = next((i for i, line in enumerate(lines) if FIELD_LINE.match(line.encode("utf-8", "replace"))), None)
+    if first is None or not re.search(r"^message-id:", paragraph, re.I | re.M):
+        return None
+    head = "".join(f"{name}: {value}\n" for name, value in original.raw_items())
+    folds = "".join(f" {line.strip()}\n" for line in lines[:first])
+    mended = email.message_from_string(head.rstrip("\n") + "\n" + folds + "\n".join(lines[first:]) + "\n" + sep + rest,
+                                       policy=POLICY)
+    return mended if _header(mended, "message-id") else None
 
 
 def _blocks(part: Message) -> list[list[tuple[str, str]]]:

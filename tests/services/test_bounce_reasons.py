@@ -1000,3 +1000,23 @@ def test_the_feedback_corpus_unwrapped_jmrp_is_a_complaint_and_the_plain_message
     assert jmrp.original_message_id == "<SNT3QWTRxoPsIc839xj000fb1dd@snt3.net>"
     plain = parse((FEEDBACK / "aolarf-SampleNonARFReport1.eml").read_bytes())
     assert (plain.kind, plain.complained, plain.failures) == ("unknown", (), ())
+
+
+def test_a_returned_header_block_cut_short_still_gives_the_originals_message_id():
+    """Microsoft SMTPSVC returned the message with an empty line after its first Received field
+    ("... with Microsoft SMTPSVC;", "", the date, then DKIM-Signature ... Message-ID): the fields
+    after the gap are still the original's, and its Message-ID matches the notice to the delivery.
+    A body that merely starts with fields but names no Message-ID is left alone."""
+    ndr = parse((FEEDBACK / "manta-NonDeliveryReport_Test_Email.eml").read_bytes())
+    assert ndr.original_message_id == "<SNT38DzHx63RNpggkzp001b4187@snt3.net>"
+    assert [(f.recipient, f.reason, f.hard) for f in ndr.failures] == [("some.user@colony101.co.uk", "userunknown", True)]
+    dsn = (b"From: postmaster@b.example\nTo: <a@gp.example.com>\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nDelivery failed.\n\n--b\nContent-Type: message/delivery-status\n\n"
+           b"Reporting-MTA: dns; b.example\n\nFinal-Recipient: rfc822; r@b.example\nAction: failed\nStatus: 5.1.1\n\n"
+           b"--b\nContent-Type: message/rfc822\n\nReceived: by a.example;\n\n%s\n--b--\n")
+    cut = parse(dsn % b"Wed, 24 Jul 2013 16:25:16 +0100\nFrom: a@gp.example.com\nMessage-ID: <m1@gp.example.com>\n\nHi\n")
+    assert cut.original_message_id == "<m1@gp.example.com>"
+    form = parse(dsn % b"Name: Bob\nTopic: Message-ID formats\n\nHi\n")
+    assert form.original_message_id == ""
+
