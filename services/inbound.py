@@ -68,7 +68,9 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
                 outcome.matched.append(f"{'bounced' if failure.permanent else 'delayed'} {delivery.recipient}"
                                        f" ({failure.reason}{', suppressed' if failure.hard else ''})")
     elif lead is not None and report.kind == "complaint":
-        for recipient in report.complained or (lead.recipient,):  # none named: the token's own delivery
+        # none named (redacted, undisclosed): the token's own delivery, when it is the only one the
+        # token stands for; in a transaction shared with other recipients, who complained is unknown
+        for recipient in report.complained or ((lead.recipient,) if _alone(lead) else ()):
             delivery = _match(lead, recipient)
             if delivery is not None:
                 _complaint(delivery, report)
@@ -76,6 +78,8 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
     if not outcome.matched:
         outcome.unmatched = ("not a bounce or a complaint" if report.kind in ("unknown", "auto-reply", "delivered")
                              else "no valid return-path token" if lead is None
+                             else "a complaint naming nobody, its token shared by several recipients"
+                             if report.kind == "complaint" and not report.complained
                              else "none of its recipients is a delivery of that transaction")
         InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind=report.kind,
                              reason=outcome.unmatched, content=raw)
@@ -86,6 +90,14 @@ def _delivery(delivery_id: int | None) -> Delivery | None:
     if delivery_id is None:
         return None
     return Delivery.select(Delivery, Message).join(Message).where(Delivery.id == delivery_id).first()
+
+
+def _alone(lead: Delivery) -> bool:
+    """Whether the lead is the only delivery its token could stand for (see _match)."""
+    others = Delivery.select().where(Delivery.message == lead.message_id, Delivery.id != lead.id)
+    if not config.current().relay_url:
+        others = others.where(Delivery.recipient_domain == lead.recipient_domain)
+    return not others.exists()
 
 
 def _match(lead: Delivery, recipient: str) -> Delivery | None:
