@@ -265,10 +265,15 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
     fields = [item for block in blocks for item in block]
     feedback_type = _first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse")
     # the recipient reported, else (an opt-out report) the one to remove from the list
-    complained = _addresses(_all(fields, "original-rcpt-to")) or _addresses(_all(fields, "removal-recipient"))
+    complained = _disclosed(_all(fields, "original-rcpt-to")) or _disclosed(_all(fields, "removal-recipient"))
     if not complained and original is not None:
         complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
-                      or _addresses([_header(original, "to")]))
+                      or _disclosed([_header(original, "to")]))
+    # a report that says it redacted the recipient ("Redacted-Address: redacted", "redacted@"): the
+    # local part it put in its place names nobody ("redacted@aol.com"), and naming it would make the
+    # complaint match no delivery; naming none, it is the return-path token's own delivery's
+    redactions = {value.strip().rstrip("@").lower() for value in _all(fields, "redacted-address")} - {""}
+    complained = tuple(a for a in complained if a.rpartition("@")[0] not in redactions)
     return Report(
         kind="unknown" if feedback_type in NOT_COMPLAINTS else "complaint",
         complained=() if feedback_type in NOT_COMPLAINTS else complained,
@@ -904,6 +909,14 @@ def _address(field: str) -> str:
     value = field.split(";", 1)[1] if re.match(r"^\s*[\w.-]+\s*;", field) else field
     value = value.strip().strip("<>").strip()
     return value.lower() if "@" in value and " " not in value else ""
+
+
+def _disclosed(values: list[str]) -> tuple[str, ...]:
+    """The addresses of a complaint's recipient fields but those the report says it hid: a
+    placeholder under an "undisclosed ... recipient" name ("undisclosed comcast recipient
+    <redacted@comcast.net>") is no address anyone was sent to."""
+    return _addresses([address for name, address in getaddresses([v for v in values if v])
+                       if not re.search(r"\bundisclosed\b", name, re.I)])
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:

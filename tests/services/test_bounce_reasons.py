@@ -257,6 +257,20 @@ DISAGREE = {
     # exist" (office365-userunknown-53). Sisimai 4.25.15 reads Stalwart's wording filtered.
     ("libtests/stalwart-failure.eml", "foobar@example.org"): "hard",
     ("libtests/stalwart-mixed.eml", "foobar@example.org"): "hard",
+    # Feedback-loop reports that say they hid the recipient: AOL's "Redacted-Address: redacted" /
+    # "Redacted-Address: redacted@" fields, then the reported message "To: redacted@aol.com" (no
+    # Original-Rcpt-To), and Comcast's "Original-Rcpt-To: undisclosed comcast recipient
+    # <redacted@comcast.net>". The placeholder is no address anyone was sent to; a complaint naming it
+    # matched no delivery (the inbound listener kept it unmatched), naming nobody it is the
+    # return-path token's own delivery's. Sisimai names the placeholder.
+    ("feedback/aolarf-SampleARFReport1.eml", "redacted@aol.com"): "none",
+    ("feedback/aolarf-SampleARFReport2.eml", "redacted@aol.com"): "none",
+    ("feedback/mailio-rfc822.eml", "redacted@aol.com"): "none",
+    ("feedback/manta-AolAbuse.eml", "redacted@aol.com"): "none",
+    ("oss-tests/flanker-complaint-aol.eml", "redacted@aol.com"): "none",
+    ("phpbounce/fbl-aol.eml", "redacted@aol.com"): "none",
+    ("phpbounce/fbl-comcast.eml", "redacted@comcast.net"): "none",
+    ("sisimai-eg/arf-01.eml", "redacted@example.net"): "none",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them

@@ -268,6 +268,30 @@ def test_the_stamp_without_an_address_or_beside_a_dsn_is_no_complaint():
     assert [f.recipient for f in report.failures] == ["gone@example.net"]
 
 
+def redacted_report(fields: str, to: str) -> bytes:
+    return ("From: scomp@aol.net\nSubject: Email Feedback Report for IP 198.51.100.7\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n"
+            "--b\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n"
+            f"--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 0.1\n{fields}\n"
+            "--b\nContent-Type: message/rfc822\n\nReturn-Path: <bounces+1f-abcdef123456@gp.example.com>\n"
+            f"Message-ID: <m1@gp.example.com>\nTo: {to}\nSubject: Hi\n\nHi\n--b--\n").encode()
+
+
+def test_a_redacted_or_undisclosed_complainant_is_nobody():
+    """AOL's "Redacted-Address: redacted" and "redacted@" say the local part was replaced ("To:
+    redacted@aol.com"); Comcast names "undisclosed comcast recipient <redacted@comcast.net>". Such a
+    placeholder was never sent to: the complaint names nobody (the token's own delivery then)."""
+    aol = parse(redacted_report("Redacted-Address: redacted\nRedacted-Address: redacted@\n", "redacted@aol.com"))
+    assert (aol.kind, aol.complained, aol.original_message_id) == ("complaint", (), "<m1@gp.example.com>")
+    comcast = parse(redacted_report("Original-Rcpt-To: undisclosed comcast recipient <redacted@comcast.net>\n",
+                                    "undisclosed comcast recipient <redacted@comcast.net>"))
+    assert (comcast.kind, comcast.complained) == ("complaint", ())
+    # a redaction that is not the named address's local part hides nothing of it
+    named = parse(redacted_report("Original-Rcpt-To: ann@aol.com\nRedacted-Address: redacted\n", "x@aol.com"))
+    assert named.complained == ("ann@aol.com",)
+    assert parse(redacted_report("", "Ann <ann@aol.com>")).complained == ("ann@aol.com",)
+
+
 def test_arf_several_rcpt_to_and_mail_from_fallback():
     outer = MIMEMultipart("report", report_type="feedback-report")
     outer.attach(MIMEText("abuse report\n"))
