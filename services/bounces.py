@@ -279,7 +279,9 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
         complained=() if feedback_type in NOT_COMPLAINTS else complained,
         feedback_type=feedback_type,
         original_message_id=_message_id(original),
-        original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
+        # the envelope sender, as the report states it (RFC 5965 3.2), before the copy's Return-Path
+        # field, which the reporting provider may have rewritten (Yahoo's copy: the From address)
+        original_return_path=_address(_get(fields, "original-mail-from")) or _return_path(original),
         reporting_mta=_mta(_get(fields, "reporting-mta")),
     )
 

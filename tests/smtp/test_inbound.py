@@ -148,6 +148,20 @@ def test_a_redacted_complaint_on_a_shared_token_suppresses_nobody(inbound, send,
         ("complaint", "a complaint naming nobody, its token shared by several recipients")]
 
 
+def test_a_report_sent_to_the_abuse_address_is_matched_by_its_original_mail_from(inbound, send, deliver, sender):
+    """Yahoo's report (feedback/manta-YahooAbuse.eml) comes to the abuse address, not the token's;
+    the token is in its Original-Mail-From, while its copy of our message shows a Return-Path
+    rewritten to the From address."""
+    message, return_path = delivered_to(send, deliver, ["reader@example.net"])
+    raw = (AOL_REPORT.parent / "manta-YahooAbuse.eml").read_bytes()
+    raw = raw.replace(b"return-some.user=yahoo.co.uk-1@colony101.co.uk", return_path.encode())
+    raw = raw.replace(b"some.user@yahoo.co.uk", b"reader@example.net")
+    bring_back(inbound, "fbl@gp.example.com", raw)
+    delivery = Delivery.get(Delivery.message == message)
+    assert Event.get(Event.delivery == delivery, Event.event == "complained")
+    assert suppressions.suppressed(sender.account.user, ["reader@example.net"]) == ["reader@example.net"]
+
+
 def test_a_token_matches_only_recipients_of_its_own_transaction(inbound, send, deliver, sender):
     """A recipient on one domain sees its own VERP address, but a bounce sent there that names
     another domain's recipient of the same message must not suppress that recipient."""
