@@ -838,8 +838,11 @@ def _cut_short(original: Message) -> Message | None:
         return None
     head = "".join(f"{name}: {value}\n" for name, value in original.raw_items())
     folds = "".join(f" {line.strip()}\n" for line in lines[:first])
-    mended = email.message_from_string(head.rstrip("\n") + "\n" + folds + "\n".join(lines[first:]) + "\n" + sep + rest,
-                                       policy=POLICY)
+    try:
+        mended = email.message_from_string(head.rstrip("\n") + "\n" + folds + "\n".join(lines[first:]) + "\n"
+                                           + sep + rest, policy=POLICY)
+    except Exception:  # a second reading is a bonus: never the reason a notice goes unread
+        return None
     return mended if _header(mended, "message-id") else None
 
 
