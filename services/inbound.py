@@ -3,7 +3,8 @@
 
 Matching never guesses, and only a signed VERP token is proof: the token of the address the
 report came to (bounces), else the one in the Return-Path of the original message the report
-carries (feedback loops send to their own address and return the original). The token names
+carries, or the envelope sender the report states (feedback loops send to their own address and
+return the original). The token names
 the delivery that led the transaction; the report's recipient picks the delivery among those
 that shared it (same message, same destination). A Message-ID alone proves nothing (every
 recipient of a message knows it), so a report without a valid token, or whose recipient is no
@@ -12,8 +13,10 @@ delivery of that transaction, is kept for the operator and changes nothing.
 A failure the MTA gave up on: the delivery is bounced with its reason (services.bounce_reasons)
 in the event; the address is suppressed only when the reason says it is dead (or it keeps
 failing softly: suppressions.after_failure). A delay: a `deferred` event, no suppression.
-Complaint: a `complained` event and a suppression. Auto-replies and delivery notices are
-neither: they are kept as unmatched, never acted upon.
+Complaint: a `complained` event and a suppression. A complaint that names nobody (the provider
+redacted the recipient) is the token's own delivery's when the token stood for it alone, else it
+is kept like an unmatched report. Auto-replies and delivery notices are neither: they are kept as
+unmatched, never acted upon.
 """
 from __future__ import annotations
 
