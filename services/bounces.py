@@ -226,6 +226,11 @@ def _parse(raw: bytes) -> Report:
         return _complaint(_blocks(by_type[ARF_TYPE]), original)
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
+    if (original is None and not any(ctype in DSN_TYPES for ctype, _ in parts)
+            and _addresses([_header(msg, "x-hmxmroriginalrecipient")])):
+        # the same JMRP complaint unwrapped: the complained-of message itself, re-sent by the mailbox
+        # provider with the recipient stamped among its own headers (no report, no message/rfc822)
+        return _complaint([], msg)
     mdn = [item for block in _blocks(by_type[MDN_TYPE]) for item in block] if MDN_TYPE in by_type else None
     if mdn is not None and not _get(mdn, "disposition").rpartition(";")[2].strip().lower().startswith("deleted"):
         # a read receipt; a "deleted" one is how Sieve's reject answers (Dovecot): read as a bounce
@@ -260,16 +265,23 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
     fields = [item for block in blocks for item in block]
     feedback_type = _first_word(_get(fields, "feedback-type")) or ("" if blocks else "abuse")
     # the recipient reported, else (an opt-out report) the one to remove from the list
-    complained = _addresses(_all(fields, "original-rcpt-to")) or _addresses(_all(fields, "removal-recipient"))
+    complained = _disclosed(_all(fields, "original-rcpt-to")) or _disclosed(_all(fields, "removal-recipient"))
     if not complained and original is not None:
         complained = (_addresses([_header(original, "x-hmxmroriginalrecipient")])
-                      or _addresses([_header(original, "to")]))
+                      or _disclosed([_header(original, "to")]))
+    # a report that says it redacted the recipient ("Redacted-Address: redacted", "redacted@"): the
+    # local part it put in its place names nobody ("redacted@aol.com"), and naming it would make the
+    # complaint match no delivery; naming none, it is the return-path token's own delivery's
+    redactions = {value.strip().rstrip("@").lower() for value in _all(fields, "redacted-address")} - {""}
+    complained = tuple(a for a in complained if a.rpartition("@")[0] not in redactions)
     return Report(
         kind="unknown" if feedback_type in NOT_COMPLAINTS else "complaint",
         complained=() if feedback_type in NOT_COMPLAINTS else complained,
         feedback_type=feedback_type,
         original_message_id=_message_id(original),
-        original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
+        # the envelope sender, as the report states it (RFC 5965 3.2), before the copy's Return-Path
+        # field, which the reporting provider may have rewritten (Yahoo's copy: the From address)
+        original_return_path=_address(_get(fields, "original-mail-from")) or _return_path(original),
         reporting_mta=_mta(_get(fields, "reporting-mta")),
     )
 
@@ -805,8 +817,33 @@ def _headers_of(part: Message) -> Message:
     text/rfc822-headers part."""
     inner = _subparts(part)
     if inner:
-        return inner[0]
+        return _cut_short(inner[0]) or inner[0]
     return email.message_from_string(_text(part).lstrip("\r\n"), policy=POLICY)
+
+
+def _cut_short(original: Message) -> Message | None:
+    """The returned message's header block when it was cut short, else None: by a blank line
+    (Microsoft SMTPSVC's returned copies: "Received: ... with Microsoft SMTPSVC;", an empty line,
+    the date, then the rest of the fields) or by a fold that lost its indent (the email package
+    ends the block at a line that is no field). It was when the block read names no Message-ID and
+    the body's first paragraph is more fields, a Message-ID among them; the lines before its first
+    field are the last field's fold. The Message-ID is what matches the notice to its delivery."""
+    payload = original.get_payload()
+    if _header(original, "message-id") or not isinstance(payload, str):
+        return None
+    paragraph, sep, rest = payload.lstrip("\r\n").partition("\n\n")
+    lines = paragraph.split("\n")
+    first = next((i for i, line in enumerate(lines) if FIELD_LINE.match(line.encode("utf-8", "replace"))), None)
+    if first is None or not re.search(r"^message-id:", paragraph, re.I | re.M):
+        return None
+    head = "".join(f"{name}: {value}\n" for name, value in original.raw_items())
+    folds = "".join(f" {line.strip()}\n" for line in lines[:first])
+    try:
+        mended = email.message_from_string(head.rstrip("\n") + "\n" + folds + "\n".join(lines[first:]) + "\n"
+                                           + sep + rest, policy=POLICY)
+    except Exception:  # a second reading is a bonus: never the reason a notice goes unread
+        return None
+    return mended if _header(mended, "message-id") else None
 
 
 def _blocks(part: Message) -> list[list[tuple[str, str]]]:
@@ -877,6 +914,14 @@ def _address(field: str) -> str:
     value = field.split(";", 1)[1] if re.match(r"^\s*[\w.-]+\s*;", field) else field
     value = value.strip().strip("<>").strip()
     return value.lower() if "@" in value and " " not in value else ""
+
+
+def _disclosed(values: list[str]) -> tuple[str, ...]:
+    """The addresses of a complaint's recipient fields but those the report says it hid: a
+    placeholder under an "undisclosed ... recipient" name ("undisclosed comcast recipient
+    <redacted@comcast.net>") is no address anyone was sent to."""
+    return _addresses([address for name, address in getaddresses([v for v in values if v])
+                       if not re.search(r"\bundisclosed\b", name, re.I)])
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 
 Matching never guesses, and only a signed VERP token is proof: the token of the address the
 report came to (bounces), else the one in the Return-Path of the original message the report
-carries (feedback loops send to their own address and return the original). The token names
+carries, or the envelope sender the report states (feedback loops send to their own address and
+return the original). The token names
 the delivery that led the transaction; the report's recipient picks the delivery among those
 that shared it (same message, same destination). A Message-ID alone proves nothing (every
 recipient of a message knows it), so a report without a valid token, or whose recipient is no
@@ -12,8 +13,10 @@ delivery of that transaction, is kept for the operator and changes nothing.
 A failure the MTA gave up on: the delivery is bounced with its reason (services.bounce_reasons)
 in the event; the address is suppressed only when the reason says it is dead (or it keeps
 failing softly: suppressions.after_failure). A delay: a `deferred` event, no suppression.
-Complaint: a `complained` event and a suppression. Auto-replies and delivery notices are
-neither: they are kept as unmatched, never acted upon.
+Complaint: a `complained` event and a suppression. A complaint that names nobody (the provider
+redacted the recipient) is the token's own delivery's when the token stood for it alone, else it
+is kept like an unmatched report. Auto-replies and delivery notices are neither: they are kept as
+unmatched, never acted upon.
 """
 from __future__ import annotations
 
@@ -68,7 +71,9 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
                 outcome.matched.append(f"{'bounced' if failure.permanent else 'delayed'} {delivery.recipient}"
                                        f" ({failure.reason}{', suppressed' if failure.hard else ''})")
     elif lead is not None and report.kind == "complaint":
-        for recipient in report.complained or (lead.recipient,):  # none named: the token's own delivery
+        # none named (redacted, undisclosed): the token's own delivery, when it is the only one the
+        # token stands for; in a transaction shared with other recipients, who complained is unknown
+        for recipient in report.complained or ((lead.recipient,) if _alone(lead) else ()):
             delivery = _match(lead, recipient)
             if delivery is not None:
                 _complaint(delivery, report)
@@ -76,6 +81,8 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
     if not outcome.matched:
         outcome.unmatched = ("not a bounce or a complaint" if report.kind in ("unknown", "auto-reply", "delivered")
                              else "no valid return-path token" if lead is None
+                             else "a complaint naming nobody, its token shared by several recipients"
+                             if report.kind == "complaint" and not report.complained
                              else "none of its recipients is a delivery of that transaction")
         InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind=report.kind,
                              reason=outcome.unmatched, content=raw)
@@ -86,6 +93,14 @@ def _delivery(delivery_id: int | None) -> Delivery | None:
     if delivery_id is None:
         return None
     return Delivery.select(Delivery, Message).join(Message).where(Delivery.id == delivery_id).first()
+
+
+def _alone(lead: Delivery) -> bool:
+    """Whether the lead is the only delivery its token could stand for (see _match)."""
+    others = Delivery.select().where(Delivery.message == lead.message_id, Delivery.id != lead.id)
+    if not config.current().relay_url:
+        others = others.where(Delivery.recipient_domain == lead.recipient_domain)
+    return not others.exists()
 
 
 def _match(lead: Delivery, recipient: str) -> Delivery | None:

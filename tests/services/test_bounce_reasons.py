@@ -8,7 +8,9 @@ exim-testsuite/ (the notices Exim's own test suite wrote), oss-tests/ (other ope
 test messages: flanker, listmonk, the mail gem, Dada Mail, ...), assorted/ (the zoonru
 PHP-Bounce-Handler fork's, bounceHammer's, CiviCRM's and Zammad's), libtests/ (mail libraries' and
 the Stalwart MTA's test messages), apps/ and mailclients/ (applications' and mail clients' test
-messages: MediaWiki, Odoo, Schleuder, Discourse; Delta Chat, chasquid, commons-email), held out until measured, labelled
+messages: MediaWiki, Odoo, Schleuder, Discourse; Delta Chat, chasquid, commons-email) and feedback/
+(feedback-loop complaints from AOL, Yahoo and Hotmail, and two bounces, kept by MantaMTA, an ARF
+parser and others), held out until measured, labelled
 the same way; labels.tsv gives kind, reason and hard/soft per
 recipient), on the rules that decide suppression, and fuzzed: it never crashes, on every message
 of every corpus either."""
@@ -61,6 +63,7 @@ REAL_CORPORA = {
     "libtests": (set(), 32, 0.6),
     "apps": ({"odoo-MAIL_NO_FINAL_RECIPIENT.eml"}, 8, 0.6),
     "mailclients": ({"commonsemail-multipart-report.eml"}, 13, 0.6),
+    "feedback": ({"aolarf-SampleNonARFReport1.eml", "manta-HotmailAbuse.eml"}, 7, 0.6),
 }
 LABELLED = {name: labels(CORPUS / name) for name in REAL_CORPORA}
 REAL = [(CORPUS / name, *row) for name, rows in LABELLED.items() for row in rows]
@@ -254,6 +257,20 @@ DISAGREE = {
     # exist" (office365-userunknown-53). Sisimai 4.25.15 reads Stalwart's wording filtered.
     ("libtests/stalwart-failure.eml", "foobar@example.org"): "hard",
     ("libtests/stalwart-mixed.eml", "foobar@example.org"): "hard",
+    # Feedback-loop reports that say they hid the recipient: AOL's "Redacted-Address: redacted" /
+    # "Redacted-Address: redacted@" fields, then the reported message "To: redacted@aol.com" (no
+    # Original-Rcpt-To), and Comcast's "Original-Rcpt-To: undisclosed comcast recipient
+    # <redacted@comcast.net>". The placeholder is no address anyone was sent to; a complaint naming it
+    # matched no delivery (the inbound listener kept it unmatched), naming nobody it is the
+    # return-path token's own delivery's. Sisimai names the placeholder.
+    ("feedback/aolarf-SampleARFReport1.eml", "redacted@aol.com"): "none",
+    ("feedback/aolarf-SampleARFReport2.eml", "redacted@aol.com"): "none",
+    ("feedback/mailio-rfc822.eml", "redacted@aol.com"): "none",
+    ("feedback/manta-AolAbuse.eml", "redacted@aol.com"): "none",
+    ("oss-tests/flanker-complaint-aol.eml", "redacted@aol.com"): "none",
+    ("phpbounce/fbl-aol.eml", "redacted@aol.com"): "none",
+    ("phpbounce/fbl-comcast.eml", "redacted@comcast.net"): "none",
+    ("sisimai-eg/arf-01.eml", "redacted@example.net"): "none",
 }
 
 # Real bounces the classifier does not recognise yet (soft by their labels; the bench counts them
@@ -983,3 +1000,47 @@ def test_sendmails_pipelined_rcpt_refusal_reported_under_data_is_the_address():
     status is the MTA's. A dead address, as Sisimai says too."""
     [failure] = parse((MAILCLIENTS / "flufl6-sendmail_02.eml").read_bytes()).failures
     assert (failure.recipient, failure.reason, failure.hard) == ("foo@rbd.spb.ru", "userunknown", True)
+
+
+FEEDBACK = CORPUS / "feedback"
+
+
+def test_the_feedback_corpus_unwrapped_jmrp_is_a_complaint_and_the_plain_message_nothing():
+    """Hotmail's JMRP complaint as MantaMTA received it (2013): the newsletter itself with
+    X-HmXmrOriginalRecipient among its headers, no report part (Sisimai 4.25.15 reads nothing, so
+    it has no label). The Email-ARF-Report-AOL negative case, an ordinary message, stays nothing."""
+    jmrp = parse((FEEDBACK / "manta-HotmailAbuse.eml").read_bytes())
+    assert (jmrp.kind, jmrp.complained) == ("complaint", ("some.user@colony101.co.uk",))
+    assert jmrp.original_message_id == "<SNT3QWTRxoPsIc839xj000fb1dd@snt3.net>"
+    plain = parse((FEEDBACK / "aolarf-SampleNonARFReport1.eml").read_bytes())
+    assert (plain.kind, plain.complained, plain.failures) == ("unknown", (), ())
+
+
+def test_a_returned_header_block_cut_short_still_gives_the_originals_message_id():
+    """Microsoft SMTPSVC returned the message with an empty line after its first Received field
+    ("... with Microsoft SMTPSVC;", "", the date, then DKIM-Signature ... Message-ID): the fields
+    after the gap are still the original's, and its Message-ID matches the notice to the delivery.
+    A body that merely starts with fields but names no Message-ID is left alone."""
+    ndr = parse((FEEDBACK / "manta-NonDeliveryReport_Test_Email.eml").read_bytes())
+    assert ndr.original_message_id == "<SNT38DzHx63RNpggkzp001b4187@snt3.net>"
+    assert [(f.recipient, f.reason, f.hard) for f in ndr.failures] == [("some.user@colony101.co.uk", "userunknown", True)]
+    dsn = (b"From: postmaster@b.example\nTo: <a@gp.example.com>\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nDelivery failed.\n\n--b\nContent-Type: message/delivery-status\n\n"
+           b"Reporting-MTA: dns; b.example\n\nFinal-Recipient: rfc822; r@b.example\nAction: failed\nStatus: 5.1.1\n\n"
+           b"--b\nContent-Type: message/rfc822\n\nReceived: by a.example;\n\n%s\n--b--\n")
+    cut = parse(dsn % b"Wed, 24 Jul 2013 16:25:16 +0100\nFrom: a@gp.example.com\nMessage-ID: <m1@gp.example.com>\n\nHi\n")
+    assert cut.original_message_id == "<m1@gp.example.com>"
+    form = parse(dsn % b"Name: Bob\nTopic: Message-ID formats\n\nHi\n")
+    assert form.original_message_id == ""
+
+
+def test_a_reports_original_mail_from_is_the_envelope_sender_before_the_copys_return_path():
+    """Yahoo's report (MantaMTA's, 2013) states the envelope sender in Original-Mail-From (the
+    sender's VERP address, return-some.user=yahoo.co.uk-1@...), while its copy of the message shows
+    "Return-Path: <info@colony101.co.uk>", the From address: the token is in the report's field,
+    which RFC 5965 defines as the envelope sender, so that one is the original's return path."""
+    yahoo = parse((FEEDBACK / "manta-YahooAbuse.eml").read_bytes())
+    assert (yahoo.kind, yahoo.complained) == ("complaint", ("some.user@yahoo.co.uk",))
+    assert yahoo.original_return_path == "return-some.user=yahoo.co.uk-1@colony101.co.uk"
+

@@ -240,6 +240,58 @@ def test_pre_arf_jmrp_attached_message_only():
     assert report.original_message_id == "<3f2c1b6e-aaaa-bbbb-cccc-1234567890ab@example.com>"
 
 
+def test_unwrapped_jmrp_the_complained_of_message_itself_with_the_stamp():
+    """Hotmail's JMRP also sends the complained-of message unwrapped: its own headers (Message-ID,
+    Return-Path) with X-HmXmrOriginalRecipient stamped among them, no report part at all."""
+    message = original_message(
+        X_HmXmrOriginalRecipient="Someone@example.net",
+        Return_Path="<bounces+1f-abcdef123456@gp.example.com>",
+        Message_ID="<3f2c1b6e-aaaa-bbbb-cccc-1234567890ab@example.com>", To="someone@example.net")
+    report = parse(message.as_bytes())
+    assert (report.kind, report.complained, report.feedback_type) == (
+        "complaint", ("someone@example.net",), "abuse")
+    assert report.original_message_id == "<3f2c1b6e-aaaa-bbbb-cccc-1234567890ab@example.com>"
+    assert report.original_return_path == "bounces+1f-abcdef123456@gp.example.com"
+
+
+def test_the_stamp_without_an_address_or_beside_a_dsn_is_no_complaint():
+    """The stamp alone decides nothing: empty, it names nobody; on a delivery status notice the
+    notice is read (a bounce of a forwarded copy is a bounce)."""
+    assert parse(original_message(X_HmXmrOriginalRecipient="", To="a@example.net").as_bytes()).kind == "unknown"
+    dsn = (b"From: postmaster@mx.example.net\nX-HmXmrOriginalRecipient: someone@example.net\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+           b"--b\nContent-Type: text/plain\n\nDelivery to the following recipients failed.\n\n"
+           b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+           b"Final-Recipient: rfc822; gone@example.net\nAction: failed\nStatus: 5.1.1\n\n--b--\n")
+    report = parse(dsn)
+    assert (report.kind, report.complained) == ("bounce", ())
+    assert [f.recipient for f in report.failures] == ["gone@example.net"]
+
+
+def redacted_report(fields: str, to: str) -> bytes:
+    return ("From: scomp@aol.net\nSubject: Email Feedback Report for IP 198.51.100.7\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n"
+            "--b\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n"
+            f"--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 0.1\n{fields}\n"
+            "--b\nContent-Type: message/rfc822\n\nReturn-Path: <bounces+1f-abcdef123456@gp.example.com>\n"
+            f"Message-ID: <m1@gp.example.com>\nTo: {to}\nSubject: Hi\n\nHi\n--b--\n").encode()
+
+
+def test_a_redacted_or_undisclosed_complainant_is_nobody():
+    """AOL's "Redacted-Address: redacted" and "redacted@" say the local part was replaced ("To:
+    redacted@aol.com"); Comcast names "undisclosed comcast recipient <redacted@comcast.net>". Such a
+    placeholder was never sent to: the complaint names nobody (the token's own delivery then)."""
+    aol = parse(redacted_report("Redacted-Address: redacted\nRedacted-Address: redacted@\n", "redacted@aol.com"))
+    assert (aol.kind, aol.complained, aol.original_message_id) == ("complaint", (), "<m1@gp.example.com>")
+    comcast = parse(redacted_report("Original-Rcpt-To: undisclosed comcast recipient <redacted@comcast.net>\n",
+                                    "undisclosed comcast recipient <redacted@comcast.net>"))
+    assert (comcast.kind, comcast.complained) == ("complaint", ())
+    # a redaction that is not the named address's local part hides nothing of it
+    named = parse(redacted_report("Original-Rcpt-To: ann@aol.com\nRedacted-Address: redacted\n", "x@aol.com"))
+    assert named.complained == ("ann@aol.com",)
+    assert parse(redacted_report("", "Ann <ann@aol.com>")).complained == ("ann@aol.com",)
+
+
 def test_arf_several_rcpt_to_and_mail_from_fallback():
     outer = MIMEMultipart("report", report_type="feedback-report")
     outer.attach(MIMEText("abuse report\n"))

@@ -116,6 +116,52 @@ def test_a_report_with_only_the_message_id_is_refused(inbound, send, deliver, se
     assert [(r.kind, r.reason) for r in InboundReport.select()] == [(expected.kind, "no valid return-path token")]
 
 
+AOL_REPORT = Path(__file__).resolve().parents[1] / "fixtures" / "bounces" / "feedback" / "manta-AolAbuse.eml"
+
+
+def aol_report(message: Message, return_path: str) -> bytes:
+    """AOL's redacted feedback-loop report (a real one, feedback/manta-AolAbuse.eml) about our message."""
+    raw = AOL_REPORT.read_bytes().replace(b"<redacted@news.thefriendlyclub.co.uk>", f"<{return_path}>".encode(), 1)
+    return raw.replace(b"<00000000000000000000000000000000@local>", message.message_id_header.encode())
+
+
+def test_a_redacted_complaint_is_the_tokens_own_delivery_when_alone(inbound, send, deliver, sender):
+    """AOL names nobody ("redacted@aol.com" under "Redacted-Address: redacted"): the return-path
+    token's delivery is the one complained of when the token stood for it alone."""
+    message, return_path = delivered_to(send, deliver, ["reader@example.net"])
+    assert {d.status for d in message.deliveries} == {"delivered"}
+    bring_back(inbound, return_path, aol_report(message, return_path))
+    delivery = Delivery.get(Delivery.message == message)
+    assert Event.get(Event.delivery == delivery, Event.event == "complained")
+    assert suppressions.suppressed(sender.account.user, ["reader@example.net"]) == ["reader@example.net"]
+
+
+def test_a_redacted_complaint_on_a_shared_token_suppresses_nobody(inbound, send, deliver, sender):
+    """Two recipients at one domain share one transaction and one token: a complaint that names
+    nobody could be either's, so it suppresses neither and is kept for the operator."""
+    message, return_path = delivered_to(send, deliver, ["ann@example.net", "bob@example.net"])
+    assert {d.status for d in message.deliveries} == {"delivered"}
+    bring_back(inbound, return_path, aol_report(message, return_path))
+    assert Event.select().where(Event.event == "complained").count() == 0
+    assert suppressions.list_for(sender.account.user) == []
+    assert [(r.kind, r.reason) for r in InboundReport.select()] == [
+        ("complaint", "a complaint naming nobody, its token shared by several recipients")]
+
+
+def test_a_report_sent_to_the_abuse_address_is_matched_by_its_original_mail_from(inbound, send, deliver, sender):
+    """Yahoo's report (feedback/manta-YahooAbuse.eml) comes to the abuse address, not the token's;
+    the token is in its Original-Mail-From, while its copy of our message shows a Return-Path
+    rewritten to the From address."""
+    message, return_path = delivered_to(send, deliver, ["reader@example.net"])
+    raw = (AOL_REPORT.parent / "manta-YahooAbuse.eml").read_bytes()
+    raw = raw.replace(b"return-some.user=yahoo.co.uk-1@colony101.co.uk", return_path.encode())
+    raw = raw.replace(b"some.user@yahoo.co.uk", b"reader@example.net")
+    bring_back(inbound, "fbl@gp.example.com", raw)
+    delivery = Delivery.get(Delivery.message == message)
+    assert Event.get(Event.delivery == delivery, Event.event == "complained")
+    assert suppressions.suppressed(sender.account.user, ["reader@example.net"]) == ["reader@example.net"]
+
+
 def test_a_token_matches_only_recipients_of_its_own_transaction(inbound, send, deliver, sender):
     """A recipient on one domain sees its own VERP address, but a bounce sent there that names
     another domain's recipient of the same message must not suppress that recipient."""
