@@ -61,7 +61,7 @@ def measure(corpus: Path) -> dict:
             got_reason = str(failure.reason) if failure else ""
         elif kind == "complaint":
             ours = baseline = "complaint" if recipient in report.complained else "none"
-            got_reason = "feedback" if ours == "complaint" else ""
+            got_reason = "feedback" if report.kind == "complaint" else ""  # whoever it names (see recognised)
         elif kind == "delivered" and report.kind == "bounce":
             # a report that delivered to this recipient and failed or delayed others (RFC 3464 allows
             # Action: delivered beside Action: failed): judged by this recipient's own failure
@@ -72,7 +72,10 @@ def measure(corpus: Path) -> dict:
             ours = "none" if report.kind == kind else "soft" if report.failures else "none"
             baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
             got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
-        recognised += (report.kind == kind and (kind not in ("bounce", "complaint") or ours != "none")
+        # a complaint is recognised when read as one, whoever it names: a provider that redacts the
+        # complainant leaves the listener the return-path token to go by (agreement still counts
+        # the name); a bounce only with a failure for this recipient
+        recognised += (report.kind == kind and (kind != "bounce" or ours != "none")
                        or kind == "delivered" and report.kind == "bounce" and failure is None)
         reason_agreed += got_reason == reason
         per_reason[reason][0] += got_reason == reason
