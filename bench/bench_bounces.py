@@ -60,8 +60,12 @@ def measure(corpus: Path) -> dict:
             baseline = ("hard" if failure.permanent else "soft") if failure else "none"
             got_reason = str(failure.reason) if failure else ""
         elif kind == "complaint":
+            # a provider may redact the complainant: naming nobody, the report is still recognised
+            # and its reason right (the listener then goes by the return-path token); naming
+            # someone else, it is not. Class agreement counts only the labelled name.
+            redacted_or_named = report.kind == "complaint" and (recipient in report.complained or not report.complained)
             ours = baseline = "complaint" if recipient in report.complained else "none"
-            got_reason = "feedback" if report.kind == "complaint" else ""  # whoever it names (see recognised)
+            got_reason = "feedback" if redacted_or_named else ""
         elif kind == "delivered" and report.kind == "bounce":
             # a report that delivered to this recipient and failed or delayed others (RFC 3464 allows
             # Action: delivered beside Action: failed): judged by this recipient's own failure
@@ -72,10 +76,9 @@ def measure(corpus: Path) -> dict:
             ours = "none" if report.kind == kind else "soft" if report.failures else "none"
             baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
             got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
-        # a complaint is recognised when read as one, whoever it names: a provider that redacts the
-        # complainant leaves the listener the return-path token to go by (agreement still counts
-        # the name); a bounce only with a failure for this recipient
-        recognised += (report.kind == kind and (kind != "bounce" or ours != "none")
+        recognised += (kind == "complaint" and redacted_or_named
+                       or report.kind == kind and kind not in ("bounce", "complaint")
+                       or kind == "bounce" and report.kind == "bounce" and ours != "none"
                        or kind == "delivered" and report.kind == "bounce" and failure is None)
         reason_agreed += got_reason == reason
         per_reason[reason][0] += got_reason == reason

@@ -14,7 +14,7 @@ part is skipped and the results say "postfix": "unavailable".
 
 The two sides take turns, ROUNDS times (--rounds, default 3), on the same Postfix instance, gunicorn
 and sink: each figure is the median of the rounds and each ratio the median of the rounds' ratios,
-as this box's speed wanders (Postfix alone ranged 249-364 msg/s within one hour); each submission's
+as this box's speed wanders (Postfix alone ranged 168-426 msg/s within one hour); each submission's
 latency (p50/p90/p99) is printed beside it.
 
 Also measured, same run: plain smtplib straight into the sink over one connection (no queue, no
@@ -303,7 +303,7 @@ def start_gunicorn(env, port: int):
     """gunicorn.conf.py, 2 workers x 4 threads, as the API benchmark; readiness polled here with a
     generous deadline (the first answer can be slow on a busy 2-core machine)."""
     server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2", "--threads", "4",
-                    "-b", f"127.0.0.1:{port}", "wsgi:app"], dict(env, EXP_WAC=os.environ.get("WEB_WAC", "1000")))
+                    "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -477,4 +477,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3,
                         help="turns each side takes end to end (the figures are their medians); default 3")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix, args.rounds)
