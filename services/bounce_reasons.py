@@ -394,11 +394,12 @@ LEADING_CODE = re.compile(r"^\s*[245]\d\d(?=[ \t]|$)")
 
 
 def _with_status(diagnostic: str, status: str) -> str:
-    """The reply as an MTA that writes its RFC 3463 code in the reply text would give it: a DSN
-    may carry the code in its Status field only (Hotmail's own: "Status: 5.5.0" beside
-    "550 Requested action not taken: mailbox unavailable"), and the code says the same there.
-    "" when the reply already has a code, begins with none, or the status is X.0.0 (no detail)."""
-    if not status or status.endswith(".0.0") or status_in(diagnostic) or not LEADING_CODE.match(diagnostic):
+    """The reply as Microsoft writes it, with its X.5.0 in the text ("550 5.5.0 Requested action
+    not taken: mailbox unavailable", an unknown user), when a DSN carries that code in its Status
+    field only (Hotmail's own DSN). "" for any other status: beside RFC 5321's generic text a
+    system, routing or content status (X.3, X.4, X.6) says nothing of the mailbox, nor does
+    X.0.0; and "" when the reply already has a code or begins with none."""
+    if not status.endswith(".5.0") or status_in(diagnostic) or not LEADING_CODE.match(diagnostic):
         return ""
     return LEADING_CODE.sub(lambda found: f"{found.group(0)} {status}", diagnostic, count=1)
 

@@ -515,6 +515,10 @@ def test_the_reasons_agree_with_sisimai(name):
     ("5.5.0", 550, "550 5.5.0 Requested action not taken: mailbox unavailable", (Reason.USERUNKNOWN, True)),
     ("5.0.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),  # X.0.0: no code
     ("5.7.1", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),  # a policy status
+    # a routing, system or content status beside the generic text says nothing of the mailbox
+    ("5.4.4", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),
+    ("5.3.2", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),
+    ("5.6.0", 550, "550 Requested action not taken: mailbox unavailable", (Reason.FILTERED, False)),
     ("5.5.0", 550, "550 Requested action not taken: mailbox unavailable (in reply to end of DATA command)",
      (Reason.FILTERED, False)),  # refused after DATA: this message, not the address
     ("5.1.1", 550, "550-Verification failed for <bounces@gp.example.com>", (Reason.REJECTED, False)),  # Exim
