@@ -155,6 +155,9 @@ class Report:
     feedback_type: str = ""             # complaints: abuse | fraud | virus | other | not-spam ...
     original_message_id: str = ""       # "<...>" of the message that bounced / was reported
     original_return_path: str = ""      # its Return-Path / envelope sender: our VERP address
+    stated_mail_from: str = ""          # complaints: the envelope sender the report states (RFC 5965
+                                        # Original-Mail-From); the copy's Return-Path may be rewritten
+                                        # (Yahoo's: the From address), this may be another address
     reporting_mta: str = ""
 
 
@@ -279,9 +282,8 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
         complained=() if feedback_type in NOT_COMPLAINTS else complained,
         feedback_type=feedback_type,
         original_message_id=_message_id(original),
-        # the envelope sender, as the report states it (RFC 5965 3.2), before the copy's Return-Path
-        # field, which the reporting provider may have rewritten (Yahoo's copy: the From address)
-        original_return_path=_address(_get(fields, "original-mail-from")) or _return_path(original),
+        original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
+        stated_mail_from=_address(_get(fields, "original-mail-from")),
         reporting_mta=_mta(_get(fields, "reporting-mta")),
     )
 

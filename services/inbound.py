@@ -3,10 +3,10 @@
 
 Matching never guesses, and only a signed VERP token is proof: the token of the address the
 report came to (bounces), else the one in the Return-Path of the original message the report
-carries, or the envelope sender the report states (feedback loops send to their own address and
-return the original). The token names
-the delivery that led the transaction; the report's recipient picks the delivery among those
-that shared it (same message, same destination). A Message-ID alone proves nothing (every
+carries, else in the envelope sender the report states (feedback loops send to their own address
+and return the original, and may rewrite its Return-Path). The token names the delivery that led
+the transaction; the report's recipient picks the delivery among those that shared it (same
+message, same destination). A Message-ID alone proves nothing (every
 recipient of a message knows it), so a report without a valid token, or whose recipient is no
 delivery of that transaction, is kept for the operator and changes nothing.
 
@@ -62,7 +62,8 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
             return Outcome("unsubscribe", unmatched="invalid or expired unsubscribe token")
     report = bounces.parse(raw)
     outcome = Outcome(report.kind)
-    lead = _delivery(verp.delivery_id(rcpt_to) or verp.delivery_id(report.original_return_path or ""))
+    lead = _delivery(next(filter(None, map(verp.delivery_id, (rcpt_to, report.original_return_path,
+                                                              report.stated_mail_from))), None))
     if lead is not None and report.kind == "bounce":
         for failure in report.failures:
             delivery = _match(lead, failure.recipient) or _match(lead, failure.original_recipient)
@@ -81,7 +82,7 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
     if not outcome.matched:
         outcome.unmatched = ("not a bounce or a complaint" if report.kind in ("unknown", "auto-reply", "delivered")
                              else "no valid return-path token" if lead is None
-                             else "a complaint naming nobody, its token shared by several recipients"
+                             else "a complaint naming nobody, its token may stand for several recipients"
                              if report.kind == "complaint" and not report.complained
                              else "none of its recipients is a delivery of that transaction")
         InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind=report.kind,

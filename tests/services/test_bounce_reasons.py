@@ -1039,12 +1039,13 @@ def test_a_returned_header_block_cut_short_still_gives_the_originals_message_id(
     assert form.original_message_id == ""
 
 
-def test_a_reports_original_mail_from_is_the_envelope_sender_before_the_copys_return_path():
+def test_a_reports_stated_mail_from_is_kept_beside_the_copys_return_path():
     """Yahoo's report (MantaMTA's, 2013) states the envelope sender in Original-Mail-From (the
     sender's VERP address, return-some.user=yahoo.co.uk-1@...), while its copy of the message shows
-    "Return-Path: <info@colony101.co.uk>", the From address: the token is in the report's field,
-    which RFC 5965 defines as the envelope sender, so that one is the original's return path."""
+    "Return-Path: <info@colony101.co.uk>", the From address: both are kept, for the inbound
+    listener to find the token in either."""
     yahoo = parse((FEEDBACK / "manta-YahooAbuse.eml").read_bytes())
     assert (yahoo.kind, yahoo.complained) == ("complaint", ("some.user@yahoo.co.uk",))
-    assert yahoo.original_return_path == "return-some.user=yahoo.co.uk-1@colony101.co.uk"
+    assert yahoo.original_return_path == "info@colony101.co.uk"
+    assert yahoo.stated_mail_from == "return-some.user=yahoo.co.uk-1@colony101.co.uk"
 

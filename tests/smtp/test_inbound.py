@@ -145,7 +145,7 @@ def test_a_redacted_complaint_on_a_shared_token_suppresses_nobody(inbound, send,
     assert Event.select().where(Event.event == "complained").count() == 0
     assert suppressions.list_for(sender.account.user) == []
     assert [(r.kind, r.reason) for r in InboundReport.select()] == [
-        ("complaint", "a complaint naming nobody, its token shared by several recipients")]
+        ("complaint", "a complaint naming nobody, its token may stand for several recipients")]
 
 
 def test_a_report_sent_to_the_abuse_address_is_matched_by_its_original_mail_from(inbound, send, deliver, sender):
@@ -156,6 +156,21 @@ def test_a_report_sent_to_the_abuse_address_is_matched_by_its_original_mail_from
     raw = (AOL_REPORT.parent / "manta-YahooAbuse.eml").read_bytes()
     raw = raw.replace(b"return-some.user=yahoo.co.uk-1@colony101.co.uk", return_path.encode())
     raw = raw.replace(b"some.user@yahoo.co.uk", b"reader@example.net")
+    bring_back(inbound, "fbl@gp.example.com", raw)
+    delivery = Delivery.get(Delivery.message == message)
+    assert Event.get(Event.delivery == delivery, Event.event == "complained")
+    assert suppressions.suppressed(sender.account.user, ["reader@example.net"]) == ["reader@example.net"]
+
+
+def test_a_report_stating_another_mail_from_is_matched_by_its_copys_return_path(inbound, send, deliver, sender):
+    """Original-Mail-From is not always the envelope sender (sisimai-bsd4/arf-25, phpbounce's
+    fbl-yahoo: an address of the sender's own): the token in the copy's Return-Path still counts."""
+    message, return_path = delivered_to(send, deliver, ["reader@example.net"])
+    raw = (AOL_REPORT.parent / "manta-YahooAbuse.eml").read_bytes()
+    raw = raw.replace(b"return-some.user=yahoo.co.uk-1@colony101.co.uk", b"news@colony101.co.uk")
+    raw = raw.replace(b"Return-Path: <info@colony101.co.uk>", f"Return-Path: <{return_path}>".encode())
+    raw = raw.replace(b"some.user@yahoo.co.uk", b"reader@example.net")
+    assert return_path.encode() in raw
     bring_back(inbound, "fbl@gp.example.com", raw)
     delivery = Delivery.get(Delivery.message == message)
     assert Event.get(Event.delivery == delivery, Event.event == "complained")
