@@ -230,7 +230,7 @@ def _parse(raw: bytes) -> Report:
     if original is not None and _header(original, "x-hmxmroriginalrecipient"):
         return _complaint([], original)  # pre-ARF Hotmail JMRP: the original alone, recipient stamped
     if (original is None and not any(ctype in DSN_TYPES for ctype, _ in parts)
-            and _addresses([_header(msg, "x-hmxmroriginalrecipient")])):
+            and _addresses([_header(msg, "x-hmxmroriginalrecipient")]) and not _auto_reply(msg)):
         # the same JMRP complaint unwrapped: the complained-of message itself, re-sent by the mailbox
         # provider with the recipient stamped among its own headers (no report, no message/rfc822)
         return _complaint([], msg)

@@ -266,6 +266,9 @@ def test_the_stamp_without_an_address_or_beside_a_dsn_is_no_complaint():
     report = parse(dsn)
     assert (report.kind, report.complained) == ("bounce", ())
     assert [f.recipient for f in report.failures] == ["gone@example.net"]
+    vacation = original_message(X_HmXmrOriginalRecipient="someone@example.net", To="a@example.net",
+                                Auto_Submitted="auto-replied", Subject="Out of office")
+    assert parse(vacation.as_bytes()).kind == "auto-reply"  # an answer that kept the stamp complains of nothing
 
 
 def redacted_report(fields: str, to: str) -> bytes:
