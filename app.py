@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 DIALECTS = (commands, autorelay, smtpprovider, api_v1, tracking, kirim, sendpulse, ui)
 # SQLite: a web process's commits copy the write-ahead log into the file only past 10,000 pages
 # (40 MB), so the workers' commits, at 1,000, do it instead: one an API request made cost it
-# 3-12 ms, one accept in forty (bench_delivery). Without workers the log stops at 40 MB.
+# 3-12 ms, one accept in forty (bench_delivery). Without workers the log stops at 40 MB. (Only
+# where the app is the process's first opening: gunicorn's; `gatepost serve` keeps 1,000.)
 WEB_CHECKPOINT_PAGES = 10_000
 UNAVAILABLE_TEXT = "Service temporarily unavailable: the database cannot be reached"
 CRASH_TEXT = "API command failed"

@@ -327,7 +327,9 @@ def open_database(url: str, max_connections: int = 20, checkpoint_pages: int = 1
     `max_connections`; an SQLite file's is unbounded (every thread may read at once; writers
     take turns anyway) and holds what the busiest moment needed, each for up to 5 minutes.
     `checkpoint_pages`: SQLite's write-ahead log size at which a commit of this process copies
-    the log into the file (wal_autocheckpoint; SQLite's default, 1000, unless the caller says)."""
+    the log into the file (wal_autocheckpoint; SQLite's default, 1000, unless the caller says).
+    The first opening in a process decides: `gatepost serve`, which opens before it makes the
+    app, keeps 1000, as its worker runs in it."""
     if _opened.get("key") == (url, max_connections):  # again (each app made): the same one, connections kept
         return database.obj
     scheme = urlsplit(url).scheme

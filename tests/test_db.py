@@ -87,18 +87,35 @@ def _held_by_another_process(path):
     return other
 
 
-def test_a_begin_another_process_holds_off_goes_through_once_it_commits(tmp_path):
+def test_a_begin_another_process_holds_off_is_tried_again_until_it_commits(tmp_path, monkeypatch):
+    """Tried by us, again and again (SQLite's busy handler, off for the BEGIN, would have slept
+    in one try), and then the busy timeout is back for statements outside a transaction."""
     path = str(tmp_path / "turns.db")
     sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
     db = TurnTakingSqliteDatabase(path, timeout=10, lock_type="IMMEDIATE")
+    tries = []
+    begin = peewee.SqliteDatabase.begin
+    monkeypatch.setattr(peewee.SqliteDatabase, "begin", lambda self, *a: tries.append(1) or begin(self, *a))
     other = _held_by_another_process(path)
     threading.Timer(0.3, other.commit).start()
-    with db.atomic():  # tried again and again until the other commits (not refused: the handler is off)
+    with db.atomic():
         db.execute_sql("INSERT INTO t VALUES (1)")
+    assert len(tries) > 1
     assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (1,)
-    assert db.execute_sql("PRAGMA busy_timeout").fetchone() == (10000,)  # back for statements outside a transaction
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone() == (10000,)
     assert not db._turn.locked()
     other.close()
+    db.close()
+
+
+def test_a_begin_that_fails_otherwise_restores_the_busy_timeout_and_frees_the_turn(tmp_path):
+    db = TurnTakingSqliteDatabase(str(tmp_path / "turns.db"), timeout=10, lock_type="IMMEDIATE")
+    db.execute_sql("BEGIN")  # behind peewee's back: the next BEGIN fails, and not as "locked"
+    with pytest.raises(peewee.OperationalError, match="within a transaction"):
+        db.begin()
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone() == (10000,)
+    assert not db._turn.locked()
+    db.execute_sql("ROLLBACK")
     db.close()
 
 
