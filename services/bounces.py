@@ -277,13 +277,14 @@ def _complaint(blocks: list[list[tuple[str, str]]], original: Message | None) ->
     # complaint match no delivery; naming none, it is the return-path token's own delivery's
     redactions = {value.strip().rstrip("@").lower() for value in _all(fields, "redacted-address")} - {""}
     complained = tuple(a for a in complained if a.rpartition("@")[0] not in redactions)
+    stated_mail_from = _address(_get(fields, "original-mail-from"))
     return Report(
         kind="unknown" if feedback_type in NOT_COMPLAINTS else "complaint",
         complained=() if feedback_type in NOT_COMPLAINTS else complained,
         feedback_type=feedback_type,
         original_message_id=_message_id(original),
-        original_return_path=_return_path(original) or _address(_get(fields, "original-mail-from")),
-        stated_mail_from=_address(_get(fields, "original-mail-from")),
+        original_return_path=_return_path(original) or stated_mail_from,
+        stated_mail_from=stated_mail_from,
         reporting_mta=_mta(_get(fields, "reporting-mta")),
     )
 
