@@ -59,27 +59,27 @@ def measure(corpus: Path) -> dict:
             ours = ("hard" if failure.hard else "soft") if failure else "none"
             baseline = ("hard" if failure.permanent else "soft") if failure else "none"
             got_reason = str(failure.reason) if failure else ""
+            seen = report.kind == "bounce" and failure is not None
         elif kind == "complaint":
             # a provider may redact the complainant: naming nobody, the report is still recognised
             # and its reason right (the listener then goes by the return-path token); naming
             # someone else, it is not. Class agreement counts only the labelled name.
-            redacted_or_named = report.kind == "complaint" and (recipient in report.complained or not report.complained)
+            seen = report.kind == "complaint" and (recipient in report.complained or not report.complained)
             ours = baseline = "complaint" if recipient in report.complained else "none"
-            got_reason = "feedback" if redacted_or_named else ""
+            got_reason = "feedback" if seen else ""
         elif kind == "delivered" and report.kind == "bounce":
             # a report that delivered to this recipient and failed or delayed others (RFC 3464 allows
             # Action: delivered beside Action: failed): judged by this recipient's own failure
             ours = ("hard" if failure.hard else "soft") if failure else "none"
             baseline = ("hard" if failure.permanent else "soft") if failure else "none"
             got_reason = str(failure.reason) if failure else "delivered"
+            seen = failure is None
         else:
             ours = "none" if report.kind == kind else "soft" if report.failures else "none"
             baseline = "soft" if report.failures else "none"  # the old parser saw no reason, only failures
             got_reason = {"auto-reply": "vacation", "delivered": "delivered"}.get(report.kind, "")
-        recognised += (kind == "complaint" and redacted_or_named
-                       or report.kind == kind and kind not in ("bounce", "complaint")
-                       or kind == "bounce" and report.kind == "bounce" and ours != "none"
-                       or kind == "delivered" and report.kind == "bounce" and failure is None)
+            seen = report.kind == kind
+        recognised += seen
         reason_agreed += got_reason == reason
         per_reason[reason][0] += got_reason == reason
         per_reason[reason][1] += 1
