@@ -17,7 +17,7 @@ import re
 import shlex
 from collections.abc import Callable
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from models import Event, Message, MessageTag, SenderDomain, User
 from models.vocabulary import EventType
@@ -53,6 +53,8 @@ def event_type(name: str, read_event: Callable[[str], EventType | None] = core_e
 def parse_query(query: str, read_event: Callable[[str], EventType | None] = core_event):
     """The query as a peewee expression over Event joined with Message (None for no query);
     `event:` terms are read with the dialect's `read_event`."""
+    if NUL in (query or ""):
+        raise BadQuery("the query holds a NUL character")
     try:
         terms = shlex.split(query or "")
     except ValueError as exc:
@@ -72,6 +74,10 @@ def parse_query(query: str, read_event: Callable[[str], EventType | None] = core
             part = MATCHERS[field.lower()](value)
             condition = part if condition is None else condition & part
     return condition
+
+
+# No MessageID or stored text holds it, and PostgreSQL refuses it in a query's text (a 500 there)
+NUL = "\x00"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +106,8 @@ def select(f: Filter):
     if f.event:
         rows = rows.where(Event.event == f.event)
     if f.message_id:
-        rows = rows.where(Message.uuid == f.message_id.strip().strip("<>").split("@")[0])
+        wanted = f.message_id.strip().strip("<>").split("@")[0]
+        rows = rows.where(Message.uuid == wanted if NUL not in wanted else SQL("1 = 0"))
     elif f.query:
         condition = parse_query(f.query)
         if condition is not None:

@@ -268,3 +268,16 @@ def test_a_query_of_too_many_terms_is_6(api, sender):
     most = " ".join(f"w{i}" for i in range(event_log.MAX_TERMS))  # free text: three columns each
     answer = api(sender.account, "EmailGateway.GetEvents", StartFrom=0, RetrieveCount=10, Query=most)
     assert answer["Success"] and answer["TotalRecords"] == 0, answer
+
+
+def test_a_nul_in_a_query_is_6_and_in_a_message_id_matches_nothing(api, sender, client):
+    """PostgreSQL refuses a NUL in a query's text (schemathesis found GET /api/v1/events with
+    MessageID=".\\x00..." answering 500 there): a query holding one is refused as invalid, a
+    MessageID holding one names no message, on every database alike."""
+    answer = api(sender.account, "EmailGateway.GetEvents", StartFrom=0, RetrieveCount=10, Query="subject:a\x00b")
+    assert answer["ErrorCode"] == 6 and "NUL" in answer["ErrorMessage"], answer
+    answer = api(sender.account, "EmailGateway.GetEvents", StartFrom=0, RetrieveCount=10, MessageID="a\x00b")
+    assert answer["Success"] and answer["TotalRecords"] == 0, answer
+    rest = client.get("/api/v1/events?MessageID=.%00%F0%97%81%AD&Event=failed",
+                      headers={"Authorization": f"Bearer {sender.key}"})
+    assert rest.status_code == 200 and rest.json["TotalRecords"] == 0, rest.json
