@@ -97,6 +97,9 @@ AUTO_REPLY_SUBJECT = re.compile(r"^(?:auto(?:matic)?[ -]?(?:reply|response)|auto
 FAILURE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|failed|notification|problem)|returned mail"
                              r"|failure notice|mail delivery|non[- ]?delivery|could not be delivered|bounce"
                              r"|エラー通知", re.I)  # a Japanese carrier's "error notice"
+# A notice's own words that the mail it returns was not delivered (KDDI's English notice, subject
+# "Mail": "Could not be delivered to: <a@b> As their mailbox is full.")
+UNDELIVERED = re.compile(r"could not be delivered|undeliverable|delivery (?:has )?failed", re.I)
 NOTICE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED_TO = re.compile(r"^\s*(?:to|cc):.*$", re.I | re.M)
 SENDMAIL_REFUSAL = re.compile(r"^\s*[45]\d\d <([^<>\s]+@[^<>\s]+)>\.\.\. ", re.M)  # "554 <a@b>... why"
@@ -164,14 +167,16 @@ class Report:
 UNKNOWN = Report("unknown")
 
 
-def parse(raw: bytes) -> Report:
+def parse(raw: bytes, mail_from: str | None = None) -> Report:
     """Classify one inbound message. Mail from the internet can be anything, so a failure to make
     sense of it is an "unknown" report, logged, rather than an exception in the SMTP listener
-    (the tests assert that this safety net never fires on their inputs)."""
+    (the tests assert that this safety net never fires on their inputs). `mail_from`: the SMTP
+    envelope's sender, when the listener has it; None reads the Return-Path that final delivery
+    wrote into a mailbox's copy."""
     try:
-        report = _parse(raw)
+        report = _parse(raw, mail_from)
         if report.kind == "unknown" and (mended := _lost_folds(raw)) is not None:
-            report = _parse(mended)  # a header block whose folds lost their indent ended early
+            report = _parse(mended, mail_from)  # a header block whose folds lost their indent ended early
         return report
     except Exception:
         log.exception("reports: unparseable message, classified unknown")
@@ -211,7 +216,7 @@ def _lost_folds(raw: bytes) -> bytes | None:
     return b"\n".join(lines) + sep + body if lost else None
 
 
-def _parse(raw: bytes) -> Report:
+def _parse(raw: bytes, mail_from: str | None) -> Report:
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         return UNKNOWN
     raw = _refold(re.sub(rb"\r\n?", b"\n", bytes(raw)))  # as the listener gets it (CRLF) or files hold it (LF)
@@ -259,7 +264,15 @@ def _parse(raw: bytes) -> Report:
                     return report
     if _auto_reply(msg):
         return Report("auto-reply", original_message_id=_message_id_in(_header(msg, "in-reply-to")))
-    return _free_text(msg, original, text)
+    return _free_text(msg, original, text, _null_sender(msg, mail_from))
+
+
+def _null_sender(msg: Message, mail_from: str | None) -> bool:
+    """Whether the message came from the null sender (MAIL FROM:<>), as notices do."""
+    if mail_from is None:
+        return_path = msg.get("return-path")
+        return return_path is not None and re.fullmatch(r"\s*<\s*>\s*", str(return_path)) is not None
+    return mail_from.strip("<> ") == ""
 
 
 # -- complaints ---------------------------------------------------------------------------------
@@ -423,7 +436,7 @@ def _dsn_failure(block, reporting_mta: str, text: str, alone: bool = False,
 
 # -- free-text bounces --------------------------------------------------------------------------
 
-def _free_text(msg: Message, original: Message | None, text: str) -> Report:
+def _free_text(msg: Message, original: Message | None, text: str, null_sender: bool) -> Report:
     """flufl.bounce knows the layouts of many MTAs' free-text bounces and finds the recipients;
     why each failed is read from the paragraph around the address (codes, then phrases, then
     the notice's general wording), since flufl.bounce only says temporary or permanent. There is
@@ -455,7 +468,8 @@ def _free_text(msg: Message, original: Message | None, text: str) -> Report:
              if (r := _recipient(a, named=a in x_failed))
              and r not in (routed if a in x_failed | listed else not_recipients)}
     if not found and (_system_sender(msg) or FAILURE_SUBJECT.search(_header(msg, "subject"))
-                      or str(msg.get_param("report-type", "")).lower() == "delivery-status"):
+                      or str(msg.get_param("report-type", "")).lower() == "delivery-status"
+                      or null_sender and original is not None and UNDELIVERED.search(human)):
         found = _named_in_notice(human, original, quoted, not_recipients)
     if not found:
         return UNKNOWN

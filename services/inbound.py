@@ -60,7 +60,7 @@ def receive(mail_from: str, rcpt_to: str, raw: bytes) -> Outcome:
             InboundReport.create(mail_from=mail_from[:320], rcpt_to=rcpt_to[:320], kind="unsubscribe",
                                  reason="invalid or expired unsubscribe token", content=raw)
             return Outcome("unsubscribe", unmatched="invalid or expired unsubscribe token")
-    report = bounces.parse(raw)
+    report = bounces.parse(raw, mail_from)
     outcome = Outcome(report.kind)
     lead = _delivery(next(filter(None, map(verp.delivery_id, (rcpt_to, report.original_return_path,
                                                               report.stated_mail_from))), None))

@@ -187,6 +187,37 @@ def test_free_text_temporary_wording_is_soft():
     assert (failure.status, failure.permanent) == ("", False)
 
 
+def returned_notice(text: str, return_path: str | None = "<>") -> bytes:
+    """A notice in no known layout, its subject and From no help ("Mail", a no-reply address, as
+    KDDI's English notices), with the original attached; Return-Path as final delivery wrote it."""
+    notice = MIMEMultipart("mixed")
+    if return_path is not None:
+        notice["Return-Path"] = return_path
+    notice["From"], notice["To"], notice["Subject"] = "no-reply@mx.example.jp", "shop@example.com", "Mail"
+    notice.attach(MIMEText(text))
+    original = MIMEText("Your order")
+    original["From"], original["To"], original["Subject"] = "shop@example.com", "<neko@example.jp>", "Order"
+    notice.attach(MIMEMessage(original))
+    return notice.as_bytes()
+
+
+def test_a_null_senders_notice_returning_the_mail_and_saying_so_is_a_bounce():
+    text = "Your mail sent on: Thu, 29 Apr 2013 00:00:00 +0900\n  Could not be delivered to: <neko@example.jp>\n" \
+           "  As their mailbox is full.\n"
+    failure = only(parse(returned_notice(text)))
+    assert (failure.recipient, failure.reason, failure.hard) == ("neko@example.jp", "mailboxfull", False)
+    # the listener gives the envelope's sender; the copy then holds no Return-Path
+    assert only(parse(returned_notice(text, return_path=None), mail_from="")).recipient == "neko@example.jp"
+    # from a sender, or saying nothing of a failure, or returning nothing: no notice of ours to read
+    assert parse(returned_notice(text, return_path="<someone@example.org>")).kind == "unknown"
+    assert parse(returned_notice(text, return_path=None), mail_from="someone@example.org").kind == "unknown"
+    assert parse(returned_notice(text, return_path=None)).kind == "unknown"
+    assert parse(returned_notice("Please see the mail below, sent to <neko@example.jp>.\n")).kind == "unknown"
+    bare = MIMEText(text)
+    bare["Return-Path"], bare["From"], bare["Subject"] = "<>", "no-reply@mx.example.jp", "Mail"
+    assert parse(bare.as_bytes()).kind == "unknown"
+
+
 # -- complaints --------------------------------------------------------------------------------
 
 def test_arf_abuse_report():

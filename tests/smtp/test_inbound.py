@@ -116,6 +116,26 @@ def test_a_report_with_only_the_message_id_is_refused(inbound, send, deliver, se
     assert [(r.kind, r.reason) for r in InboundReport.select()] == [(expected.kind, "no valid return-path token")]
 
 
+def test_a_notice_known_by_its_null_sender_is_matched(inbound, send, deliver, sender):
+    """A notice in no known layout (KDDI's English one: subject "Mail", from a no-reply address) is
+    read as one because it came from the null sender, returning our mail and saying it failed; the
+    listener has that sender from the envelope, as no Return-Path is in what it receives."""
+    message, return_path = delivered_to(send, deliver, ["neko@example.net"])
+    assert {d.status for d in message.deliveries} == {"delivered"}
+    notice = (f"From: no-reply@mx.example.jp\nTo: {return_path}\nSubject: Mail\nMIME-Version: 1.0\n"
+              "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+              "Could not be delivered to: <neko@example.net>\nAs their mailbox is full.\n\n"
+              "--b\nContent-Type: message/rfc822\n\n"
+              f"Return-Path: <{return_path}>\nTo: <neko@example.net>\nSubject: Order\n\nYour order\n--b--\n")
+    bring_back(inbound, return_path, notice.encode())
+    delivery = Delivery.get(Delivery.message == message)
+    assert delivery.last_reply.startswith("reported delayed")
+    event = Event.get(Event.delivery == delivery, Event.event == "deferred")
+    assert json.loads(event.details)["bounce"]["reason"] == "mailboxfull"
+    assert suppressions.suppressed(sender.account.user, ["neko@example.net"]) == []
+    assert InboundReport.select().count() == 0
+
+
 AOL_REPORT = Path(__file__).resolve().parents[1] / "fixtures" / "bounces" / "feedback" / "manta-AolAbuse.eml"
 
 
