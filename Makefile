@@ -24,8 +24,10 @@ browser:
 faults: $(STAMP)
 	GATEPOST_FAULTS_SCALE=large $(BIN)/pytest tests/faults
 
+# every benchmark, then end to end again with a receiver that answers each command 10 ms late
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/bench_delivery.py --reply-delay 10
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

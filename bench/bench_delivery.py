@@ -3,7 +3,7 @@
 Headline, Gatepost: messages accepted through the HTTP API (POST /api/v1/email on gunicorn,
 gunicorn.conf.py with 2 workers x 4 threads, as the API benchmark) and delivered by 1 and N
 `gatepost worker` processes (MX lookup on a loopback DNS server, DKIM signing, outcomes recorded
-as they come back, each worker with one connection per destination) to a loopback SMTP sink
+as they come back, each worker with up to 10 connections per destination) to a loopback SMTP sink
 (tests/smtp_sink.py), timed from the first request sent until the sink has received every message.
 Headline, Postfix: the same messages (composed by Gatepost's own composer) submitted over SMTP on
 loopback to a private Postfix instance (Debian package; its own config and queue in a temp dir,
@@ -15,14 +15,15 @@ part is skipped and the results say "postfix": "unavailable".
 The two sides take turns, ROUNDS times (--rounds, default 3), on the same Postfix instance, gunicorn
 and sink: each figure is the median of the rounds and each ratio the median of the rounds' ratios,
 as this box's speed wanders (Postfix alone ranged 168-426 msg/s within one hour); each submission's
-latency (p50/p90/p99) is printed beside it.
+latency (p50/p90/p99) is printed beside it. `--reply-delay MS` makes the sink hold back each
+answer to MAIL, RCPT and DATA (a receiver across the internet), for both sides alike.
 
 Also measured, same run: plain smtplib straight into the sink over one connection (no queue, no
 DKIM, no database), and the workers alone (messages queued through the core beforehand, timed
 from the first delivery to the last, so neither the API nor process start-up is included).
 
 Usage: .venv/bin/python bench/bench_delivery.py [messages=1000] [workers=2] [--clients C]
-       [--postfix-concurrency L] [--no-postfix] [--rounds R]
+       [--postfix-concurrency L] [--no-postfix] [--rounds R] [--reply-delay MS]
 (GATEPOST_BENCH_DATABASE_URL=postgresql://... to run on PostgreSQL). Results go to
 bench/results/delivery.json (SQLite) or delivery_<database>.json."""
 from __future__ import annotations
@@ -340,9 +341,11 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # so the finally blocks stop the servers and the postfix instance
 
 
-def main(count: int, workers: int, clients: int, concurrency: int, with_postfix: bool, rounds: int) -> None:
+def main(count: int, workers: int, clients: int, concurrency: int, with_postfix: bool, rounds: int,
+         reply_delay_ms: int = 0) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     dns, sink = LoopbackDNS(), SMTPSink().start()
+    sink.reply_delay = reply_delay_ms / 1000
     dns.zone.add("example.net", "MX", (10, "mx.example.net")).add("mx.example.net", "A", "127.0.0.1")
     env = environment(GATEPOST_DNS_SERVERS=dns.address, GATEPOST_MX_PORT=str(sink.port))
     domain, key = install(env)
@@ -385,6 +388,7 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
     with_pf = not isinstance(postfix, str)
     figures = {
         "database": database_name, "messages": count, "workers": workers, "rounds": rounds,
+        "sink_reply_delay_ms": reply_delay_ms,
         "clients": f"{clients} connection(s) feeding each of Gatepost (HTTP) and Postfix (SMTP)",
         "headline": "end to end, accepted -> delivered at the loopback sink: Gatepost (HTTP API, gunicorn 2 workers "
                     "x 4 threads, DKIM) / Postfix (SMTP on loopback, no DKIM); each figure the median of the "
@@ -433,7 +437,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                   "1 s while it stays dry; while claims stay small, up to 40 ms per live worker, 160 ms at most), "
                   "so the first message waits for a poll",
                   f"concurrency: Postfix up to {concurrency} connections to the sink "
-                  f"(default_destination_concurrency_limit); Gatepost one per worker"],
+                  f"(default_destination_concurrency_limit); Gatepost up to GATEPOST_DESTINATION_CONNECTIONS "
+                  f"per worker (10), another opened after each transaction that waited on the sink over 20 ms"],
     })
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # other work shares the 2 cores
 
@@ -462,7 +467,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
               f"{figures[f'ratio_workers_alone_{workers}_to_postfix']} ({workers} workers)")
     print(f"  load average at the end: {figures['load_average_at_end']}\n", flush=True)
     # one file per database, so the SQLite and the PostgreSQL runs both stay on record
-    save("delivery" if database_name == "sqlite" else f"delivery_{database_name}", figures)
+    save(("delivery" if database_name == "sqlite" else f"delivery_{database_name}")
+         + (f"_reply_delay_{reply_delay_ms}ms" if reply_delay_ms else ""), figures)
 
 
 if __name__ == "__main__":
@@ -476,7 +482,11 @@ if __name__ == "__main__":
     parser.add_argument("--no-postfix", action="store_true", help="skip the Postfix part")
     parser.add_argument("--rounds", type=int, default=3,
                         help="turns each side takes end to end (the figures are their medians); default 3")
+    parser.add_argument("--reply-delay", type=int, default=0, metavar="MS",
+                        help="the sink holds back each answer to MAIL, RCPT and DATA this long, as a receiver "
+                             "across the internet (both sides alike); default 0")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix, args.rounds)
+    main(args.messages, args.workers, args.clients, args.postfix_concurrency, not args.no_postfix, args.rounds,
+         args.reply_delay)

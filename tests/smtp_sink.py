@@ -11,6 +11,11 @@ What it answers is scripted by the recipient's local part (case-insensitive, any
   drop      the TCP connection is closed at RCPT without an answer
   slow      accepted, but DATA is answered only after `slow_seconds`
   anything else  accepted
+`reply_delay` (seconds, 0 by default) holds back every answer to MAIL, RCPT and the end of DATA,
+as a receiver across the internet answers a round trip later (sessions still run side by side).
+`max_sessions` (0: any number) greets a connection beyond that many open sessions with "421 Too
+many connections" and closes it, as receivers that limit a client's connections do; `refused`
+counts them, `most_in_data` the most sessions that were in DATA at once.
 Answers are given at RCPT so one transaction can mix outcomes; DATA records the message with the
 accepted recipients only. Every RCPT/DATA outcome lands in `attempts`, in order."""
 from __future__ import annotations
@@ -68,12 +73,14 @@ class _Handler:
         # connection when TLS is not required too.
         if self.sink.require_auth is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        await self.sink.far()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         sink, local = self.sink, _local_part(address)
+        await sink.far()
         if local == "drop":
             sink._attempt(envelope.mail_from, address, DROPPED)
             server.transport.abort()
@@ -91,8 +98,16 @@ class _Handler:
         return reply
 
     async def handle_DATA(self, server, session, envelope):
-        if any(_local_part(rcpt) == "slow" for rcpt in envelope.rcpt_tos):
-            await asyncio.sleep(self.sink.slow_seconds)
+        with self.sink._lock:
+            self.sink._in_data += 1
+            self.sink.most_in_data = max(self.sink.most_in_data, self.sink._in_data)
+        try:
+            await self.sink.far()
+            if any(_local_part(rcpt) == "slow" for rcpt in envelope.rcpt_tos):
+                await asyncio.sleep(self.sink.slow_seconds)
+        finally:
+            with self.sink._lock:
+                self.sink._in_data -= 1
         # Recorded only once the answer is due: a client that hangs up while waiting got nothing.
         message = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content),
                            tuple(session.peer), session.ssl is not None)
@@ -102,6 +117,12 @@ class _Handler:
         return ACCEPT_DATA
 
 
+class _TooMany(asyncio.Protocol):
+    def connection_made(self, transport):
+        transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+        transport.close()
+
+
 class _Controller(Controller):
     def __init__(self, sink: "SMTPSink", **kwargs):
         super().__init__(_Handler(sink), **kwargs)
@@ -109,9 +130,22 @@ class _Controller(Controller):
 
     def factory(self):
         """Called once per accepted TCP connection (not again on STARTTLS), so it counts them."""
-        with self.sink._lock:
-            self.sink.connections += 1
-        return super().factory()
+        sink = self.sink
+        with sink._lock:
+            sink.connections += 1
+            if sink.max_sessions and sink.sessions >= sink.max_sessions:
+                sink.refused += 1
+                return _TooMany()
+            sink.sessions += 1
+        server = super().factory()
+        lost = server.connection_lost
+
+        def connection_lost(exc):
+            with sink._lock:
+                sink.sessions -= 1
+            return lost(exc)
+        server.connection_lost = connection_lost
+        return server
 
     def _trigger_server(self):
         # aiosmtpd 1.4.6 binds port 0 fine but keeps self.port == 0 and then probes port 0 to
@@ -131,6 +165,12 @@ class SMTPSink:
         self.tls_cert = tls_cert
         self.require_auth = require_auth
         self.slow_seconds = 3.0
+        self.reply_delay = 0.0
+        self.max_sessions = 0
+        self.sessions = 0  # open now
+        self.refused = 0
+        self.most_in_data = 0
+        self._in_data = 0
         self.received: list[Received] = []
         self.attempts: list[tuple[str, str, str]] = []
         self.connections = 0
@@ -163,6 +203,7 @@ class SMTPSink:
             self.attempts.clear()
             self.connections = 0
             self._seen.clear()
+            self.reply_delay, self.max_sessions, self.refused, self.most_in_data = 0.0, 0, 0, 0
 
     def messages_for(self, rcpt: str) -> list[Received]:
         with self._lock:
@@ -179,6 +220,10 @@ class SMTPSink:
             if time.monotonic() >= deadline:
                 raise AssertionError(f"expected {count} message(s) within {timeout}s, got {got}; attempts: {attempts}")
             time.sleep(0.02)
+
+    async def far(self) -> None:
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
 
     def _attempt(self, mail_from: str, rcpt: str, reply: str) -> None:
         with self._lock:
