@@ -69,6 +69,8 @@ class Settings:
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_batch: int = 100
+    worker_connections: int = 20  # SMTP connections a worker has open at once, over all destinations
+    destination_connections: int = 10  # of them, to one destination (Postfix: 20 per destination)
     lease_seconds: int = 300  # how long a claimed delivery is a worker's before others may take it
     heartbeat_seconds: float = 2.0  # a worker renews its heartbeat this often; 3 missed free its leases
     reverify_interval: int = 6 * 3600  # seconds between re-checks of Enabled domains' DNS
@@ -132,6 +134,8 @@ class Settings:
             max_message_bytes=int(env.get("GATEPOST_MAX_MESSAGE_BYTES", cls.max_message_bytes)),
             max_attachment_bytes=int(env.get("GATEPOST_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes)),
             worker_batch=int(env.get("GATEPOST_WORKER_BATCH", cls.worker_batch)),
+            worker_connections=int(env.get("GATEPOST_WORKER_CONNECTIONS", cls.worker_connections)),
+            destination_connections=int(env.get("GATEPOST_DESTINATION_CONNECTIONS", cls.destination_connections)),
             lease_seconds=int(env.get("GATEPOST_LEASE_SECONDS", cls.lease_seconds)),
             heartbeat_seconds=float(env.get("GATEPOST_HEARTBEAT_SECONDS", cls.heartbeat_seconds)),
             reverify_interval=int(env.get("GATEPOST_REVERIFY_INTERVAL", cls.reverify_interval)),

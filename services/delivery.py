@@ -1,9 +1,12 @@
-"""The delivery loop: claim due deliveries, send them per destination over one connection
-(the recipients of a message that share a domain in one transaction) driven by its own
-thread while the pass prepares the next message, and record every attempt and what it
-decided in a third thread as soon as it comes back: whatever outcomes came back during the
-last record share the next transaction, but none waits for others: a crash between a 250 and
-its record sends that message again, so the window is kept to the messages on the wire:
+"""The delivery loop: claim due deliveries and send them, every destination at once, each on
+up to `destination_connections` connections of its own (`worker_connections` in all), the
+recipients of a message that share a domain in one transaction; each destination's messages
+are personalised and signed by its own thread while its connections have others on the wire,
+and one recorder thread records every attempt and what it decided as soon as it comes back:
+whatever outcomes came back during the last record share the next transaction, but none waits
+for others: a crash between a 250 and its record sends that message again, so the window is
+kept to the messages on the wire. A receiver a round trip away answers each command tens of
+milliseconds later: one connection at a time would deliver a few dozen messages a second.
 
 2xx -> delivered; 4xx, no answer, timeouts -> deferred with backoff (a "try again in N
 seconds" hint wins) until the retry horizon, then failed; 5xx -> bounced. A bounced or failed
@@ -22,6 +25,8 @@ import queue as queue_
 import re
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import peewee
 
@@ -38,7 +43,9 @@ log = logging.getLogger(__name__)
 HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b", re.IGNORECASE)
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 MAX_BACKOFF = 4 * 3600
-LINE_AHEAD = 2  # messages signed and waiting for the connection, at most
+LINE_AHEAD = 2  # messages signed and waiting for each connection, at most
+WIDEN_SECONDS = 0.02  # a transaction longer than this waited on the receiver (a round trip a command, a
+# content scan): another connection is opened. Loopback and LAN receivers answer within a few ms.
 IDLE_SECONDS = 2.0  # a session kept open for the next pass to the same destination (Postfix's cache: 2 s)
 QUIT_SECONDS = 0.5  # a kept session's QUIT waits no longer: the pass closes them
 REUSE_SECONDS = 300  # a route (and its session) is reused that long after its MX lookup (Postfix: 300 s)
@@ -53,18 +60,44 @@ def backoff(attempts: int, reply: str) -> datetime.timedelta:
 
 
 def run_once(owner: str) -> int:
-    """One pass: claim a batch, deliver it; returns how many deliveries were handled."""
+    """One pass: claim a batch and deliver it, every destination at once on a thread of its own
+    (one destination's trouble must not hold the others' mail); returns how many deliveries
+    were handled. A recording that failed leaves what it did not record for the next retry."""
     SESSIONS.close_idle()
-    claimed = queue.claim(owner, config.current().worker_batch)
+    settings = config.current()
+    claimed = queue.claim(owner, settings.worker_batch)
     claimed.sort(key=lambda d: (_destination(d), d.message_id, d.id))
-    for destination, batch in itertools.groupby(claimed, key=_destination):
-        batch = list(batch)
+    batches = [list(batch) for _, batch in itertools.groupby(claimed, key=_destination)]
+    if not batches:
+        return 0
+    recorder = _Recorder(owner)
+    slots = threading.BoundedSemaphore(max(1, settings.worker_connections))
+    try:
+        with ThreadPoolExecutor(min(len(batches), max(1, settings.worker_connections)),
+                                thread_name_prefix="delivery") as destinations:
+            for batch in batches:
+                destinations.submit(_deliver_apart, owner, batch, recorder, slots)
+    finally:
         try:
-            _deliver(owner, batch)
-        except Exception as exc:  # one destination's trouble must not hold the others' mail
-            log.exception("delivery pass: mail for %s stopped", destination or "the relay")
-            _defer_unsettled(owner, batch, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
+            recorder.close()
+        except Exception as exc:
+            log.exception("delivery pass: recording failed")
+            _defer_unsettled(owner, claimed, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
     return len(claimed)
+
+
+def _deliver_apart(owner: str, batch: list[Delivery], recorder: _Recorder, slots: threading.Semaphore) -> None:
+    """A destination's share of the pass, on its own thread: trouble here defers what of it is
+    unsettled. It reads nothing from the database (the claim read it all; the recorder writes):
+    one it did read anyway goes back to the pool."""
+    try:
+        _deliver(owner, batch, recorder, slots)
+    except Exception as exc:
+        log.exception("delivery pass: mail for %s stopped", _destination(batch[0]) or "the relay")
+        recorder.defer_unsettled(batch, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
+    finally:
+        if not database.is_closed():
+            database.close()
 
 
 def _defer_unsettled(owner: str, batch: list[Delivery], reason: str) -> None:
@@ -77,7 +110,7 @@ def _defer_unsettled(owner: str, batch: list[Delivery], reason: str) -> None:
 
 
 def _destination(delivery: Delivery) -> str:
-    """Deliveries with one destination share a connection: the smarthost, or a recipient domain."""
+    """Deliveries with one destination share its connections: the smarthost, or a recipient domain."""
     return "" if config.current().relay_url else delivery.recipient_domain
 
 
@@ -93,10 +126,19 @@ def _blocked(delivery: Delivery) -> str:
     return ""
 
 
-def _deliver(owner: str, batch: list[Delivery]) -> None:
+def _deliver(owner: str, batch: list[Delivery], recorder: _Recorder | None = None,
+             slots: threading.Semaphore | None = None) -> None:
+    """One destination's deliveries, on up to `destination_connections` connections (`slots`:
+    the pass's, shared by every destination). Without a recorder: with one of its own."""
+    if recorder is None:
+        recorder = _Recorder(owner)
+        try:
+            return _deliver(owner, batch, recorder, slots)
+        finally:
+            recorder.close()
     reasons = {d.id: _blocked(d) for d in batch}
-    _settle_many(owner, [Outcome(d, Reply(None, reasons[d.id]), DeliveryStatus.FAILED, attempted=False)
-                         for d in batch if reasons[d.id]])
+    recorder.put([Outcome(d, Reply(None, reasons[d.id]), DeliveryStatus.FAILED, attempted=False)
+                  for d in batch if reasons[d.id]])
     ready = [d for d in batch if not reasons[d.id]]
     if not ready:
         return
@@ -107,91 +149,143 @@ def _deliver(owner: str, batch: list[Delivery]) -> None:
         try:
             route = transport.route(ready[0].recipient_domain)
         except transport.NoRoute as exc:
-            return _settle_all(owner, ready, Reply(None, str(exc)), outcome=DeliveryStatus.BOUNCED)
+            return recorder.put([Outcome(d, Reply(None, str(exc)), DeliveryStatus.BOUNCED) for d in ready])
         except dns.DNSTimeout as exc:
-            return _settle_all(owner, ready, Reply(None, f"MX lookup timed out: {exc}"))
+            return recorder.put([Outcome(d, Reply(None, f"MX lookup timed out: {exc}")) for d in ready])
         kept = SESSIONS.take(route) or _Session(route)
-    line = _Line(destination, kept, owner)
+    line = _Line(destination, kept, recorder, min(len(groups), config.current().destination_connections), slots)
     try:
         for i, group in enumerate(groups):
             if line.failure is not None:  # the destination is unreachable: the rest waits too
-                _settle_all(owner, [d for rest in groups[i:] for d in rest], line.failure)
+                recorder.put([Outcome(d, line.failure) for rest in groups[i:] for d in rest])
                 break
-            content = _prepared(owner, group)
+            content = _prepared(group, recorder)
             if content is not None:
                 line.put(group, _return_path(group[0]), content)
     finally:
         line.close()
 
 
-class _Line:
-    """One SMTP connection to a destination, fed by the pass through a short queue and driven by
-    a thread of its own, so the next message is personalised and signed while this one is on
-    the wire; a recorder thread (its own database connection) records the outcomes as they come
-    back, so neither the pass nor the connection waits for a commit. A 421 or a drop closes the
-    connection and the next message opens another; a destination that cannot be reached sets
-    `failure`, which every message still queued gets too."""
+class _Jobs:
+    """A destination's messages for its connections, in order, at most `ahead` of them waiting:
+    one that a connection gave back (it could not open) is the next one taken."""
 
-    def __init__(self, destination: _Destination, session: _Session, owner: str):
-        self.destination, self.session, self.owner, self.failure, self.error = destination, session, owner, None, None
-        self.route = session.route
-        self.jobs: queue_.Queue = queue_.Queue(maxsize=LINE_AHEAD)
-        self.outcomes: queue_.Queue = queue_.Queue()
-        self.thread = threading.Thread(target=self._run, name="smtp-line", daemon=True)
-        self.recorder = threading.Thread(target=self._record, name="smtp-line-recorder", daemon=True)
-        self.thread.start()
-        self.recorder.start()
+    def __init__(self, ahead: int):
+        self.ahead, self.items, self.closed = ahead, deque(), False
+        self.changed = threading.Condition()
+
+    def put(self, job) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.items) < self.ahead)
+            self.items.append(job)
+            self.changed.notify_all()
+
+    def give_back(self, job) -> None:
+        with self.changed:
+            self.items.appendleft(job)
+            self.changed.notify_all()
+
+    def take(self):
+        """The next job; None once closed and none is left."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.items or self.closed)
+            job = self.items.popleft() if self.items else None
+            self.changed.notify_all()
+            return job
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+
+class _Line:
+    """A destination's SMTP connections, fed by the destination's thread through one short queue,
+    each driven by a thread of its own, so the next message is personalised and signed while
+    others are on the wire; the outcomes go to the pass's recorder as they come back. The first
+    connection is the session kept from the last pass, if any. A transaction that waited on the
+    receiver (longer than WIDEN_SECONDS) opens one more, while the line and the pass have room:
+    a receiver a round trip away gets up to `connections` at once, one that answers at once (a
+    relay on the same network, loopback) keeps getting one, and an unreachable destination costs
+    one attempt. A 421 or a drop closes a connection and its next message opens another. A
+    connection that cannot be opened while others of the line still send leaves its message to
+    them (a receiver that allows a few connections only); when none can, the destination cannot
+    be reached: `failure` is set, and every message still queued gets it."""
+
+    def __init__(self, destination: _Destination, session: _Session, recorder: _Recorder, connections: int,
+                 slots: threading.Semaphore | None):
+        self.destination, self.session, self.recorder, self.failure = destination, session, recorder, None
+        self.route, self.slots, self.lock = session.route, slots, threading.Lock()
+        if slots is not None:
+            slots.acquire()  # the first connection waits its turn; the others take spare slots only
+        self.room, self.sending = connections - 1, 1
+        self.jobs = _Jobs(LINE_AHEAD * connections)
+        self.threads = [threading.Thread(target=self._run, args=(session.connection,), name="smtp-line",
+                                         daemon=True)]
+        self.threads[0].start()
+        while self.room and (kept := SESSIONS.take(destination)) is not None:  # as wide as the last pass ended
+            if not self._widen(kept.connection):
+                SESSIONS.keep(destination, kept)
+                break
 
     def put(self, group: list[Delivery], mail_from: str, content: bytes) -> None:
         self.jobs.put((group, mail_from, content))
 
     def close(self) -> None:
-        """Wait for what was queued to go and be recorded; a recording that failed is raised
-        here (what it left unrecorded is still leased: the pass defers it)."""
-        self.jobs.put(None)
-        self.thread.join()
-        self.outcomes.put(None)
-        self.recorder.join()
-        if self.error is not None:
-            raise self.error
+        """Wait for what was queued to go and its outcomes to be handed to the recorder."""
+        self.jobs.close()
+        joined = 0
+        while joined < len(self.threads):  # (a thread may start another until it ends)
+            self.threads[joined].join()
+            joined += 1
 
-    def _record(self) -> None:
+    def _widen(self, connection: transport.Connection | None = None) -> bool:
+        """One more connection (a kept one, or one opened when its first message comes), while the
+        line and the pass have room for it; whether it was added."""
+        with self.lock:
+            if self.room < 1 or self.failure is not None or (
+                    self.slots is not None and not self.slots.acquire(blocking=False)):
+                return False
+            self.room -= 1
+            self.sending += 1
+            self.threads.append(threading.Thread(target=self._run, args=(connection,), name="smtp-line", daemon=True))
+            self.threads[-1].start()
+            return True
+
+    def _run(self, connection: transport.Connection | None) -> None:
         try:
-            with database.connection_context():
-                while True:
-                    taken = [self.outcomes.get()]
-                    while not self.outcomes.empty():
-                        taken.append(self.outcomes.get())
-                    if self.error is None:
-                        try:
-                            _settle_many(self.owner, [o for outcomes in taken if outcomes for o in outcomes])
-                        except Exception as exc:  # the rest is not recorded either: close() raises it
-                            self.error = exc
-                    if taken[-1] is None:
+            while (job := self.jobs.take()) is not None:
+                group, mail_from, content = job
+                if self.failure is None and (connection is None or not connection.open):
+                    connection = transport.Connection(self.route, helo=config.current().mail_host)
+                    if not connection.open and self._leave(job, connection.failure):
                         return
-        except Exception as exc:  # no connection: nothing is recorded, close() raises it
-            self.error = self.error or exc
+                started = time.monotonic()
+                try:
+                    outcomes = self._send(connection, group, mail_from, content)
+                except Exception as exc:  # a bug here must not strand the pass waiting on the queue
+                    log.exception("SMTP line to %s failed", self.route.hosts)
+                    outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
+                                        DeliveryStatus.DEFERRED, attempted=False) for d in group]
+                self.recorder.put(outcomes)
+                if time.monotonic() - started > WIDEN_SECONDS and self.jobs.items:  # (and mail is waiting)
+                    self._widen()
+            if connection is not None and connection.open:  # (one that could not open holds nothing to close)
+                SESSIONS.keep(self.destination, dataclasses.replace(self.session, connection=connection))
+        finally:
+            if self.slots is not None:
+                self.slots.release()
 
-    def _run(self) -> None:
-        connection = self.session.connection
-        while (job := self.jobs.get()) is not None:
-            group, mail_from, content = job
-            try:
-                outcomes = self._send(connection := self._connected(connection), group, mail_from, content)
-            except Exception as exc:  # a bug here must not strand the pass waiting on the queue
-                log.exception("SMTP line to %s failed", self.route.hosts)
-                outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
-                                    DeliveryStatus.DEFERRED, attempted=False) for d in group]
-            self.outcomes.put(outcomes)
-        if connection is not None and connection.open:  # (one that could not open holds nothing to close)
-            SESSIONS.keep(self.destination, dataclasses.replace(self.session, connection=connection))
-
-    def _connected(self, connection: transport.Connection | None) -> transport.Connection | None:
-        if self.failure is None and (connection is None or not connection.open):
-            connection = transport.Connection(self.route, helo=config.current().mail_host)
-            if not connection.open:
-                self.failure = connection.failure
-        return connection
+    def _leave(self, job, failure: Reply) -> bool:
+        """A connection could not be opened: this thread leaves its message to the others and
+        ends (True), or, the last one sending, the destination cannot be reached (False)."""
+        with self.lock:
+            if self.sending > 1:
+                self.sending -= 1
+                self.jobs.give_back(job)
+                return True
+            self.failure = failure
+            return False
 
     def _send(self, connection, group: list[Delivery], mail_from: str, content: bytes) -> list[Outcome]:
         if self.failure is not None:
@@ -199,6 +293,60 @@ class _Line:
         started = time.monotonic()
         replies = connection.send(mail_from, [d.recipient for d in group], content)
         return [Outcome(d, replies[d.recipient], duration_ms=transport.elapsed_ms(started)) for d in group]
+
+
+class _Recorder:
+    """Records the pass's outcomes on a thread with its own database connection, as they come
+    back: whatever came back during the last record shares the next transaction. A recording
+    that failed records nothing more; close() raises it (what it left is still leased)."""
+
+    def __init__(self, owner: str):
+        self.owner, self.error = owner, None
+        self.items: queue_.Queue = queue_.Queue()
+        self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
+        self.thread.start()
+
+    def put(self, outcomes: list[Outcome]) -> None:
+        if outcomes:
+            self.items.put(outcomes)
+
+    def defer_unsettled(self, batch: list[Delivery], reason: str) -> None:
+        """_defer_unsettled, after what was put before it."""
+        self.items.put((batch, reason))
+
+    def close(self) -> None:
+        self.items.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            with database.connection_context():
+                while True:
+                    taken = [self.items.get()]
+                    while not self.items.empty():
+                        taken.append(self.items.get())
+                    if self.error is None:
+                        try:
+                            self._record([item for item in taken if item is not None])
+                        except Exception as exc:  # the rest is not recorded either: close() raises it
+                            self.error = exc
+                    if taken[-1] is None:
+                        return
+        except Exception as exc:  # no connection: nothing is recorded, close() raises it
+            self.error = self.error or exc
+
+    def _record(self, items: list) -> None:
+        outcomes: list[Outcome] = []
+        for item in items:
+            if isinstance(item, tuple):  # in order: what came before is settled first
+                _settle_many(self.owner, outcomes)
+                outcomes = []
+                _defer_unsettled(self.owner, *item)
+            else:
+                outcomes += item
+        _settle_many(self.owner, outcomes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,45 +373,55 @@ class _Session:
 
 
 class _Sessions:
-    """SMTP sessions a pass left open for the next one to the same destination, one per
-    destination and process, so mail that trickles in does not open a session, nor look its MX
-    up, for every message or two. As Postfix's connection cache: a session is found by its
-    destination before any DNS lookup, else by the route the lookup found (domains that share
-    MX hosts share sessions); one idle longer than IDLE_SECONDS is closed, and one the receiver
-    dropped meanwhile is caught by a RSET before reuse; a route is trusted for REUSE_SECONDS
-    after its lookup, then the session is closed and the MX looked up again."""
+    """SMTP sessions a pass left open for the next one to the same destination, as many as it
+    had (`destination_connections` at most) per destination and process, so mail that trickles in
+    does not open a session, nor look its MX up, for every message or two, and a far receiver's
+    next pass starts as wide as the last one ended. As Postfix's connection cache: a session is
+    found by its destination before any DNS lookup, else by the route the lookup found (domains
+    that share MX hosts share sessions); one idle longer than IDLE_SECONDS is closed, and one the
+    receiver dropped meanwhile is caught by a RSET before reuse; a route is trusted for
+    REUSE_SECONDS after its lookup, then the session is closed and the MX looked up again."""
 
     def __init__(self):
-        self.kept: dict[_Destination, tuple[_Session, float]] = {}
+        self.kept: dict[_Destination, list[tuple[_Session, float]]] = {}
         self.lock = threading.Lock()
 
     def take(self, wanted: _Destination | transport.Route) -> _Session | None:
-        """The session kept for this destination, or on this route, if it is still good."""
-        with self.lock:
-            key = wanted if isinstance(wanted, _Destination) else next(
-                (key for key, (session, _) in self.kept.items() if session.route == wanted), None)
-            session, since = self.kept.pop(key, (None, 0.0))
-        if session is None:
-            return None
-        now = time.monotonic()
-        if now - since < IDLE_SECONDS and now - session.looked_up < REUSE_SECONDS and session.connection.alive():
-            return session
-        session.connection.close(timeout=QUIT_SECONDS)
-        return None
+        """A session kept for this destination, or on this route, if one is still good."""
+        while True:
+            with self.lock:
+                key = wanted if isinstance(wanted, _Destination) else next(
+                    (key for key, sessions in self.kept.items() if sessions[0][0].route == wanted), None)
+                sessions = self.kept.get(key)
+                if not sessions:
+                    return None
+                session, since = sessions.pop()
+                if not sessions:
+                    del self.kept[key]
+            now = time.monotonic()
+            if now - since < IDLE_SECONDS and now - session.looked_up < REUSE_SECONDS and session.connection.alive():
+                return session
+            session.connection.close(timeout=QUIT_SECONDS)
 
     def keep(self, destination: _Destination, session: _Session) -> None:
         with self.lock:
-            replaced, _ = self.kept.pop(destination, (None, 0.0))
-            self.kept[destination] = session, time.monotonic()
-        if replaced is not None:
+            sessions = self.kept.setdefault(destination, [])
+            sessions.append((session, time.monotonic()))
+            surplus = sessions[:-max(1, config.current().destination_connections)]
+            del sessions[:len(surplus)]
+        for replaced, _ in surplus:
             replaced.connection.close(timeout=QUIT_SECONDS)
 
     def close_idle(self, longer_than: float = IDLE_SECONDS) -> None:
         """Close the sessions idle that long (all with 0: the worker stops)."""
         now = time.monotonic()
+        closing = []
         with self.lock:
-            stale = [key for key, (_, since) in self.kept.items() if now - since >= longer_than]
-            closing = [self.kept.pop(key)[0] for key in stale]
+            for key in list(self.kept):
+                closing += [session for session, since in self.kept[key] if now - since >= longer_than]
+                self.kept[key] = [(session, since) for session, since in self.kept[key] if now - since < longer_than]
+                if not self.kept[key]:
+                    del self.kept[key]
         for session in closing:
             session.connection.close(timeout=QUIT_SECONDS)
 
@@ -285,10 +443,10 @@ def _return_path(lead: Delivery) -> str:
     return verp.address(lead.id, dns_records.return_path_host(lead.message.domain))
 
 
-def _prepared(owner: str, group: list[Delivery]) -> bytes | None:
-    """The transaction's content; None once its deliveries are settled because it could not be
-    made. A message that cannot be tracked or signed fails alone, with the reason; the batch goes
-    on. Database trouble is not the message's fault: it waits for a retry."""
+def _prepared(group: list[Delivery], recorder: _Recorder) -> bytes | None:
+    """The transaction's content; None once its outcome is handed to the recorder because it
+    could not be made. A message that cannot be tracked or signed fails alone, with the reason;
+    the batch goes on. Database trouble is not the message's fault: it waits for a retry."""
     try:
         return _content(group)
     except Exception as exc:
@@ -296,7 +454,8 @@ def _prepared(owner: str, group: list[Delivery]) -> bytes | None:
         log.warning("message %s could not be prepared for delivery", group[0].message.uuid, exc_info=not transient,
                     extra={"message_id": group[0].message.uuid})
         reply = Reply(None, f"Message could not be prepared for delivery: {exc.__class__.__name__}: {exc}")
-        _settle_all(owner, group, reply, DeliveryStatus.DEFERRED if transient else DeliveryStatus.FAILED)
+        recorder.put([Outcome(d, reply, DeliveryStatus.DEFERRED if transient else DeliveryStatus.FAILED)
+                      for d in group])
         return None
 
 
@@ -330,10 +489,6 @@ class Outcome:
     outcome: str | None = None  # None: what the reply says
     duration_ms: int = 0
     attempted: bool = True
-
-
-def _settle_all(owner: str, deliveries: list[Delivery], reply: Reply, outcome: str | None = None) -> None:
-    _settle_many(owner, [Outcome(d, reply, outcome) for d in deliveries])
 
 
 def _settle_many(owner: str, outcomes: list[Outcome]) -> None:

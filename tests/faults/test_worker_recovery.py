@@ -65,7 +65,9 @@ def receiver():
 
 def test_mail_and_webhooks_held_by_killed_workers_move_after_a_restart(environment, sender, sink, receiver, tmp_path,
                                                                          figures):
-    environment = dict(environment, GATEPOST_LEASE_SECONDS=str(HOUR), GATEPOST_WEBHOOK_ALLOW_PRIVATE="1")
+    # one connection a worker, so that each is mid-batch most of the time
+    environment = dict(environment, GATEPOST_LEASE_SECONDS=str(HOUR), GATEPOST_WEBHOOK_ALLOW_PRIVATE="1",
+                       GATEPOST_DESTINATION_CONNECTIONS="1")
     config.use(config.current().replace(webhook_allow_private=True))
     webhooks.add(sender.account.user, sender.domain.id, [EventType.DELIVERED], receiver.url + "/hook")
     recipients = [f"r{i}@example.net" for i in range(MESSAGES)]

@@ -44,6 +44,7 @@ def test_delivered_message_is_dkim_signed_with_a_verp_return_path(send, deliver,
 
 
 def test_recipients_sharing_a_domain_share_a_transaction_and_a_connection(send, deliver, sink):
+    config.use(config.current().replace(destination_connections=1))
     untracked = {"TrackOpens": False, "TrackLinks": False}  # tracked copies are personal: one each
     send(To=[{"email": "a@example.net"}, {"email": "b@example.net"}], CC=[{"email": "c@example.org"}], **untracked)
     send(To=[{"email": "d@example.net"}], **untracked)
@@ -54,13 +55,64 @@ def test_recipients_sharing_a_domain_share_a_transaction_and_a_connection(send, 
     assert set(statuses().values()) == {"delivered"}
 
 
+def test_a_far_receiver_gets_several_connections(send, deliver, sink):
+    """A receiver a round trip away answers each command late: one connection at a time would
+    deliver a few dozen messages a second. Each transaction that waited opens one more connection,
+    up to destination_connections."""
+    config.use(config.current().replace(destination_connections=3))
+    sink.reply_delay = 0.05
+    for i in range(12):
+        send(To=[{"email": f"far{i}@example.org"}])
+    assert deliver() == 12
+    assert sink.connections == 3 and sink.most_in_data >= 2
+    sink.reset()  # the next pass starts as wide as this one ended, on the sessions it kept
+    sink.reply_delay = 0.05
+    for i in range(3):
+        send(To=[{"email": f"again{i}@example.org"}])
+    assert deliver() == 3
+    assert (sink.connections, sink.most_in_data) == (0, 3)
+    assert set(statuses().values()) == {"delivered"}
+
+
+def test_a_slow_destination_holds_no_other_destinations_mail(send, deliver, sink):
+    config.use(config.current().replace(destination_connections=1))
+    sink.slow_seconds = 1
+    send(To=[{"email": "slow@example.net"}])  # example.net comes first in a pass
+    send(To=[{"email": "quick@example.org"}])
+    assert deliver() == 2
+    assert [m.rcpt_tos for m in sink.received] == [["quick@example.org"], ["slow@example.net"]]
+
+
+def test_a_receiver_that_allows_fewer_connections_gets_the_mail_over_those_it_allows(send, deliver, sink):
+    """Its 421 to the extra connections defers nothing: the connection it took carries the mail."""
+    config.use(config.current().replace(destination_connections=3))
+    sink.max_sessions, sink.reply_delay = 1, 0.02  # its answers take a while: more connections are tried
+    for i in range(6):
+        send(To=[{"email": f"r{i}@example.net"}])
+    assert deliver() == 6
+    assert sink.refused == 2
+    assert set(statuses().values()) == {"delivered"}
+    assert DeliveryAttempt.select().count() == 6  # no attempt was spent on the refused connections
+
+
+def test_a_pass_opens_no_more_connections_than_the_worker_may(send, deliver, sink):
+    config.use(config.current().replace(destination_connections=10, worker_connections=2))
+    sink.reply_delay = 0.02
+    for i in range(6):
+        send(To=[{"email": f"r{i}@example.net"}])
+        send(To=[{"email": f"r{i}@example.org"}])
+    assert deliver() == 12
+    assert sink.most_in_data == 2 and sink.connections == 2
+    assert set(statuses().values()) == {"delivered"}
+
+
 def test_tracked_recipients_share_a_copy_only_when_tracking_changes_nothing(send, deliver, sink):
     pair = [{"email": "a@example.net"}, {"email": "b@example.net"}]
     send(To=pair, ContentType="plain", PlainContent="No HTML: nothing to track", HTMLContent=None)
     send(To=pair)  # HTML: each copy has its own open pixel
     assert deliver() == 4
     shared, *personal = sorted((sorted(r.rcpt_tos) for r in sink.received), key=len, reverse=True)
-    assert shared == ["a@example.net", "b@example.net"] and personal == [["a@example.net"], ["b@example.net"]]
+    assert shared == ["a@example.net", "b@example.net"] and sorted(personal) == [["a@example.net"], ["b@example.net"]]
     assert all(dkim.verify(r.data, dnsfunc=dns_txt) for r in sink.received)
 
 
