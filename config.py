@@ -69,7 +69,7 @@ class Settings:
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_batch: int = 100
-    worker_connections: int = 20  # SMTP connections a worker has open at once, over all destinations
+    worker_connections: int = 20  # SMTP connections a delivery pass has open at once, over all destinations
     destination_connections: int = 10  # of them, to one destination (Postfix: 20 per destination)
     lease_seconds: int = 300  # how long a claimed delivery is a worker's before others may take it
     heartbeat_seconds: float = 2.0  # a worker renews its heartbeat this often; 3 missed free its leases

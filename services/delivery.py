@@ -153,9 +153,12 @@ def _deliver(owner: str, batch: list[Delivery], recorder: _Recorder | None = Non
         except dns.DNSTimeout as exc:
             return recorder.put([Outcome(d, Reply(None, f"MX lookup timed out: {exc}")) for d in ready])
         kept = SESSIONS.take(route) or _Session(route)
-    line = _Line(destination, kept, recorder, min(len(groups), config.current().destination_connections), slots)
+    line = _Line(destination, kept, recorder, max(1, min(len(groups), config.current().destination_connections)),
+                 slots)
     try:
         for i, group in enumerate(groups):
+            if recorder.error is not None:  # nothing more can be recorded: the rest stays for the pass to defer
+                break
             if line.failure is not None:  # the destination is unreachable: the rest waits too
                 recorder.put([Outcome(d, line.failure) for rest in groups[i:] for d in rest])
                 break
@@ -167,16 +170,17 @@ def _deliver(owner: str, batch: list[Delivery], recorder: _Recorder | None = Non
 
 
 class _Jobs:
-    """A destination's messages for its connections, in order, at most `ahead` of them waiting:
-    one that a connection gave back (it could not open) is the next one taken."""
+    """A destination's messages for its connections, in order, about `ahead` of them waiting at
+    most (one that a connection gave back, because it could not open, is the next one taken);
+    once no connection is left to take them (`abandoned`), they are only collected."""
 
     def __init__(self, ahead: int):
-        self.ahead, self.items, self.closed = ahead, deque(), False
+        self.ahead, self.items, self.closed, self.abandoned = ahead, deque(), False, False
         self.changed = threading.Condition()
 
     def put(self, job) -> None:
         with self.changed:
-            self.changed.wait_for(lambda: len(self.items) < self.ahead)
+            self.changed.wait_for(lambda: len(self.items) < self.ahead or self.abandoned)
             self.items.append(job)
             self.changed.notify_all()
 
@@ -198,6 +202,14 @@ class _Jobs:
             self.closed = True
             self.changed.notify_all()
 
+    def abandon(self) -> list:
+        """No connection takes jobs any more: what is waiting, and no more waiting to put."""
+        with self.changed:
+            self.abandoned = True
+            left, self.items = list(self.items), deque()
+            self.changed.notify_all()
+            return left
+
 
 class _Line:
     """A destination's SMTP connections, fed by the destination's thread through one short queue,
@@ -209,8 +221,9 @@ class _Line:
     relay on the same network, loopback) keeps getting one, and an unreachable destination costs
     one attempt. A 421 or a drop closes a connection and its next message opens another. A
     connection that cannot be opened while others of the line still send leaves its message to
-    them (a receiver that allows a few connections only); when none can, the destination cannot
-    be reached: `failure` is set, and every message still queued gets it."""
+    them (a receiver that allows a few connections only); the last one cannot leave: the
+    destination cannot be reached, `failure` is set, and every message still queued gets it.
+    Once a recording failed, no more is sent (the pass defers what it could not record)."""
 
     def __init__(self, destination: _Destination, session: _Session, recorder: _Recorder, connections: int,
                  slots: threading.Semaphore | None):
@@ -232,12 +245,18 @@ class _Line:
         self.jobs.put((group, mail_from, content))
 
     def close(self) -> None:
-        """Wait for what was queued to go and its outcomes to be handed to the recorder."""
+        """Wait for what was queued to go and its outcomes to be handed to the recorder; what no
+        connection took (each gave up at once) waits for a retry."""
         self.jobs.close()
         joined = 0
         while joined < len(self.threads):  # (a thread may start another until it ends)
             self.threads[joined].join()
             joined += 1
+        self._unsent(self.jobs.abandon())
+
+    def _unsent(self, jobs: list) -> None:
+        reply = self.failure or Reply(None, "no connection to the destination could be opened")
+        self.recorder.put([Outcome(d, reply, attempted=False) for group, _, _ in jobs for d in group])
 
     def _widen(self, connection: transport.Connection | None = None) -> bool:
         """One more connection (a kept one, or one opened when its first message comes), while the
@@ -256,12 +275,14 @@ class _Line:
         try:
             while (job := self.jobs.take()) is not None:
                 group, mail_from, content = job
-                if self.failure is None and (connection is None or not connection.open):
-                    connection = transport.Connection(self.route, helo=config.current().mail_host)
-                    if not connection.open and self._leave(job, connection.failure):
-                        return
+                if self.recorder.error is not None:  # its outcome could not be recorded: the pass defers it
+                    continue
                 started = time.monotonic()
                 try:
+                    if self.failure is None and (connection is None or not connection.open):
+                        connection = transport.Connection(self.route, helo=config.current().mail_host)
+                        if not connection.open and self._leave(job, connection.failure):
+                            return
                     outcomes = self._send(connection, group, mail_from, content)
                 except Exception as exc:  # a bug here must not strand the pass waiting on the queue
                     log.exception("SMTP line to %s failed", self.route.hosts)
@@ -273,6 +294,11 @@ class _Line:
             if connection is not None and connection.open:  # (one that could not open holds nothing to close)
                 SESSIONS.keep(self.destination, dataclasses.replace(self.session, connection=connection))
         finally:
+            with self.lock:
+                self.sending -= 1
+                last = self.sending == 0
+            if last:  # none is left to take what waits: it waits for a retry, and puts no longer wait
+                self._unsent(self.jobs.abandon())
             if self.slots is not None:
                 self.slots.release()
 
@@ -281,7 +307,6 @@ class _Line:
         ends (True), or, the last one sending, the destination cannot be reached (False)."""
         with self.lock:
             if self.sending > 1:
-                self.sending -= 1
                 self.jobs.give_back(job)
                 return True
             self.failure = failure
@@ -390,13 +415,14 @@ class _Sessions:
         """A session kept for this destination, or on this route, if one is still good."""
         while True:
             with self.lock:
-                key = wanted if isinstance(wanted, _Destination) else next(
-                    (key for key, sessions in self.kept.items() if sessions[0][0].route == wanted), None)
-                sessions = self.kept.get(key)
-                if not sessions:
+                found = next(((key, i) for key, sessions in self.kept.items() for i in range(len(sessions) - 1, -1, -1)
+                              if (key == wanted if isinstance(wanted, _Destination)
+                                  else sessions[i][0].route == wanted)), None)
+                if found is None:
                     return None
-                session, since = sessions.pop()
-                if not sessions:
+                key, i = found
+                session, since = self.kept[key].pop(i)
+                if not self.kept[key]:
                     del self.kept[key]
             now = time.monotonic()
             if now - since < IDLE_SECONDS and now - session.looked_up < REUSE_SECONDS and session.connection.alive():

@@ -89,7 +89,7 @@ class Connection:
                 break
             except smtplib.SMTPResponseException as exc:
                 errors.append(Reply(exc.smtp_code, _text(exc.smtp_error), host, "connect"))
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, dns.DNSTimeout, UnicodeError) as exc:  # the next host may do
                 errors.append(Reply(None, f"{host}: {exc.__class__.__name__}: {exc}", host))
         if self.client is None:
             self.failure = min(errors, key=lambda r: r.code or 999) if errors else Reply(None, "no host to try")

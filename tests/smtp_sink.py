@@ -14,8 +14,9 @@ What it answers is scripted by the recipient's local part (case-insensitive, any
 `reply_delay` (seconds, 0 by default) holds back every answer to MAIL, RCPT and the end of DATA,
 as a receiver across the internet answers a round trip later (sessions still run side by side).
 `max_sessions` (0: any number) greets a connection beyond that many open sessions with "421 Too
-many connections" and closes it, as receivers that limit a client's connections do; `refused`
-counts them, `most_in_data` the most sessions that were in DATA at once.
+many connections" and closes it, as receivers that limit a client's connections do (after
+`refusal_delay` seconds: some make the client wait); `refused` counts them, `most_in_data` the
+most sessions that were in DATA at once.
 Answers are given at RCPT so one transaction can mix outcomes; DATA records the message with the
 accepted recipients only. Every RCPT/DATA outcome lands in `attempts`, in order."""
 from __future__ import annotations
@@ -118,7 +119,14 @@ class _Handler:
 
 
 class _TooMany(asyncio.Protocol):
+    def __init__(self, delay: float):
+        self.delay = delay
+
     def connection_made(self, transport):
+        asyncio.get_running_loop().call_later(self.delay, self._refuse, transport)
+
+    @staticmethod
+    def _refuse(transport):
         transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
         transport.close()
 
@@ -135,7 +143,7 @@ class _Controller(Controller):
             sink.connections += 1
             if sink.max_sessions and sink.sessions >= sink.max_sessions:
                 sink.refused += 1
-                return _TooMany()
+                return _TooMany(sink.refusal_delay)
             sink.sessions += 1
         server = super().factory()
         lost = server.connection_lost
@@ -167,6 +175,7 @@ class SMTPSink:
         self.slow_seconds = 3.0
         self.reply_delay = 0.0
         self.max_sessions = 0
+        self.refusal_delay = 0.0
         self.sessions = 0  # open now
         self.refused = 0
         self.most_in_data = 0
@@ -204,6 +213,7 @@ class SMTPSink:
             self.connections = 0
             self._seen.clear()
             self.reply_delay, self.max_sessions, self.refused, self.most_in_data = 0.0, 0, 0, 0
+            self.refusal_delay = 0.0
 
     def messages_for(self, rcpt: str) -> list[Received]:
         with self._lock:
