@@ -44,6 +44,7 @@ HINT = re.compile(r"try again in (\d+)\s*(s|sec|second|m|min|minute|h|hour)s?\b"
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 MAX_BACKOFF = 4 * 3600
 LINE_AHEAD = 2  # messages signed and waiting for each connection, at most
+LATE = "not sent: the delivery pass ran out of time (a slow receiver); try again in 1 second"
 WIDEN_SECONDS = 0.02  # a transaction longer than this waited on the receiver (a round trip a command, a
 # content scan): another connection is opened. Loopback and LAN receivers answer within a few ms.
 IDLE_SECONDS = 2.0  # a session kept open for the next pass to the same destination (Postfix's cache: 2 s)
@@ -158,6 +159,9 @@ def _deliver(owner: str, batch: list[Delivery], recorder: _Recorder | None = Non
     try:
         for i, group in enumerate(groups):
             if recorder.error is not None:  # nothing more can be recorded: the rest stays for the pass to defer
+                break
+            if recorder.late():
+                recorder.put([Outcome(d, Reply(None, LATE), attempted=False) for rest in groups[i:] for d in rest])
                 break
             if line.failure is not None:  # the destination is unreachable: the rest waits too
                 recorder.put([Outcome(d, line.failure) for rest in groups[i:] for d in rest])
@@ -277,6 +281,9 @@ class _Line:
                 group, mail_from, content = job
                 if self.recorder.error is not None:  # its outcome could not be recorded: the pass defers it
                     continue
+                if self.recorder.late():
+                    self.recorder.put([Outcome(d, Reply(None, LATE), attempted=False) for d in group])
+                    continue
                 started = time.monotonic()
                 try:
                     if self.failure is None and (connection is None or not connection.open):
@@ -323,10 +330,15 @@ class _Line:
 class _Recorder:
     """Records the pass's outcomes on a thread with its own database connection, as they come
     back: whatever came back during the last record shares the next transaction. A recording
-    that failed records nothing more; close() raises it (what it left is still leased)."""
+    that failed records nothing more; close() raises it (what it left is still leased). The pass
+    it records is `late()` once half the lease has gone: what it has not sent by then waits a
+    second for the next pass (a receiver that answers every command after many seconds would
+    otherwise hold the worker's next claim, and outlive the leases: other workers would send
+    the same mail again)."""
 
     def __init__(self, owner: str):
         self.owner, self.error = owner, None
+        self.deadline = time.monotonic() + config.current().lease_seconds / 2
         self.items: queue_.Queue = queue_.Queue()
         self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
         self.thread.start()
@@ -334,6 +346,9 @@ class _Recorder:
     def put(self, outcomes: list[Outcome]) -> None:
         if outcomes:
             self.items.put(outcomes)
+
+    def late(self) -> bool:
+        return time.monotonic() > self.deadline
 
     def defer_unsettled(self, batch: list[Delivery], reason: str) -> None:
         """_defer_unsettled, after what was put before it."""

@@ -122,6 +122,27 @@ def test_an_mx_host_whose_address_lookup_times_out_is_a_failure_to_connect(setti
     assert not connection.open and "DNSTimeout" in connection.failure.text
 
 
+def test_a_pass_sends_no_more_once_half_the_lease_is_gone(send, deliver, sink):
+    """A receiver that answers each command after a long while: the pass stops sending at half the
+    lease (here 1 s), so it frees the worker for its next claim and ends before its leases do
+    (past them, another worker would send the same mail again). What it did not send waits a
+    second; every message arrives once."""
+    config.use(config.current().replace(destination_connections=1, lease_seconds=2))
+    sink.reply_delay = 0.2  # 0.6 s a transaction
+    for i in range(5):
+        send(To=[{"email": f"r{i}@example.net"}])
+    deliver(passes=1)
+    late = Delivery.select().where(Delivery.last_reply == delivery.LATE)
+    assert 1 <= len(sink.received) <= 3 and late.count() == 5 - len(sink.received)
+    assert {d.status for d in late} == {"deferred"} and not Delivery.select().where(
+        Delivery.lease_owner.is_null(False)).exists()
+    for _ in range(10):
+        clock.shift(seconds=2)
+        deliver(passes=1)
+    assert set(statuses().values()) == {"delivered"}
+    assert sorted(r for m in sink.received for r in m.rcpt_tos) == [f"r{i}@example.net" for i in range(5)]
+
+
 def test_a_pass_opens_no_more_connections_than_the_worker_may(send, deliver, sink):
     config.use(config.current().replace(destination_connections=10, worker_connections=2))
     sink.reply_delay = 0.02
