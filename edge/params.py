@@ -40,6 +40,7 @@ def _text(value) -> str:
 
 
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"[0-9]+")  # a list index, as PHP reads one: ASCII digits ("²" is a digit to str.isdigit)
 
 
 def php_form(pairs) -> dict:
@@ -58,7 +59,7 @@ def php_form(pairs) -> dict:
         for i, part in enumerate(path):
             last = i == len(path) - 1
             if part == "":  # "Tags[]": the next index
-                part = str(sum(1 for k in node if k.isdigit()))
+                part = str(sum(1 for k in node if _INDEX.fullmatch(k)))
             if last:
                 node[part] = value
             else:
@@ -72,7 +73,7 @@ def _lists(value):
     if not isinstance(value, dict):
         return value
     items = {k: _lists(v) for k, v in value.items()}
-    if items and all(k.isdigit() for k in items):
+    if items and all(_INDEX.fullmatch(k) for k in items):
         return [items[k] for k in sorted(items, key=int)]
     return items
 
