@@ -46,11 +46,12 @@ import requests
 
 from harness import environment, install, save, start
 
+import config  # noqa: E402
 import postfix_instance  # noqa: E402
 from clock import now  # noqa: E402
 from models import Delivery  # noqa: E402
 from models.db import database  # noqa: E402
-from services import sending  # noqa: E402
+from services import delivery, sending  # noqa: E402
 from services.compose import Address, Draft, compose  # noqa: E402
 from tests.dns_server import LoopbackDNS  # noqa: E402
 from tests.smtp_sink import SMTPSink  # noqa: E402
@@ -438,7 +439,8 @@ def main(count: int, workers: int, clients: int, concurrency: int, with_postfix:
                   "so the first message waits for a poll",
                   f"concurrency: Postfix up to {concurrency} connections to the sink "
                   f"(default_destination_concurrency_limit); Gatepost up to GATEPOST_DESTINATION_CONNECTIONS "
-                  f"per worker (10), another opened after each transaction that waited on the sink over 20 ms"],
+                  f"per worker ({config.Settings.destination_connections}), another opened after each transaction "
+                  f"that waited on the sink over {delivery.WIDEN_SECONDS * 1000:.0f} ms"],
     })
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # other work shares the 2 cores
 

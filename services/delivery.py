@@ -71,11 +71,10 @@ def run_once(owner: str) -> int:
     batches = [list(batch) for _, batch in itertools.groupby(claimed, key=_destination)]
     if not batches:
         return 0
-    recorder = _Recorder(owner)
-    slots = threading.BoundedSemaphore(max(1, settings.worker_connections))
+    recorder, connections = _Recorder(owner), max(1, settings.worker_connections)
+    slots = threading.BoundedSemaphore(connections)
     try:
-        with ThreadPoolExecutor(min(len(batches), max(1, settings.worker_connections)),
-                                thread_name_prefix="delivery") as destinations:
+        with ThreadPoolExecutor(min(len(batches), connections), thread_name_prefix="delivery") as destinations:
             for batch in batches:
                 destinations.submit(_deliver_apart, owner, batch, recorder, slots)
     finally:
@@ -83,8 +82,12 @@ def run_once(owner: str) -> int:
             recorder.close()
         except Exception as exc:
             log.exception("delivery pass: recording failed")
-            _defer_unsettled(owner, claimed, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
+            _defer_unsettled(owner, claimed, _interrupted(exc))
     return len(claimed)
+
+
+def _interrupted(exc: Exception) -> str:
+    return f"Delivery interrupted: {exc.__class__.__name__}: {exc}"
 
 
 def _deliver_apart(owner: str, batch: list[Delivery], recorder: _Recorder, slots: threading.Semaphore) -> None:
@@ -95,7 +98,7 @@ def _deliver_apart(owner: str, batch: list[Delivery], recorder: _Recorder, slots
         _deliver(owner, batch, recorder, slots)
     except Exception as exc:
         log.exception("delivery pass: mail for %s stopped", _destination(batch[0]) or "the relay")
-        recorder.defer_unsettled(batch, f"Delivery interrupted: {exc.__class__.__name__}: {exc}")
+        recorder.defer_unsettled(batch, _interrupted(exc))
     finally:
         if not database.is_closed():
             database.close()
@@ -293,8 +296,8 @@ class _Line:
                     outcomes = self._send(connection, group, mail_from, content)
                 except Exception as exc:  # a bug here must not strand the pass waiting on the queue
                     log.exception("SMTP line to %s failed", self.route.hosts)
-                    outcomes = [Outcome(d, Reply(None, f"Delivery interrupted: {exc.__class__.__name__}: {exc}"),
-                                        DeliveryStatus.DEFERRED, attempted=False) for d in group]
+                    outcomes = [Outcome(d, Reply(None, _interrupted(exc)), DeliveryStatus.DEFERRED, attempted=False)
+                                for d in group]
                 self.recorder.put(outcomes)
                 if time.monotonic() - started > WIDEN_SECONDS and self.jobs.items:  # (and mail is waiting)
                     self._widen()
