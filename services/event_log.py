@@ -50,6 +50,10 @@ def event_type(name: str, read_event: Callable[[str], EventType | None] = core_e
     return found
 
 
+# No MessageID or stored text holds it, and PostgreSQL refuses it in a query's text (a 500 there)
+NUL = "\x00"
+
+
 def parse_query(query: str, read_event: Callable[[str], EventType | None] = core_event):
     """The query as a peewee expression over Event joined with Message (None for no query);
     `event:` terms are read with the dialect's `read_event`."""
@@ -74,10 +78,6 @@ def parse_query(query: str, read_event: Callable[[str], EventType | None] = core
             part = MATCHERS[field.lower()](value)
             condition = part if condition is None else condition & part
     return condition
-
-
-# No MessageID or stored text holds it, and PostgreSQL refuses it in a query's text (a 500 there)
-NUL = "\x00"
 
 
 @dataclasses.dataclass(frozen=True)
