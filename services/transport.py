@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import smtplib
 import socket
 import ssl
@@ -117,9 +118,12 @@ class Connection:
         return client
 
     def send(self, mail_from: str, recipients: list[str], data: bytes) -> dict[str, Reply]:
-        """One transaction; every recipient gets the reply that decided its fate."""
+        """One transaction; every recipient gets the reply that decided its fate. A receiver
+        that offers PIPELINING gets MAIL, the RCPTs and DATA in one write (`_pipelined`)."""
         replies: dict[str, Reply] = {}
         try:
+            if self.client.has_extn("pipelining"):
+                return self._pipelined(mail_from, recipients, data, replies)
             code, text = self.client.mail(mail_from)
             if code >= 300:
                 self.client.rset()
@@ -133,8 +137,9 @@ class Connection:
                 return replies
             try:
                 code, text = self.client.data(data)
-            except smtplib.SMTPDataError as exc:
+            except smtplib.SMTPDataError as exc:  # DATA itself refused: the transaction is still open
                 code, text = exc.smtp_code, exc.smtp_error
+                self.client.rset()
             for rcpt in accepted:
                 replies[rcpt] = Reply(code, _text(text), self.host, "data")
             return replies
@@ -142,6 +147,37 @@ class Connection:
             self.client = None
             lost = Reply(None, f"{self.host}: connection lost: {exc.__class__.__name__}: {exc}".strip(), self.host)
             return {r: replies[r] if r in replies and replies[r].code >= 400 else lost for r in recipients}
+
+    def _pipelined(self, mail_from: str, recipients: list[str], data: bytes,
+                   replies: dict[str, Reply]) -> dict[str, Reply]:
+        """RFC 2920: MAIL, every RCPT and DATA sent at once and their replies read in order, so
+        a transaction takes two round trips instead of three or more (at a receiver across the
+        internet the round trips are most of its time; Postfix pipelines too). `replies` fills
+        as they are read, for the caller to tell who was answered when the connection is lost."""
+        client = self.client
+        client.send("".join(f"{command}\r\n" for command in (
+            f"MAIL FROM:{smtplib.quoteaddr(mail_from)}", *(f"RCPT TO:{smtplib.quoteaddr(r)}" for r in recipients),
+            "DATA")))
+        mail_code, mail_text = client.getreply()
+        for rcpt in recipients:
+            code, text = client.getreply()
+            replies[rcpt] = Reply(code, _text(text), self.host, "rcpt")
+        if mail_code >= 300:
+            replies.update((r, Reply(mail_code, _text(mail_text), self.host, "mail")) for r in recipients)
+        accepted = [r for r in recipients if replies[r].code < 300]
+        code, text = client.getreply()
+        if code != 354:  # refused (no valid recipient, or the receiver's own reason): nothing was sent
+            replies.update((r, Reply(code, _text(text), self.host, "data")) for r in accepted)
+            client.rset()
+            return replies
+        if not accepted:  # DATA taken though nothing before it was: end an empty message (RFC 2920, 3.1)
+            client.send(b".\r\n")
+            client.getreply()
+            return replies
+        client.send(_data_block(data))
+        code, text = client.getreply()
+        replies.update((r, Reply(code, _text(text), self.host, "data")) for r in accepted)
+        return replies
 
     @property
     def open(self) -> bool:
@@ -170,6 +206,13 @@ class Connection:
             except (OSError, smtplib.SMTPException):
                 self.client.close()
             self.client = None
+
+
+def _data_block(data: bytes) -> bytes:
+    """What follows a 354, as smtplib.SMTP.data sends bytes: a dot opening a line doubled, a
+    last line ended, the closing dot."""
+    block = re.sub(rb"(?m)^\.", b"..", data)
+    return block + (b"" if block.endswith(b"\r\n") else b"\r\n") + b".\r\n"
 
 
 @functools.lru_cache(maxsize=2)

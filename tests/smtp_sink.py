@@ -11,8 +11,11 @@ What it answers is scripted by the recipient's local part (case-insensitive, any
   drop      the TCP connection is closed at RCPT without an answer
   slow      accepted, but DATA is answered only after `slow_seconds`
   anything else  accepted
+It offers PIPELINING (RFC 2920) as real receivers do, unless `pipelining` is False.
 `reply_delay` (seconds, 0 by default) holds back every answer to MAIL, RCPT and the end of DATA,
-as a receiver across the internet answers a round trip later (sessions still run side by side).
+as a receiver across the internet answers a round trip later (sessions still run side by side);
+a RCPT pipelined behind MAIL (more commands already waiting) is answered in MAIL's round trip;
+`pipelined_rcpts` counts those.
 `max_sessions` (0: any number) greets a connection beyond that many open sessions with "421 Too
 many connections" and closes it, as receivers that limit a client's connections do (after
 `refusal_delay` seconds: some make the client wait); `refused` counts them, `most_in_data` the
@@ -67,6 +70,8 @@ class _Handler:
         session.host_name = hostname  # a 5-argument EHLO hook must set this itself
         if self.sink.require_auth is None:  # aiosmtpd would still offer AUTH after STARTTLS
             responses = [line for line in responses if not line[4:].upper().startswith("AUTH")]
+        if self.sink.pipelining:
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -81,7 +86,11 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         sink, local = self.sink, _local_part(address)
-        await sink.far()
+        if server._reader._buffer:  # (asyncio's StreamReader) more commands came in the same write
+            with sink._lock:
+                sink.pipelined_rcpts += 1
+        else:
+            await sink.far()
         if local == "drop":
             sink._attempt(envelope.mail_from, address, DROPPED)
             server.transport.abort()
@@ -173,6 +182,8 @@ class SMTPSink:
         self.tls_cert = tls_cert
         self.require_auth = require_auth
         self.slow_seconds = 3.0
+        self.pipelining = True
+        self.pipelined_rcpts = 0
         self.reply_delay = 0.0
         self.max_sessions = 0
         self.refusal_delay = 0.0
@@ -213,6 +224,7 @@ class SMTPSink:
             self.connections = 0
             self._seen.clear()
             self.reply_delay, self.max_sessions, self.refused, self.most_in_data = 0.0, 0, 0, 0
+            self.pipelining, self.pipelined_rcpts = True, 0
             self.refusal_delay = 0.0
 
     def messages_for(self, rcpt: str) -> list[Received]:
