@@ -14,7 +14,7 @@ class ContactList(BaseModel):
 
 
 class Contact(BaseModel):
-    list = ForeignKeyField(ContactList, backref="contacts", on_delete="CASCADE")
+    list = ForeignKeyField(ContactList, backref="contacts", on_delete="CASCADE", index=False)
     email = CharField(max_length=320, index=True)  # ASCII form, lower case (as suppressions keep it)
     name = CharField(max_length=255, default="")
     fields = TextField(default="{}")  # JSON object: the custom fields templates personalise from

@@ -10,7 +10,7 @@ from models.domains import SenderDomain
 
 class Credential(BaseModel):
     kind = CharField(max_length=32)
-    user = ForeignKeyField(User, backref="credentials", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="credentials", on_delete="CASCADE", index=False)
     domain = ForeignKeyField(SenderDomain, backref="credentials", null=True, on_delete="CASCADE")
     parent = ForeignKeyField("self", backref="issued", null=True, on_delete="CASCADE")  # the client a token was issued to
     name = CharField(max_length=255, default="")

@@ -62,6 +62,9 @@ def by_ident(model, ident):
 
 
 class BaseModel(peewee.Model):
+    """A foreign key that one of its model's Meta indexes begins with takes `index=False`: that
+    index serves it, and a second one would cost every insert (tests/test_migrations.py)."""
+
     class Meta:
         database = database
         legacy_table_names = False

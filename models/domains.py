@@ -7,7 +7,7 @@ from models.db import BaseModel
 from models.vocabulary import DomainStatus, Switch
 
 class SenderDomain(BaseModel):
-    user = ForeignKeyField(User, backref="domains", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="domains", on_delete="CASCADE", index=False)
     name = CharField(max_length=253, index=True)  # ASCII (IDNA) form, lower case
     status = CharField(max_length=20, default=DomainStatus.PENDING, index=True)
     status_reason = TextField(default="")
@@ -78,7 +78,7 @@ class Webhook(BaseModel):
 
 class WebhookEvent(BaseModel):
     """One event type (models.vocabulary.EventType) a webhook is subscribed to."""
-    webhook = ForeignKeyField(Webhook, backref="subscriptions", on_delete="CASCADE")
+    webhook = ForeignKeyField(Webhook, backref="subscriptions", on_delete="CASCADE", index=False)
     event = CharField(max_length=20)
 
     class Meta:

@@ -9,8 +9,8 @@ from models.messages import Delivery, Message
 
 
 class Event(BaseModel):
-    user = ForeignKeyField(User, backref="events", on_delete="CASCADE")
-    domain = ForeignKeyField(SenderDomain, backref="events", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="events", on_delete="CASCADE", index=False)
+    domain = ForeignKeyField(SenderDomain, backref="events", on_delete="CASCADE", index=False)
     message = ForeignKeyField(Message, backref="events", null=True, on_delete="SET NULL")
     delivery = ForeignKeyField(Delivery, backref="events", null=True, on_delete="SET NULL")
     event = CharField(max_length=20)  # accepted deferred delivered bounced failed opened clicked ...

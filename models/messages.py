@@ -11,7 +11,7 @@ from models.vocabulary import DeliveryStatus
 
 class Message(BaseModel):
     uuid = CharField(max_length=36, unique=True)  # the MessageID the API answers
-    user = ForeignKeyField(User, backref="messages", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="messages", on_delete="CASCADE", index=False)
     domain = ForeignKeyField(SenderDomain, backref="messages", on_delete="CASCADE")
     message_id_header = CharField(max_length=255)
     mail_from = CharField(max_length=320)  # the From address
@@ -24,7 +24,7 @@ class Message(BaseModel):
     size = IntegerField(default=0)
     created_at = DateTimeField(default=now)
     send_at = DateTimeField(default=now)
-    campaign = ForeignKeyField(Campaign, backref="messages", null=True, on_delete="SET NULL")
+    campaign = ForeignKeyField(Campaign, backref="messages", null=True, on_delete="SET NULL", index=False)
     contact_id = IntegerField(null=True)  # the campaign's contact; with `campaign` unique: never twice
 
     class Meta:

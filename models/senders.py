@@ -8,7 +8,7 @@ from models.domains import SenderDomain
 
 
 class Sender(BaseModel):
-    domain = ForeignKeyField(SenderDomain, backref="senders", on_delete="CASCADE")
+    domain = ForeignKeyField(SenderDomain, backref="senders", on_delete="CASCADE", index=False)
     email = CharField(max_length=320)  # ASCII form, lower case, on the domain
     name = CharField(max_length=255, default="")
     verified_at = DateTimeField(null=True)

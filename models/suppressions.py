@@ -7,7 +7,7 @@ from models.db import BaseModel
 
 
 class Suppression(BaseModel):
-    user = ForeignKeyField(User, backref="suppressions", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="suppressions", on_delete="CASCADE", index=False)
     email = CharField(max_length=320)  # lower case
     reason = CharField(max_length=20)  # hard-bounce | repeated-soft-bounce | complaint | unsubscribe | manual
     detail = TextField(default="")
@@ -19,7 +19,7 @@ class Suppression(BaseModel):
 
 class SuppressionAllow(BaseModel):
     """An address, or a whole domain, that no suppression ever applies to (Kirim.Email's whitelist)."""
-    user = ForeignKeyField(User, backref="allowed", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="allowed", on_delete="CASCADE", index=False)
     recipient = CharField(max_length=320)  # lower case: an address, or a domain name
     recipient_type = CharField(max_length=10)  # email | domain
     description = TextField(default="")

@@ -12,7 +12,7 @@ from models.domains import SenderDomain
 
 class Template(BaseModel):
     uuid = UUIDField(default=uuid.uuid4, unique=True)  # dialects expose the int id or this
-    user = ForeignKeyField(User, backref="templates", null=True, on_delete="CASCADE")  # None: shipped with Gatepost
+    user = ForeignKeyField(User, backref="templates", null=True, on_delete="CASCADE", index=False)  # None: shipped with Gatepost
     domain = ForeignKeyField(SenderDomain, backref="templates", null=True, on_delete="SET NULL")
     name = CharField(max_length=255)
     subject = TextField(default="")
@@ -29,7 +29,7 @@ class Template(BaseModel):
 
 class TemplateVersion(BaseModel):
     """A template as it was before an update."""
-    template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE")
+    template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE", index=False)
     version = IntegerField()
     name = CharField(max_length=255)
     subject = TextField(default="")
