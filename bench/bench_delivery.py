@@ -15,8 +15,9 @@ part is skipped and the results say "postfix": "unavailable".
 The two sides take turns, ROUNDS times (--rounds, default 3), on the same Postfix instance, gunicorn
 and sink: each figure is the median of the rounds and each ratio the median of the rounds' ratios,
 as this box's speed wanders (Postfix alone ranged 168-426 msg/s within one hour); each submission's
-latency (p50/p90/p99) is printed beside it. `--reply-delay MS` makes the sink hold back each
-answer to MAIL, RCPT and DATA (a receiver across the internet), for both sides alike.
+latency (p50/p90/p99) is printed beside it. The sink offers PIPELINING, as real receivers do,
+so both sides pipeline. `--reply-delay MS` makes the sink hold back each answer to MAIL, RCPT
+(unless pipelined behind MAIL) and DATA (a receiver across the internet), for both sides alike.
 
 Also measured, same run: plain smtplib straight into the sink over one connection (no queue, no
 DKIM, no database), and the workers alone (messages queued through the core beforehand, timed
