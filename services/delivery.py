@@ -242,7 +242,12 @@ class _Line:
         self.jobs = _Jobs(LINE_AHEAD * connections)
         self.threads = [threading.Thread(target=self._run, args=(session.connection,), name="smtp-line",
                                          daemon=True)]
-        self.threads[0].start()
+        try:
+            self.threads[0].start()
+        except RuntimeError:  # no thread to be had: the destination's mail waits for a retry
+            if slots is not None:
+                slots.release()
+            raise
         while self.room and (kept := SESSIONS.take(destination)) is not None:  # as wide as the last pass ended
             if not self._widen(kept.connection):
                 SESSIONS.keep(destination, kept)
@@ -267,15 +272,22 @@ class _Line:
 
     def _widen(self, connection: transport.Connection | None = None) -> bool:
         """One more connection (a kept one, or one opened when its first message comes), while the
-        line and the pass have room for it; whether it was added."""
-        with self.lock:
+        line and the pass have room for it and a thread can be had (a process or container limit
+        may refuse one: the line goes on as wide as it is); whether it was added."""
+        with self.lock:  # (held while the thread starts: its end counts itself out under it)
             if self.room < 1 or self.failure is not None or (
                     self.slots is not None and not self.slots.acquire(blocking=False)):
                 return False
+            thread = threading.Thread(target=self._run, args=(connection,), name="smtp-line", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:
+                if self.slots is not None:
+                    self.slots.release()
+                return False
             self.room -= 1
             self.sending += 1
-            self.threads.append(threading.Thread(target=self._run, args=(connection,), name="smtp-line", daemon=True))
-            self.threads[-1].start()
+            self.threads.append(thread)
             return True
 
     def _run(self, connection: transport.Connection | None) -> None:

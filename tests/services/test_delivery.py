@@ -75,6 +75,25 @@ def test_a_far_receiver_gets_several_connections(send, deliver, sink):
     assert set(statuses().values()) == {"delivered"}
 
 
+def test_a_connection_without_a_thread_to_run_on_leaves_the_mail_to_the_others(send, deliver, sink, monkeypatch):
+    """A process or container limit refuses new threads: the line stays as wide as it is and
+    every message goes over the connection it has."""
+    config.use(config.current().replace(destination_connections=3, worker_connections=3))
+    sink.reply_delay = 0.05
+    start = threading.Thread.start
+
+    def refused(thread):
+        if thread.name == "smtp-line" and any(t.name == "smtp-line" for t in threading.enumerate()):
+            raise RuntimeError("can't start new thread")
+        start(thread)
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    for i in range(6):
+        send(To=[{"email": f"far{i}@example.org"}])
+    assert deliver() == 6
+    assert sink.connections == 1 and len(sink.received) == 6  # (before: one sent, the rest deferred)
+    assert set(statuses().values()) == {"delivered"}
+
+
 def test_a_slow_destination_holds_no_other_destinations_mail(send, deliver, sink):
     config.use(config.current().replace(destination_connections=1))
     sink.slow_seconds = 1
