@@ -10,6 +10,8 @@ What it answers is scripted by the recipient's local part (case-insensitive, any
   blocklisted  always "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org"
   drop      the TCP connection is closed at RCPT without an answer
   slow      accepted, but DATA is answered only after `slow_seconds`
+  refusedata  accepted, but the DATA command is then refused: "451 4.3.0 Not now" (the transaction
+            stays open until RSET, as a real server's does)
   anything else  accepted
 It offers PIPELINING (RFC 2920) as real receivers do, unless `pipelining` is False.
 `reply_delay` (seconds, 0 by default) holds back every answer to MAIL, RCPT and the end of DATA,
@@ -156,6 +158,13 @@ class _Controller(Controller):
             sink.sessions += 1
         server = super().factory()
         lost = server.connection_lost
+        data = server._smtp_methods["DATA"]  # (aiosmtpd's own command table: it has no hook before 354)
+
+        async def refuse_data(arg):
+            if any(_local_part(rcpt) == "refusedata" for rcpt in server.envelope.rcpt_tos):
+                return await server.push("451 4.3.0 Not now")
+            return await data(arg)
+        server._smtp_methods["DATA"] = refuse_data
 
         def connection_lost(exc):
             with sink._lock:

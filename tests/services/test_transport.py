@@ -41,6 +41,17 @@ def test_a_transaction_nobody_was_accepted_for_leaves_the_session_ready_for_the_
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
+def test_a_refused_data_command_is_the_accepted_recipients_reply_and_the_session_goes_on(sink, pipelining):
+    sink.pipelining = pipelining
+    connection = connect(sink)
+    replies = connection.send("b@gp.example.com", ["refusedata@example.net", "bounce@example.net"], MESSAGE)
+    assert (replies["refusedata@example.net"].code, replies["refusedata@example.net"].phase) == (451, "data")
+    assert replies["bounce@example.net"].code == 550
+    assert connection.send("b@gp.example.com", ["ok@example.net"], MESSAGE)["ok@example.net"].code == 250
+    assert [m.rcpt_tos for m in sink.received] == [["ok@example.net"]] and sink.connections == 1
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
 def test_a_sender_refused_at_mail_is_every_recipients_reply(pipelining):
     """A receiver that wants AUTH refuses MAIL; pipelined, the RCPTs and DATA that followed it get
     503s, which are not what decided anything."""
