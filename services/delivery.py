@@ -240,14 +240,8 @@ class _Line:
             slots.acquire()  # the first connection waits its turn; the others take spare slots only
         self.room, self.sending = connections - 1, 1
         self.jobs = _Jobs(LINE_AHEAD * connections)
-        self.threads = [threading.Thread(target=self._run, args=(session.connection,), name="smtp-line",
-                                         daemon=True)]
-        try:
-            self.threads[0].start()
-        except RuntimeError:  # no thread to be had: the destination's mail waits for a retry
-            if slots is not None:
-                slots.release()
-            raise
+        self.threads: list[threading.Thread] = []
+        self._start(session.connection)  # (no thread to be had: it raises, the destination's mail waits for a retry)
         while self.room and (kept := SESSIONS.take(destination)) is not None:  # as wide as the last pass ended
             if not self._widen(kept.connection):
                 SESSIONS.keep(destination, kept)
@@ -278,17 +272,25 @@ class _Line:
             if self.room < 1 or self.failure is not None or (
                     self.slots is not None and not self.slots.acquire(blocking=False)):
                 return False
-            thread = threading.Thread(target=self._run, args=(connection,), name="smtp-line", daemon=True)
             try:
-                thread.start()
+                self._start(connection)
             except RuntimeError:
-                if self.slots is not None:
-                    self.slots.release()
                 return False
             self.room -= 1
             self.sending += 1
-            self.threads.append(thread)
             return True
+
+    def _start(self, connection: transport.Connection | None) -> None:
+        """A thread sending over `connection`, on the slot taken for it; when the process cannot
+        have one (a process or container limit), the slot is given back and RuntimeError raised."""
+        thread = threading.Thread(target=self._run, args=(connection,), name="smtp-line", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            if self.slots is not None:
+                self.slots.release()
+            raise
+        self.threads.append(thread)
 
     def _run(self, connection: transport.Connection | None) -> None:
         try:

@@ -17,10 +17,9 @@ def test_every_foreign_key_leads_an_index_and_no_index_repeats_the_start_of_anot
     insert would pay for it, and no query needs it)."""
     db = database.obj
     for table in db.get_tables():
-        indexes = [tuple(i.columns) for i in db.get_indexes(table) if i.columns]
+        indexes = {tuple(i.columns): i.unique for i in db.get_indexes(table) if i.columns}
         for key in db.get_foreign_keys(table):
             assert any(columns[0] == key.column for columns in indexes), (table, key.column)
-        for columns in indexes:
+        for columns, unique in indexes.items():
             longer = [other for other in indexes if len(other) > len(columns) and other[:len(columns)] == columns]
-            unique = any(i.unique for i in db.get_indexes(table) if tuple(i.columns) == columns)
             assert unique or not longer, (table, columns, longer)
